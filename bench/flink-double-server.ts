@@ -1,0 +1,11 @@
+// The Flink test double as its own process, so benchmarks measure our processes, not it.
+import { FlinkTestDouble } from '@flink-orchestrator/flink-test-double';
+
+const flink = new FlinkTestDouble({
+  timing: {
+    initializeMs: Number(process.env.DOUBLE_INITIALIZE_MS ?? 20),
+    finishMs: Number(process.env.DOUBLE_FINISH_MS ?? 1),
+  },
+});
+flink.start().then((url) => process.stdout.write(`FLINK_URL=${url}\n`));
+process.on('SIGTERM', () => flink.stop().then(() => process.exit(0)));

@@ -1,0 +1,84 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { buildTestJar } from '@flink-orchestrator/flink-test-double';
+import { ROOT, startProcess, type BenchContext } from '../lib';
+
+export const TOKEN = 'bench-token-0123456789abcdef';
+
+export type Running = Awaited<ReturnType<typeof startProcess>>;
+
+/** Flink double, data-processor and the API, each its own process, as in a deployment. */
+export async function startStack(ctx: BenchContext, options: { apiPort: number; jarClass: string }) {
+  const jarDir = path.join(ROOT, 'bench', 'tmp', 'jars');
+  mkdirSync(jarDir, { recursive: true });
+  writeFileSync(path.join(jarDir, 'bench.jar'), buildTestJar(options.jarClass, 64 * 1024));
+  const flink = await startProcess(
+    'flink-double',
+    ['--conditions=source', '--require', 'tsx/cjs', 'bench/flink-double-server.ts'],
+    {},
+    /FLINK_URL=/,
+  );
+  const flinkUrl = /FLINK_URL=(\S+)/.exec(flink.output())?.[1] as string;
+  const data = await startProcess('data-processor', ['scripts/serve-jars.js', jarDir, '0'], {}, /DATA_PROCESSOR_URL=/);
+  const dataUrl = /DATA_PROCESSOR_URL=(\S+)/.exec(data.output())?.[1] as string;
+  const env = {
+    DATABASE_URL: ctx.databaseUrl,
+    REDIS_URL: ctx.redisUrl,
+    QUEUE_PREFIX: ctx.prefix,
+    LOG_LEVEL: 'warn',
+    API_TOKENS: `bench=${TOKEN}`,
+    NODE_ENV: 'production',
+    FLINK_JOBMANAGER_URL: flinkUrl,
+    DATA_PROCESSOR_URL: dataUrl,
+    POLL_INTERVAL_MS: '250',
+    WORKER_CONCURRENCY: '20',
+    METRICS_PORT: '0',
+    MIGRATE_ON_START: 'false',
+  };
+  const api = await startProcess(
+    'api',
+    ['packages/api/dist/main.js'],
+    { ...env, LOG_LEVEL: 'info', PORT: String(options.apiPort) },
+    'api listening',
+  );
+  const workers: (Running & { metricsUrl: string })[] = [];
+  return {
+    env,
+    flink,
+    data,
+    flinkUrl,
+    dataUrl,
+    api,
+    workers,
+    apiUrl: `http://127.0.0.1:${options.apiPort}`,
+    async addWorker(extra: Record<string, string> = {}) {
+      const worker = await startProcess(
+        'worker',
+        ['packages/worker/dist/main.js'],
+        { ...env, LOG_LEVEL: 'info', ...extra },
+        'worker started',
+      );
+      // Read now: the log is kept only in part, and this line comes first.
+      const port = Number(/"port":(\d+),"msg":"worker metrics listening"/.exec(worker.output())?.[1]);
+      const running = Object.assign(worker, { metricsUrl: `http://127.0.0.1:${port}/metrics` });
+      workers.push(running);
+      return running;
+    },
+    async stopWorkers() {
+      await Promise.all(workers.splice(0).map((w) => w.stop()));
+    },
+    async stop() {
+      await Promise.all([...workers.splice(0), api, flink, data].map((p) => p.stop()));
+    },
+  };
+}
+
+export async function call(url: string, method: string, body?: unknown): Promise<{ status: number; body: any }> {
+  const res = await fetch(url, {
+    method,
+    headers: { authorization: `Bearer ${TOKEN}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+    ...(body ? { body: JSON.stringify(body) } : {}),
+  });
+  const text = await res.text();
+  return { status: res.status, body: text ? JSON.parse(text) : undefined };
+}

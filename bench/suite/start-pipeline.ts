@@ -1,0 +1,208 @@
+import { Queue, Worker } from 'bullmq';
+import * as hdr from 'hdr-histogram-js';
+import IORedis from 'ioredis';
+import { Pool } from 'pg';
+import { cpuShares, round, type Benchmark, type BenchContext, type BenchResult } from '../lib';
+import { call, startStack } from './services';
+
+const FINISHING = 'org.apache.flink.streaming.examples.wordcount.WordCount';
+const ACTIVE = ['QUEUED', 'SUBMITTING', 'RUNNING', 'STOPPING'];
+
+/**
+ * Waits for many ids at once with one query per tick: 200 loops each polling on their own
+ * would make the benchmark's own queries a large share of the load it measures.
+ */
+function batchWaiter(pool: Pool, sql: string, done: (row: { id: string; status?: string }) => boolean) {
+  const waiting = new Map<string, () => void>();
+  let closed = false;
+  const tick = async () => {
+    while (!closed) {
+      await new Promise((r) => setTimeout(r, 20));
+      if (waiting.size === 0) continue;
+      const { rows } = await pool.query(sql, [[...waiting.keys()]]);
+      for (const row of rows)
+        if (done(row)) {
+          waiting.get(row.id)?.();
+          waiting.delete(row.id);
+        }
+    }
+  };
+  const running = tick();
+  return {
+    until: (id: string) => new Promise<void>((resolve) => waiting.set(id, resolve)),
+    close: async () => {
+      closed = true;
+      await running;
+    },
+  };
+}
+
+interface RunStats {
+  throughput: number;
+  p50: number;
+  p99: number;
+}
+
+/**
+ * 200 job loops, each starting its job again as soon as the last execution ended, until
+ * `starts` executions have reached RUNNING. Latency is request → RUNNING (started_at).
+ */
+async function startLoops(ctx: BenchContext, apiUrl: string, jobIds: string[], starts: number): Promise<RunStats> {
+  const db = new Pool({ connectionString: ctx.databaseUrl, max: 2 });
+  const ended = batchWaiter(
+    db,
+    'SELECT id, status FROM job_executions WHERE id = ANY($1::uuid[])',
+    (row) => !ACTIVE.includes(row.status ?? ''),
+  );
+  const requested = new Map<string, number>();
+  let issued = 0;
+  const began = Date.now();
+  const loop = async (jobId: string) => {
+    while (issued < starts) {
+      issued++;
+      const at = Date.now();
+      const res = await call(`${apiUrl}/api/v1/jobs/${jobId}/start`, 'POST');
+      if (res.status !== 202) throw new Error(`start answered ${res.status}: ${JSON.stringify(res.body)}`);
+      requested.set(res.body.id, at);
+      await ended.until(res.body.id);
+    }
+  };
+  await Promise.all(jobIds.map(loop));
+  await ended.close();
+  const { rows } = await db.query(
+    `SELECT id, status, extract(epoch from started_at) * 1000 AS started FROM job_executions WHERE id = ANY($1::uuid[])`,
+    [[...requested.keys()]],
+  );
+  await db.end();
+  const histogram = hdr.build();
+  let last = began;
+  let failed = 0;
+  for (const row of rows) {
+    if (row.started === null) {
+      failed++;
+      continue;
+    }
+    const started = Number(row.started);
+    last = Math.max(last, started);
+    histogram.recordValue(Math.max(0, started - (requested.get(row.id) ?? started)));
+  }
+  if (failed > 0) throw new Error(`${failed} executions never reached RUNNING`);
+  return {
+    throughput: rows.length / ((last - began) / 1000),
+    p50: histogram.getValueAtPercentile(50),
+    p99: histogram.getValueAtPercentile(99),
+  };
+}
+
+/** The baseline: the same loops over bare BullMQ, add → process → one pg update. */
+async function bareLoops(ctx: BenchContext, loops: number, total: number, concurrency: number): Promise<RunStats> {
+  const connection = new IORedis(ctx.redisUrl, { maxRetriesPerRequest: null });
+  const prefix = `${ctx.prefix}-bare`;
+  const pool = new Pool({ connectionString: ctx.databaseUrl, max: concurrency });
+  const processed = batchWaiter(pool, 'SELECT id FROM bench_bare WHERE id = ANY($1::text[])', () => true);
+  await pool.query('CREATE TABLE IF NOT EXISTS bench_bare (id text primary key, done_at timestamptz)');
+  const queue = new Queue('bare', { connection, prefix });
+  // BullMQ leaves connections it was given open on close: this one is ours to end.
+  const workerConnection = connection.duplicate();
+  const worker = new Worker(
+    'bare',
+    async (job) => {
+      await pool.query(
+        'INSERT INTO bench_bare (id, done_at) VALUES ($1, now()) ON CONFLICT (id) DO UPDATE SET done_at = now()',
+        [job.id],
+      );
+    },
+    { connection: workerConnection, prefix, concurrency },
+  );
+  const histogram = hdr.build();
+  let issued = 0;
+  const began = Date.now();
+  const loop = async (n: number) => {
+    while (issued < total) {
+      const id = `bare-${n}-${issued++}`;
+      const at = Date.now();
+      const done = processed.until(id);
+      await queue.add('run', {}, { jobId: id, removeOnComplete: true });
+      await done;
+      histogram.recordValue(Date.now() - at);
+    }
+  };
+  await Promise.all(Array.from({ length: loops }, (_, n) => loop(n)));
+  const seconds = (Date.now() - began) / 1000;
+  await processed.close();
+  await worker.close();
+  await queue.obliterate({ force: true });
+  await queue.close();
+  await pool.query('DROP TABLE bench_bare');
+  await pool.end();
+  connection.disconnect();
+  workerConnection.disconnect();
+  return {
+    throughput: total / seconds,
+    p50: histogram.getValueAtPercentile(50),
+    p99: histogram.getValueAtPercentile(99),
+  };
+}
+
+export const startPipelineBenchmark: Benchmark = async (ctx) => {
+  const jobCount = ctx.quick ? 20 : 200;
+  const starts = ctx.quick ? 100 : 2000;
+  const stack = await startStack(ctx, { apiPort: 18511, jarClass: FINISHING });
+  try {
+    const jobIds: string[] = [];
+    for (let i = 0; i < jobCount; i++) {
+      const res = await call(`${stack.apiUrl}/api/v1/jobs`, 'POST', {
+        name: `bench-start-${ctx.prefix}-${i}`,
+        jarURL: 'bench.jar',
+        entryClass: FINISHING,
+      });
+      jobIds.push(res.body.id);
+    }
+    ctx.log(`3: ${starts} starts of ${jobCount} jobs, bare BullMQ baseline`);
+    const bare = await bareLoops(ctx, jobCount, starts, 20);
+    ctx.log('3: one worker');
+    const first = await stack.addWorker();
+    const pids = {
+      bench: process.pid,
+      flink_double: stack.flink.child.pid as number,
+      data_processor: stack.data.child.pid as number,
+      api: stack.api.child.pid as number,
+      worker1: first.child.pid as number,
+    };
+    let shares = cpuShares(pids);
+    const one = await startLoops(ctx, stack.apiUrl, jobIds, starts);
+    const cpuOne = shares();
+    const second = await stack.addWorker();
+    ctx.log('3: two workers');
+    shares = cpuShares({ ...pids, worker2: second.child.pid as number });
+    const two = await startLoops(ctx, stack.apiUrl, jobIds, starts);
+    const cpuTwo = shares();
+    const results: BenchResult[] = [
+      {
+        id: 3.1,
+        name: `Start→RUNNING, 1 worker (${starts} starts, ${jobCount} jobs)`,
+        value: round(one.throughput),
+        unit: 'starts/s',
+        baseline: round(bare.throughput),
+        ratio: round(one.throughput / bare.throughput, 3),
+        target: '≥ 0.5× bare BullMQ add→process→pg update',
+        met: one.throughput / bare.throughput >= 0.5,
+        extra: { p50_ms: one.p50, p99_ms: one.p99, baseline_p99_ms: bare.p99, ...cpuOne },
+      },
+      {
+        id: 3.2,
+        name: 'Start→RUNNING, 2 workers vs 1',
+        value: round(two.throughput),
+        unit: 'starts/s',
+        baseline: round(one.throughput),
+        ratio: round(two.throughput / one.throughput, 3),
+        target: '≥ 1.7× one worker',
+        met: two.throughput / one.throughput >= 1.7,
+        extra: { p50_ms: two.p50, p99_ms: two.p99, ...cpuTwo },
+      },
+    ];
+    return results;
+  } finally {
+    await stack.stop();
+  }
+};

@@ -1,0 +1,108 @@
+import type { Server } from 'node:http';
+import { basicAuth, boardMiddleware } from './board';
+import type { Config } from '@flink-orchestrator/config';
+import { CronParserCalendar } from '@flink-orchestrator/cron';
+import {
+  EXECUTION_STATUSES,
+  ExecutionControl,
+  JobCatalog,
+  ScheduleKeeper,
+  systemClock,
+} from '@flink-orchestrator/domain';
+import { createApp, TokenAuthority } from '@flink-orchestrator/http-api';
+import { Metrics, type Logger } from '@flink-orchestrator/observability';
+import {
+  connect,
+  KnexExecutionRepository,
+  KnexJobRepository,
+  migrateToLatest,
+  pingPostgres,
+} from '@flink-orchestrator/postgres';
+import { BullScheduleTimer, BullWorkQueue, pingRedis, redisConnection } from '@flink-orchestrator/queue-bullmq';
+
+export interface RunningApi {
+  server: Server;
+  url: string;
+  close(): Promise<void>;
+}
+
+/** Wires the API process: PostgreSQL and BullMQ adapters behind the use cases, Koa in front. */
+export async function buildApi(config: Config, log: Logger): Promise<RunningApi> {
+  if (config.apiTokens.length === 0 && !config.authDisabled) {
+    throw new Error(
+      'No API token configured: set API_TOKENS (name=token,...), or AUTH_DISABLED=true for local use only.',
+    );
+  }
+  if (config.authDisabled)
+    log.warn({}, 'AUTHENTICATION IS DISABLED (AUTH_DISABLED=true): anyone who reaches this port can change jobs');
+  const tokens = config.apiTokens.length ? new TokenAuthority(config.apiTokens) : null;
+  if (config.migrateOnStart) await migrateToLatest(config.databaseUrl, log, { createDatabase: config.createDatabase });
+  const db = connect(config.databaseUrl, undefined, log);
+  const redis = redisConnection(config.redisUrl, 'producer');
+  const jobs = new KnexJobRepository(db);
+  const executions = new KnexExecutionRepository(db);
+  const queue = new BullWorkQueue(redis, config.queuePrefix, {
+    attempts: config.retryAttempts,
+    backoffMs: config.retryBackoffMs,
+  });
+  const timer = new BullScheduleTimer(redis, config.queuePrefix);
+  const schedules = new ScheduleKeeper(jobs, timer, new CronParserCalendar(), log);
+  const metrics = new Metrics('api');
+  const refreshGauges = async () => {
+    const counts = await executions.countByStatus();
+    for (const status of EXECUTION_STATUSES) metrics.executionsByStatus.set({ status }, counts[status] ?? 0);
+    for (const q of [queue.queue, timer.queue]) {
+      const jobCounts = await q.getJobCounts('waiting', 'active', 'delayed', 'failed');
+      for (const [state, n] of Object.entries(jobCounts)) metrics.queueJobs.set({ queue: q.name, state }, n);
+    }
+  };
+  const board =
+    config.board.user && config.board.password
+      ? boardMiddleware({
+          queues: [queue.queue, timer.queue],
+          readOnly: config.board.readOnly,
+          authorize: basicAuth(config.board.user, config.board.password),
+        })
+      : null;
+  if (!board)
+    log.info({}, 'Bull Board is off: set API_TOKENS or BOARD_USER and BOARD_PASSWORD to serve it at /admin/queues');
+  const app = createApp(
+    {
+      catalog: new JobCatalog(jobs, schedules),
+      executions: new ExecutionControl(jobs, executions, queue, systemClock, log),
+      schedules,
+      clock: systemClock,
+      log,
+      health: [
+        { name: 'postgres', check: () => pingPostgres(db) },
+        { name: 'redis', check: () => pingRedis(redis) },
+      ],
+      metrics: { metrics, refresh: refreshGauges },
+      auth: { tokens, metricsToken: config.metricsToken },
+      corsOrigins: config.corsOrigins,
+    },
+    board ? [board] : [],
+  );
+  const server = app.listen(config.port);
+  await new Promise<void>((resolve, reject) => {
+    server.once('listening', resolve);
+    server.once('error', reject);
+  });
+  const address = server.address();
+  const url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : config.port}`;
+  log.info({ url }, 'api listening');
+  return {
+    server,
+    url,
+    async close() {
+      // Stop accepting, let in-flight requests finish, then release the pools.
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections(); // keep-alive sockets with no request in flight
+      await closed;
+      // Closing waits on Redis; when Redis is gone there is nothing left to flush.
+      await Promise.race([Promise.allSettled([queue.close(), timer.close()]), new Promise((r) => setTimeout(r, 2000))]);
+      redis.disconnect();
+      await db.destroy();
+    },
+  };
+}

@@ -1,0 +1,1 @@
+export { buildApi, type RunningApi } from './build-api';

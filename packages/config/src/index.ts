@@ -1,0 +1,164 @@
+import Joi from 'joi';
+
+/** Every setting of both processes, with its default. One table in the README mirrors this. */
+export interface Config {
+  port: number;
+  databaseUrl: string;
+  redisUrl: string;
+  /** Prefix of every Redis key, so several deployments (or test runs) can share a Redis. */
+  queuePrefix: string;
+  flinkJobManagerUrl: string;
+  dataProcessorUrl: string;
+  logLevel: string;
+  migrateOnStart: boolean;
+  /** Create the database when it is missing (development only). */
+  createDatabase: boolean;
+  workerConcurrency: number;
+  jarMaxBytes: number;
+  jarDownloadTimeoutMs: number;
+  /** Per-request timeout for Flink's REST API (a run request gets 12× as long). */
+  flinkTimeoutMs: number;
+  savepointDir: string | null;
+  pollIntervalMs: number;
+  scheduleMisfireGraceMs: number;
+  shutdownTimeoutMs: number;
+  metricsPort: number;
+  /** How long a worker may go silent before BullMQ hands its job to another worker. */
+  lockDurationMs: number;
+  /** Tries of a pipeline step, with exponential backoff from `retryBackoffMs`. */
+  retryAttempts: number;
+  retryBackoffMs: number;
+  /** How often a worker compares PostgreSQL with Redis (schedules, pending work). */
+  reconcileIntervalMs: number;
+  /** API bearer tokens; `write` may change things, `read` may only read. */
+  apiTokens: { name: string; token: string; access: 'read' | 'write' }[];
+  authDisabled: boolean;
+  metricsToken: string | null;
+  corsOrigins: string[];
+  /** Hosts the worker may fetch JARs from (after DNS resolution); default: the data-processor's host. */
+  jarAllowedHosts: string[];
+  /** Bull Board: off unless credentials are set; read-only unless told otherwise. */
+  board: { user: string | null; password: string | null; readOnly: boolean };
+}
+
+const url = (schemes: string[]) => Joi.string().uri({ scheme: schemes });
+
+// "name=token,name2=token2": a name for the logs, a secret of at least 16 characters.
+const tokenList = Joi.string()
+  .allow('')
+  .pattern(/^([A-Za-z0-9_.-]{1,64}=[^,=\s]{16,256})(,[A-Za-z0-9_.-]{1,64}=[^,=\s]{16,256})*$/)
+  .messages({ 'string.pattern.base': 'must be comma-separated name=token pairs, each token at least 16 characters' });
+
+const list = (value: unknown) =>
+  String(value ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+
+function tokens(value: unknown, access: 'read' | 'write') {
+  return list(value).map((pair) => {
+    const [name, token] = pair.split('=') as [string, string];
+    return { name, token, access };
+  });
+}
+
+const schema = Joi.object({
+  PORT: Joi.number().port().default(8080),
+  DATABASE_URL: url(['postgres', 'postgresql']).default('postgres://postgres@127.0.0.1:5432/orchestrator'),
+  REDIS_URL: url(['redis', 'rediss']).default('redis://127.0.0.1:6379'),
+  QUEUE_PREFIX: Joi.string()
+    .pattern(/^[A-Za-z0-9_.:-]{1,64}$/)
+    .default('flink-orchestrator'),
+  FLINK_JOBMANAGER_URL: url(['http', 'https']).default('http://flink-jobmanager:8081'),
+  DATA_PROCESSOR_URL: url(['http', 'https']).default('http://data-processor:8080'),
+  LOG_LEVEL: Joi.string().valid('fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent').default('info'),
+  MIGRATE_ON_START: Joi.boolean().default(true),
+  NODE_ENV: Joi.string().default('development'),
+  WORKER_CONCURRENCY: Joi.number().integer().min(1).max(1000).default(10),
+  JAR_MAX_BYTES: Joi.number()
+    .integer()
+    .min(1)
+    .default(512 * 1024 * 1024),
+  JAR_DOWNLOAD_TIMEOUT_MS: Joi.number().integer().min(1000).default(300_000),
+  FLINK_TIMEOUT_MS: Joi.number().integer().min(100).default(15_000),
+  SAVEPOINT_DIR: Joi.string().allow('').default(''),
+  POLL_INTERVAL_MS: Joi.number().integer().min(100).default(2000),
+  SCHEDULE_MISFIRE_GRACE: Joi.number().integer().min(0).default(60).description('seconds'),
+  SHUTDOWN_TIMEOUT_MS: Joi.number().integer().min(0).default(30_000),
+  METRICS_PORT: Joi.number().port().default(9464),
+  LOCK_DURATION_MS: Joi.number().integer().min(1000).default(30_000),
+  RETRY_ATTEMPTS: Joi.number().integer().min(1).max(50).default(8),
+  RETRY_BACKOFF_MS: Joi.number().integer().min(10).default(2000),
+  RECONCILE_INTERVAL_MS: Joi.number().integer().min(500).default(60_000),
+  BOARD_USER: Joi.string().max(128).allow(''),
+  BOARD_PASSWORD: Joi.string()
+    .max(256)
+    .allow('')
+    .when('BOARD_USER', {
+      is: Joi.string().min(1).required(),
+      then: Joi.string()
+        .min(8)
+        .required()
+        .messages({ 'any.required': 'is required (at least 8 characters) when BOARD_USER is set' }),
+    }),
+  BOARD_READ_ONLY: Joi.boolean().default(true),
+  API_TOKENS: tokenList,
+  API_READ_TOKENS: tokenList,
+  AUTH_DISABLED: Joi.boolean().default(false),
+  METRICS_TOKEN: Joi.string().min(16).max(256).allow(''),
+  CORS_ORIGINS: Joi.string().allow(''),
+  JAR_ALLOWED_HOSTS: Joi.string().allow(''),
+}).unknown(true);
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n  - ${problems.join('\n  - ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Reads and validates the environment; every bad or missing value is named at once. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const { value, error } = schema.validate(env, { abortEarly: false, convert: true });
+  if (error)
+    throw new ConfigError(
+      error.details.map((d) => `${d.context?.key ?? d.path.join('.')}: ${d.message.replace(/^"[^"]+" /, '')}`),
+    );
+  const v = value as Record<string, unknown>;
+  return {
+    port: v.PORT as number,
+    databaseUrl: v.DATABASE_URL as string,
+    redisUrl: v.REDIS_URL as string,
+    queuePrefix: v.QUEUE_PREFIX as string,
+    flinkJobManagerUrl: v.FLINK_JOBMANAGER_URL as string,
+    dataProcessorUrl: v.DATA_PROCESSOR_URL as string,
+    logLevel: v.LOG_LEVEL as string,
+    migrateOnStart: v.MIGRATE_ON_START as boolean,
+    createDatabase: v.NODE_ENV !== 'production',
+    workerConcurrency: v.WORKER_CONCURRENCY as number,
+    jarMaxBytes: v.JAR_MAX_BYTES as number,
+    jarDownloadTimeoutMs: v.JAR_DOWNLOAD_TIMEOUT_MS as number,
+    flinkTimeoutMs: v.FLINK_TIMEOUT_MS as number,
+    savepointDir: (v.SAVEPOINT_DIR as string) || null,
+    pollIntervalMs: v.POLL_INTERVAL_MS as number,
+    scheduleMisfireGraceMs: (v.SCHEDULE_MISFIRE_GRACE as number) * 1000,
+    shutdownTimeoutMs: v.SHUTDOWN_TIMEOUT_MS as number,
+    metricsPort: v.METRICS_PORT as number,
+    lockDurationMs: v.LOCK_DURATION_MS as number,
+    retryAttempts: v.RETRY_ATTEMPTS as number,
+    retryBackoffMs: v.RETRY_BACKOFF_MS as number,
+    reconcileIntervalMs: v.RECONCILE_INTERVAL_MS as number,
+    apiTokens: [...tokens(v.API_TOKENS, 'write'), ...tokens(v.API_READ_TOKENS, 'read')],
+    authDisabled: v.AUTH_DISABLED as boolean,
+    metricsToken: (v.METRICS_TOKEN as string | undefined) || null,
+    corsOrigins: list(v.CORS_ORIGINS),
+    jarAllowedHosts: list(v.JAR_ALLOWED_HOSTS).length
+      ? list(v.JAR_ALLOWED_HOSTS)
+      : [new URL(v.DATA_PROCESSOR_URL as string).hostname],
+    board: {
+      user: (v.BOARD_USER as string | undefined) || null,
+      password: (v.BOARD_PASSWORD as string | undefined) || null,
+      readOnly: v.BOARD_READ_ONLY as boolean,
+    },
+  };
+}

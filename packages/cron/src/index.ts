@@ -1,0 +1,89 @@
+import { InvalidSchedule, type CronCalendar, type Schedule } from '@flink-orchestrator/domain';
+import { CronExpressionParser, type CronExpression } from 'cron-parser';
+
+/**
+ * Cron arithmetic with cron-parser, the parser BullMQ's job schedulers use, so the
+ * times we show are the times the timer fires. 5 fields, or 6 with seconds first.
+ */
+export class CronParserCalendar implements CronCalendar {
+  // Parsing costs ~75 µs and a step from a parsed expression ~12 µs; runsBetween runs on
+  // every tick of every schedule, so parsed expressions are kept (bounded, oldest dropped).
+  private readonly parsed = new Map<string, CronExpression>();
+
+  validate(cron: string, timezone: string): void {
+    if (!isTimeZone(timezone)) {
+      throw new InvalidSchedule(
+        'timezone',
+        `"${timezone}" is not an IANA time zone name (for example "Europe/Berlin" or "UTC")`,
+      );
+    }
+    const fields = cron.trim().split(/\s+/).length;
+    if (fields !== 5 && fields !== 6) {
+      throw new InvalidSchedule(
+        'cron',
+        `"${cron}" has ${fields} field(s); expected 5 (minute hour day-of-month month day-of-week) or 6 (seconds first)`,
+      );
+    }
+    try {
+      CronExpressionParser.parse(cron, { tz: timezone, strict: false });
+    } catch (error) {
+      throw new InvalidSchedule('cron', `"${cron}" is not a valid cron expression: ${(error as Error).message}`);
+    }
+  }
+
+  nextRuns(schedule: Pick<Schedule, 'cron' | 'timezone' | 'startAt' | 'endAt'>, from: Date, count: number): Date[] {
+    const start = notBefore(schedule.startAt, from);
+    const expression = CronExpressionParser.parse(schedule.cron, {
+      tz: schedule.timezone,
+      currentDate: start,
+      ...(schedule.endAt ? { endDate: schedule.endAt } : {}),
+    });
+    const runs: Date[] = [];
+    while (runs.length < count && expression.hasNext()) runs.push(expression.next().toDate());
+    return runs;
+  }
+
+  runsBetween(
+    schedule: Pick<Schedule, 'cron' | 'timezone' | 'startAt'>,
+    after: Date,
+    before: Date,
+    limit: number,
+  ): Date[] {
+    const expression = this.expression(schedule.cron, schedule.timezone);
+    expression.reset(notBefore(schedule.startAt, after));
+    const runs: Date[] = [];
+    while (runs.length < limit && expression.hasNext()) {
+      const at = expression.next().toDate();
+      if (at >= before) break;
+      runs.push(at);
+    }
+    return runs;
+  }
+
+  private expression(cron: string, timezone: string): CronExpression {
+    const key = `${timezone} ${cron}`;
+    let expression = this.parsed.get(key);
+    if (!expression) {
+      expression = CronExpressionParser.parse(cron, { tz: timezone });
+      if (this.parsed.size >= MAX_PARSED) this.parsed.delete(this.parsed.keys().next().value as string);
+      this.parsed.set(key, expression);
+    }
+    return expression;
+  }
+}
+
+const MAX_PARSED = 1000;
+
+/** Where to start counting runs so that none falls before `startAt` (runs come strictly after it). */
+function notBefore(startAt: Date | null, from: Date): Date {
+  return startAt && startAt > from ? new Date(startAt.getTime() - 1) : from;
+}
+
+function isTimeZone(name: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: name });
+    return name.length > 0;
+  } catch {
+    return false;
+  }
+}

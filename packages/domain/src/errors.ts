@@ -1,0 +1,122 @@
+/**
+ * Errors the use cases raise. Each carries a stable `code` that adapters map to
+ * their own vocabulary (HTTP status, job outcome) without parsing messages.
+ */
+export abstract class DomainError extends Error {
+  abstract readonly code: string;
+  constructor(
+    message: string,
+    readonly details?: Record<string, unknown>,
+  ) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
+export class JobNotFound extends DomainError {
+  readonly code = 'job_not_found';
+  constructor(id: string) {
+    super(`No job with id "${id}".`);
+  }
+}
+
+export class ExecutionNotFound extends DomainError {
+  readonly code = 'execution_not_found';
+  constructor(id: string) {
+    super(`No execution with id "${id}".`);
+  }
+}
+
+export class JobNameTaken extends DomainError {
+  readonly code = 'job_name_taken';
+  constructor(name: string) {
+    super(`A job named "${name}" already exists.`);
+  }
+}
+
+export class JobDisabled extends DomainError {
+  readonly code = 'job_disabled';
+  constructor(id: string) {
+    super(`Job "${id}" is disabled; enable it before starting it.`);
+  }
+}
+
+export class ExecutionActive extends DomainError {
+  readonly code = 'execution_active';
+  constructor(jobId: string, executionId: string, status: string) {
+    super(`Job "${jobId}" already has an active execution "${executionId}" (${status}).`, {
+      executionId,
+      status,
+    });
+  }
+}
+
+export class NoActiveExecution extends DomainError {
+  readonly code = 'no_active_execution';
+  constructor(jobId: string) {
+    super(`Job "${jobId}" has no active execution to stop.`);
+  }
+}
+
+export class NoSavepoint extends DomainError {
+  readonly code = 'no_savepoint';
+  constructor(jobId: string) {
+    super(`Job "${jobId}" has no savepoint to restore from.`);
+  }
+}
+
+export class ConcurrentModification extends DomainError {
+  readonly code = 'concurrent_modification';
+  constructor(what: string) {
+    super(`${what} was changed by another request; reload it and try again.`);
+  }
+}
+
+export class InvalidSchedule extends DomainError {
+  readonly code = 'invalid_schedule';
+  constructor(
+    readonly field: 'cron' | 'timezone' | 'startAt' | 'endAt',
+    reason: string,
+  ) {
+    super(`${field}: ${reason}`, { field });
+  }
+}
+
+/** A dependency (PostgreSQL, Redis, Flink) could not be reached; the caller may retry. */
+export class DependencyUnavailable extends DomainError {
+  readonly code = 'dependency_unavailable';
+  constructor(
+    readonly dependency: 'postgres' | 'redis' | 'flink' | 'data-processor',
+    cause?: unknown,
+  ) {
+    super(`${dependency} is unavailable; try again shortly.`);
+    if (cause !== undefined) this.cause = cause;
+  }
+}
+
+/** A state-machine violation: a bug in the caller, never a user error. */
+export class IllegalTransition extends DomainError {
+  readonly code = 'illegal_transition';
+  constructor(from: string, to: string) {
+    super(`Illegal execution transition ${from} -> ${to}.`);
+  }
+}
+
+/**
+ * Pipeline failures, split by whether trying again can help. Adapters (Flink client,
+ * JAR fetcher) classify; the pipeline retries transient ones with backoff and fails
+ * the execution at once on permanent ones.
+ */
+export class TransientFailure extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'TransientFailure';
+  }
+}
+
+export class PermanentFailure extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'PermanentFailure';
+  }
+}

@@ -1,0 +1,109 @@
+import { IllegalTransition } from './errors';
+
+export const EXECUTION_STATUSES = [
+  'QUEUED',
+  'SUBMITTING',
+  'RUNNING',
+  'STOPPING',
+  'FINISHED',
+  'FAILED',
+  'CANCELLED',
+  'STOPPED',
+  'LOST',
+  'SKIPPED',
+  'MISSED',
+] as const;
+export type ExecutionStatus = (typeof EXECUTION_STATUSES)[number];
+
+export const ACTIVE_STATUSES: readonly ExecutionStatus[] = ['QUEUED', 'SUBMITTING', 'RUNNING', 'STOPPING'];
+
+export type ExecutionTrigger = 'manual' | 'schedule';
+
+/**
+ * The execution state machine. QUEUED -> SUBMITTING (download, upload, run) -> RUNNING
+ * -> a terminal state; STOPPING while a stop is in flight. SKIPPED and MISSED are born
+ * terminal: they record schedule ticks that did not run.
+ */
+const TRANSITIONS: Readonly<Record<ExecutionStatus, readonly ExecutionStatus[]>> = {
+  QUEUED: ['SUBMITTING', 'CANCELLED', 'FAILED'],
+  // CANCELLED: a stop won before the run request was sent, so Flink never saw the job.
+  SUBMITTING: ['RUNNING', 'STOPPING', 'CANCELLED', 'FAILED', 'LOST'],
+  RUNNING: ['STOPPING', 'FINISHED', 'FAILED', 'CANCELLED', 'LOST'],
+  // RUNNING again: a stop-with-savepoint that failed leaves the Flink job running.
+  STOPPING: ['STOPPED', 'CANCELLED', 'FINISHED', 'FAILED', 'LOST', 'RUNNING'],
+  FINISHED: [],
+  FAILED: [],
+  CANCELLED: [],
+  STOPPED: [],
+  LOST: [],
+  SKIPPED: [],
+  MISSED: [],
+};
+
+export function canTransition(from: ExecutionStatus, to: ExecutionStatus): boolean {
+  return TRANSITIONS[from].includes(to);
+}
+
+export function assertTransition(from: ExecutionStatus, to: ExecutionStatus): void {
+  if (!canTransition(from, to)) throw new IllegalTransition(from, to);
+}
+
+/** The statuses from which `to` may be reached: the guard for a conditional update. */
+export function statusesLeadingTo(to: ExecutionStatus): ExecutionStatus[] {
+  return EXECUTION_STATUSES.filter((from) => canTransition(from, to));
+}
+
+export function isTerminal(status: ExecutionStatus): boolean {
+  return TRANSITIONS[status].length === 0;
+}
+
+export function isActive(status: ExecutionStatus): boolean {
+  return ACTIVE_STATUSES.includes(status);
+}
+
+export interface StopRequest {
+  savepoint: boolean;
+  drain: boolean;
+  requestedAt: Date;
+}
+
+export interface Execution {
+  id: string;
+  jobId: string;
+  trigger: ExecutionTrigger;
+  status: ExecutionStatus;
+  /** Flink's own state name (RESTARTING, FAILING, ...) as last observed. */
+  flinkState: string | null;
+  flinkJobId: string | null;
+  flinkJarId: string | null;
+  jarSha256: string | null;
+  parallelism: number | null;
+  /** Savepoint this execution was restored from. */
+  savepointPath: string | null;
+  allowNonRestoredState: boolean;
+  /** Savepoint produced when a stop-with-savepoint ended this execution. */
+  savepointLocation: string | null;
+  stopRequest: StopRequest | null;
+  errorMessage: string | null;
+  attempt: number;
+  scheduledFor: Date | null;
+  createdAt: Date;
+  submittingAt: Date | null;
+  /** Set just before the run request goes to Flink: from then on Flink may know the job. */
+  runRequestedAt: Date | null;
+  submittedAt: Date | null;
+  startedAt: Date | null;
+  finishedAt: Date | null;
+  updatedAt: Date;
+}
+
+/**
+ * The Flink JobID of an execution: the execution's UUID as 32 hex digits. Flink refuses
+ * a second submission with the same JobID, which makes submission idempotent across
+ * worker crashes and retries.
+ */
+export function flinkJobIdFor(executionId: string): string {
+  const hex = executionId.replace(/-/g, '').toLowerCase();
+  if (!/^[0-9a-f]{32}$/.test(hex)) throw new Error(`Execution id ${executionId} is not a UUID.`);
+  return hex;
+}

@@ -1,0 +1,47 @@
+import type { Schedule } from './schedule';
+
+/** Values become Flink program arguments, so only scalars are allowed. */
+export type ProgramConfig = Record<string, string | number | boolean>;
+
+export interface Job {
+  id: string;
+  name: string;
+  /** As the user gave it: an absolute http(s) URL or a bare file name on the data-processor. */
+  jarUrl: string;
+  /** Null: Flink uses the JAR manifest's main class. */
+  entryClass: string | null;
+  config: ProgramConfig;
+  parallelism: number | null;
+  enabled: boolean;
+  schedule: Schedule | null;
+  version: number;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export interface NewJob {
+  name: string;
+  jarUrl: string;
+  entryClass: string | null;
+  config: ProgramConfig;
+  parallelism: number | null;
+  enabled: boolean;
+}
+
+export type JobChanges = Partial<NewJob>;
+
+/**
+ * Program arguments from a job's config: `["--key", "value", ...]`, keys sorted so the
+ * same config always yields the same argument list.
+ */
+export function programArgsFrom(config: ProgramConfig): string[] {
+  return Object.keys(config)
+    .sort()
+    .flatMap((key) => [`--${key}`, String(config[key])]);
+}
+
+/** A bare file name resolves against the data-processor's base URL. */
+export function resolveJarUrl(jarUrl: string, dataProcessorUrl: string): string {
+  if (/^https?:\/\//i.test(jarUrl)) return jarUrl;
+  return new URL(encodeURIComponent(jarUrl), dataProcessorUrl.replace(/\/?$/, '/')).toString();
+}

@@ -1,0 +1,75 @@
+import type { Execution, ExecutionStatus, ExecutionTrigger, StopRequest } from '../execution';
+import type { PageRequest } from './job-repository';
+
+export interface NewExecution {
+  jobId: string;
+  trigger: ExecutionTrigger;
+  status: 'QUEUED' | 'SKIPPED' | 'MISSED';
+  parallelism: number | null;
+  savepointPath: string | null;
+  allowNonRestoredState: boolean;
+  scheduledFor: Date | null;
+  errorMessage?: string | null;
+}
+
+/** Fields a transition may set beside the status. */
+export type ExecutionPatch = Partial<
+  Pick<
+    Execution,
+    | 'flinkState'
+    | 'flinkJobId'
+    | 'flinkJarId'
+    | 'jarSha256'
+    | 'savepointLocation'
+    | 'errorMessage'
+    | 'attempt'
+    | 'submittingAt'
+    | 'runRequestedAt'
+    | 'submittedAt'
+    | 'startedAt'
+    | 'finishedAt'
+  >
+> & { stopRequest?: StopRequest | null };
+
+export type InsertOutcome =
+  | { kind: 'created'; execution: Execution }
+  | { kind: 'active'; active: Execution }
+  | { kind: 'duplicate_tick' }
+  | { kind: 'job_missing' };
+
+export interface ExecutionRepository {
+  /**
+   * Inserts atomically with the check that the job exists and, when `exclusive`, has no
+   * active execution (two API replicas racing get one `created`, one `active`). A second
+   * execution for the same (job, scheduledFor) gives `duplicate_tick`.
+   */
+  insert(execution: NewExecution, options: { exclusive: boolean }): Promise<InsertOutcome>;
+  /**
+   * A schedule tick in one transaction: records it on the job (lastRunAt) and inserts its
+   * execution, QUEUED, or SKIPPED (naming the active one) when `skipIfActive` and one is active.
+   */
+  insertTick(tick: NewExecution & { scheduledFor: Date }, options: { skipIfActive: boolean }): Promise<InsertOutcome>;
+  get(id: string): Promise<Execution | null>;
+  /** Newest first. */
+  listByJob(jobId: string, page: PageRequest, status?: ExecutionStatus): Promise<Execution[]>;
+  findActive(jobId: string): Promise<Execution[]>;
+  /**
+   * Moves to `to` only if the row is still in one of the statuses that may lead there
+   * (or in `onlyFrom`, a subset of them): a compare-and-set. Null when another process
+   * moved it first.
+   */
+  transition(
+    id: string,
+    to: ExecutionStatus,
+    patch?: ExecutionPatch,
+    onlyFrom?: readonly ExecutionStatus[],
+  ): Promise<Execution | null>;
+  /** Updates fields while the status is one of `whileIn`. */
+  patch(id: string, whileIn: readonly ExecutionStatus[], patch: ExecutionPatch): Promise<Execution | null>;
+  /** Removes an execution nothing will ever run (its enqueue failed). */
+  discard(id: string): Promise<void>;
+  /** Active executions last touched before `updatedBefore`: the reconciler's worklist. */
+  listActive(updatedBefore?: Date): Promise<Execution[]>;
+  latestSavepoint(jobId: string): Promise<string | null>;
+  countByStatus(): Promise<Partial<Record<ExecutionStatus, number>>>;
+}

@@ -1,0 +1,28 @@
+import type { Job, JobChanges, NewJob } from '../job';
+import type { ScheduleInput } from '../schedule';
+
+/** Keyset position: the last row of the previous page. */
+export interface PageCursor {
+  createdAt: Date;
+  id: string;
+}
+
+export interface PageRequest {
+  limit: number;
+  after?: PageCursor;
+}
+
+export interface JobRepository {
+  /** Throws JobNameTaken when the name is in use. */
+  create(job: NewJob): Promise<Job>;
+  get(id: string): Promise<Job | null>;
+  /** Oldest first, so new jobs never shift a page a client is walking. */
+  list(page: PageRequest): Promise<Job[]>;
+  /** Null when the job does not exist. Throws JobNameTaken. */
+  update(id: string, changes: JobChanges): Promise<Job | null>;
+  setSchedule(id: string, schedule: ScheduleInput | null): Promise<Job | null>;
+  markScheduleRun(id: string, at: Date): Promise<void>;
+  listScheduled(): Promise<Job[]>;
+  /** Deletes the job and its history. Throws ExecutionActive while one is active. */
+  delete(id: string): Promise<boolean>;
+}

@@ -1,0 +1,16 @@
+/**
+ * Messages between the API and the workers. Workers switch on `kind` exhaustively, so
+ * a new message kind is a compile error until every consumer handles it.
+ */
+export type WorkMessage =
+  | { kind: 'submit'; executionId: string }
+  | { kind: 'track'; executionId: string }
+  | { kind: 'stop'; executionId: string; requestedAt: number };
+
+export interface WorkQueue {
+  /**
+   * Idempotent: one message of a kind per execution (and stop request) is ever
+   * pending, so re-enqueueing during reconciliation is harmless.
+   */
+  enqueue(message: WorkMessage, options?: { delayMs?: number }): Promise<void>;
+}

@@ -1,0 +1,6 @@
+/** One readable line for errorMessage: never empty, never a whole stack. */
+export function failureText(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  const line = message.trim().split('\n')[0]?.trim();
+  return line && line.length > 0 ? line.slice(0, 2000) : 'unknown error (no message)';
+}

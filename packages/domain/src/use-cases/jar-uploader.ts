@@ -1,0 +1,84 @@
+import type { FetchedJar, FlinkGateway, JarSource } from '../ports/flink-gateway';
+import type { JarRegistry } from '../ports/jar-registry';
+import type { Logger } from '../ports/runtime';
+
+export interface UploadedJar {
+  jarId: string;
+  sha256: string;
+  /** Flink already held this content. */
+  reused: boolean;
+  /** The data-processor said the JAR had not changed (304), so no byte was downloaded. */
+  notModified: boolean;
+}
+
+/**
+ * Gets a JAR onto Flink once per content. When the data-processor gave a strong ETag
+ * last time, the download is conditional: an unchanged JAR that Flink still lists costs
+ * one small request. Otherwise the JAR is downloaded (hashed as it streams), the Flink
+ * jar id holding the same SHA-256 is reused while Flink still lists it, and it is
+ * uploaded otherwise (a JobManager restart loses uploaded jars).
+ */
+export class JarUploader {
+  constructor(
+    private readonly source: JarSource,
+    private readonly flink: FlinkGateway,
+    private readonly registry: JarRegistry,
+    private readonly log: Logger,
+  ) {}
+
+  async ensure(url: string): Promise<UploadedJar> {
+    const known = await this.registry.findSource(url);
+    if (known) {
+      const answer = await this.source.fetch(url, known.etag);
+      if (answer !== 'not-modified') return this.ensureOnFlink(url, answer);
+      if (known.jarId && (await this.flink.listJarIds()).has(known.jarId))
+        return { jarId: known.jarId, sha256: known.sha256, reused: true, notModified: true };
+      // Unchanged, but Flink lost it: the bytes are needed after all.
+    }
+    return this.ensureOnFlink(url, await this.source.fetch(url));
+  }
+
+  private async ensureOnFlink(url: string, jar: FetchedJar): Promise<UploadedJar> {
+    try {
+      // Fast path without the lock: the common case (a JAR already on Flink) must not
+      // serialise every submission of the same JAR across all workers.
+      const uploaded =
+        (await this.reusable(jar.sha256)) ??
+        (await this.registry.exclusively(jar.sha256, async () => {
+          // Checked again under the lock: another worker may have uploaded it meanwhile.
+          const known = await this.reusable(jar.sha256);
+          if (known) return known;
+          const jarId = await this.flink.uploadJar(jar);
+          await this.registry.remember(jar.sha256, jarId);
+          this.log.info({ jarId, sha256: jar.sha256, bytes: jar.size }, 'jar uploaded to Flink');
+          return { jarId, sha256: jar.sha256, reused: false };
+        }));
+      if (jar.etag) await this.registry.rememberSource(url, jar.etag, jar.sha256);
+      return { ...uploaded, notModified: false };
+    } finally {
+      await jar.dispose();
+    }
+  }
+
+  /** Forgets a jar Flink turned out not to have (it refused to run it): the next try uploads. */
+  async forget(sha256: string): Promise<void> {
+    await this.registry.forget(sha256);
+  }
+
+  private async reusable(sha256: string): Promise<Omit<UploadedJar, 'notModified'> | null> {
+    const known = await this.registry.find(sha256);
+    if (known && (await this.flink.listJarIds()).has(known)) return { jarId: known, sha256, reused: true };
+    return null;
+  }
+
+  /** Deletes Flink jars that no job's latest execution uses. */
+  async collectGarbage(): Promise<number> {
+    const unused = await this.registry.unused();
+    const listed = await this.flink.listJarIds();
+    for (const { sha256, jarId } of unused) {
+      if (listed.has(jarId)) await this.flink.deleteJar(jarId);
+      await this.registry.forget(sha256);
+    }
+    return unused.length;
+  }
+}

@@ -1,0 +1,91 @@
+import { JobNotFound } from '../errors';
+import type { Job } from '../job';
+import type { Logger } from '../ports/runtime';
+import type { JobRepository } from '../ports/job-repository';
+import type { CronCalendar, ScheduleTimer } from '../ports/schedule-timer';
+import type { ScheduleInput } from '../schedule';
+import { InvalidSchedule } from '../errors';
+
+/**
+ * The one writer of schedule timers. PostgreSQL holds the schedule; the timer (BullMQ's
+ * job scheduler) is transport and is rebuilt from PostgreSQL by `reconcile`.
+ */
+export class ScheduleKeeper {
+  constructor(
+    private readonly jobs: JobRepository,
+    private readonly timer: ScheduleTimer,
+    private readonly calendar: CronCalendar,
+    private readonly log: Logger,
+  ) {}
+
+  validate(schedule: ScheduleInput): void {
+    this.calendar.validate(schedule.cron, schedule.timezone);
+    if (schedule.startAt && schedule.endAt && schedule.endAt <= schedule.startAt) {
+      throw new InvalidSchedule('endAt', 'must be later than startAt');
+    }
+  }
+
+  async set(jobId: string, schedule: ScheduleInput): Promise<Job> {
+    this.validate(schedule);
+    const job = await this.jobs.setSchedule(jobId, schedule);
+    if (!job) throw new JobNotFound(jobId);
+    await this.syncTimer(job);
+    return job;
+  }
+
+  async remove(jobId: string): Promise<void> {
+    const job = await this.jobs.setSchedule(jobId, null);
+    if (!job) throw new JobNotFound(jobId);
+    await this.dropTimer(jobId);
+  }
+
+  async listScheduled(): Promise<Job[]> {
+    return this.jobs.listScheduled();
+  }
+
+  nextRuns(job: Job, from: Date, count = 5): Date[] {
+    if (!job.schedule) return [];
+    return this.calendar.nextRuns(job.schedule, from, count);
+  }
+
+  /** A timer runs only for an enabled job with a schedule. */
+  async syncTimer(job: Job): Promise<void> {
+    try {
+      if (job.schedule && job.enabled) await this.timer.upsert(job.id, job.schedule);
+      else await this.timer.remove(job.id);
+    } catch (error) {
+      // PostgreSQL already holds the change; the reconciler brings the timer in line.
+      this.log.warn({ err: error, jobId: job.id }, 'schedule timer not updated; the reconciler will retry');
+    }
+  }
+
+  async dropTimer(jobId: string): Promise<void> {
+    try {
+      await this.timer.remove(jobId);
+    } catch (error) {
+      this.log.warn({ err: error, jobId }, 'schedule timer not removed; the reconciler will retry');
+    }
+  }
+
+  /** Makes the timers match PostgreSQL: creates missing ones, fixes changed ones, removes orphans. */
+  async reconcile(): Promise<{ created: number; updated: number; removed: number }> {
+    const wanted = new Map((await this.jobs.listScheduled()).filter((j) => j.enabled).map((j) => [j.id, j]));
+    const existing = await this.timer.list();
+    const result = { created: 0, updated: 0, removed: 0 };
+    for (const [jobId, job] of wanted) {
+      const current = existing.get(jobId);
+      const schedule = job.schedule;
+      if (!schedule) continue;
+      if (!current) result.created++;
+      else if (current.cron !== schedule.cron || current.timezone !== schedule.timezone) result.updated++;
+      else continue;
+      await this.timer.upsert(jobId, schedule);
+    }
+    for (const jobId of existing.keys()) {
+      if (wanted.has(jobId)) continue;
+      await this.timer.remove(jobId);
+      result.removed++;
+    }
+    return result;
+  }
+}

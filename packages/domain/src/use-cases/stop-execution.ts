@@ -1,0 +1,125 @@
+import { PermanentFailure, TransientFailure } from '../errors';
+import type { ExecutionStatus, StopRequest } from '../execution';
+import type { ExecutionRepository } from '../ports/execution-repository';
+import type { FlinkGateway } from '../ports/flink-gateway';
+import type { Clock, Logger } from '../ports/runtime';
+import type { Attempt } from '../ports/work-handlers';
+import type { WorkQueue } from '../ports/work-queue';
+import { failureText } from './failure-text';
+
+export interface StopSettings {
+  savepointDir: string | null;
+  pollIntervalMs: number;
+  /** How long to wait for Flink to finish a cancel or a savepoint before retrying. */
+  timeoutMs: number;
+}
+
+const ENDED: Record<string, ExecutionStatus> = { FINISHED: 'FINISHED', FAILED: 'FAILED', CANCELED: 'CANCELLED' };
+
+/**
+ * A stable trigger id per stop request: a retried stop (another worker, after a crash)
+ * asks Flink for the same savepoint operation instead of starting a second one.
+ */
+export function savepointTriggerId(flinkJobId: string, requestedAt: Date): string {
+  return flinkJobId.slice(0, 20) + requestedAt.getTime().toString(16).padStart(12, '0').slice(-12);
+}
+
+/** Ends a STOPPING execution on Flink: cancel, or stop-with-savepoint and record where it went. */
+export class StopExecution {
+  constructor(
+    private readonly executions: ExecutionRepository,
+    private readonly flink: FlinkGateway,
+    private readonly queue: WorkQueue,
+    private readonly clock: Clock,
+    private readonly log: Logger,
+    private readonly settings: StopSettings,
+  ) {}
+
+  async run(executionId: string, attempt: Attempt): Promise<void> {
+    const execution = await this.executions.get(executionId);
+    if (!execution || execution.status !== 'STOPPING' || !execution.flinkJobId || !execution.stopRequest) return;
+    const log = this.log.child({ executionId, jobId: execution.jobId, flinkJobId: execution.flinkJobId });
+    try {
+      const { flinkJobId, stopRequest } = execution;
+      if (stopRequest.savepoint) await this.stopWithSavepoint(execution.id, flinkJobId, stopRequest, log);
+      else await this.cancel(execution.id, flinkJobId, log);
+    } catch (error) {
+      if (!(error instanceof PermanentFailure) && !attempt.final) {
+        log.warn({ err: error, attempt: attempt.number }, 'stop failed; will retry');
+        throw error;
+      }
+      // The Flink job is presumably still running: say so and keep tracking it.
+      log.warn({ err: error }, 'stop failed for good');
+      const back = await this.executions.transition(
+        executionId,
+        'RUNNING',
+        { errorMessage: `Stop failed: ${failureText(error)}`, stopRequest: null },
+        ['STOPPING'],
+      );
+      if (back) await this.queue.enqueue({ kind: 'track', executionId });
+    }
+  }
+
+  private async cancel(executionId: string, flinkJobId: string, log: Logger): Promise<void> {
+    const outcome = await this.flink.cancel(flinkJobId);
+    if (outcome === 'not_found') {
+      await this.end(executionId, 'LOST', { errorMessage: `Flink no longer knows job ${flinkJobId}.` });
+      return;
+    }
+    const state = await this.waitForEnd(flinkJobId);
+    await this.end(executionId, ENDED[state] ?? 'CANCELLED', { flinkState: state });
+    log.info({ flinkState: state }, 'execution cancelled');
+  }
+
+  private async stopWithSavepoint(
+    executionId: string,
+    flinkJobId: string,
+    request: StopRequest,
+    log: Logger,
+  ): Promise<void> {
+    const triggerId = savepointTriggerId(flinkJobId, request.requestedAt);
+    await this.flink.stopWithSavepoint(flinkJobId, {
+      targetDirectory: this.settings.savepointDir,
+      drain: request.drain,
+      triggerId,
+    });
+    const deadline = Date.now() + this.settings.timeoutMs;
+    for (;;) {
+      const status = await this.flink.savepointStatus(flinkJobId, triggerId);
+      if (status.status === 'FAILED') throw new PermanentFailure(`Savepoint failed: ${status.reason}`);
+      if (status.status === 'COMPLETED') {
+        const state = await this.waitForEnd(flinkJobId);
+        await this.end(executionId, state === 'FINISHED' ? 'STOPPED' : (ENDED[state] ?? 'STOPPED'), {
+          flinkState: state,
+          savepointLocation: status.location,
+        });
+        log.info({ savepointLocation: status.location }, 'execution stopped with savepoint');
+        return;
+      }
+      if (Date.now() > deadline) throw new TransientFailure('Savepoint did not complete in time.');
+      await sleep(this.settings.pollIntervalMs);
+    }
+  }
+
+  /** Polls Flink until the job is globally terminal. */
+  private async waitForEnd(flinkJobId: string): Promise<string> {
+    const deadline = Date.now() + this.settings.timeoutMs;
+    for (;;) {
+      const job = await this.flink.getJob(flinkJobId);
+      if (!job) return 'CANCELED';
+      if (ENDED[job.state]) return job.state;
+      if (Date.now() > deadline) throw new TransientFailure(`Flink job ${flinkJobId} is still ${job.state}.`);
+      await sleep(Math.min(this.settings.pollIntervalMs, 500));
+    }
+  }
+
+  private async end(
+    executionId: string,
+    status: ExecutionStatus,
+    patch: { flinkState?: string; savepointLocation?: string; errorMessage?: string },
+  ): Promise<void> {
+    await this.executions.transition(executionId, status, { ...patch, finishedAt: this.clock.now() }, ['STOPPING']);
+  }
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

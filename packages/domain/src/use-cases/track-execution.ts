@@ -1,0 +1,88 @@
+import type { Execution, ExecutionStatus } from '../execution';
+import type { ExecutionRepository } from '../ports/execution-repository';
+import type { FlinkGateway } from '../ports/flink-gateway';
+import type { Clock, Logger } from '../ports/runtime';
+import type { PollResult } from '../ports/work-handlers';
+import { TransientFailure } from '../errors';
+import { failureText } from './failure-text';
+
+/** Flink's globally terminal states, in our words. */
+const TERMINAL: Record<string, ExecutionStatus> = {
+  FINISHED: 'FINISHED',
+  FAILED: 'FAILED',
+  CANCELED: 'CANCELLED',
+};
+
+/**
+ * Follows a RUNNING execution on Flink until it ends. The queue adapter keeps one poll
+ * message per execution, so exactly one worker polls it at a time.
+ */
+export class TrackExecution {
+  constructor(
+    private readonly executions: ExecutionRepository,
+    private readonly flink: FlinkGateway,
+    private readonly clock: Clock,
+    private readonly log: Logger,
+    private readonly pollIntervalMs: number,
+  ) {}
+
+  async poll(executionId: string): Promise<PollResult> {
+    const execution = await this.executions.get(executionId);
+    const flinkJobId = execution?.flinkJobId;
+    if (!execution || execution.status !== 'RUNNING' || !flinkJobId) return null;
+    try {
+      return await this.observe(execution, flinkJobId);
+    } catch (error) {
+      if (!(error instanceof TransientFailure)) throw error;
+      // Unknown, not wrong: keep the status, say Flink cannot be reached, poll more slowly.
+      this.log.warn({ err: error, executionId }, 'Flink unreachable while tracking');
+      await this.executions.patch(executionId, ['RUNNING'], { flinkState: 'UNREACHABLE' });
+      return this.pollIntervalMs * 3;
+    }
+  }
+
+  private async observe(execution: Execution, flinkJobId: string): Promise<PollResult> {
+    const job = await this.flink.getJob(flinkJobId);
+    const now = this.clock.now();
+    if (!job) {
+      await this.executions.transition(
+        execution.id,
+        'LOST',
+        {
+          errorMessage: `Flink no longer knows job ${flinkJobId} (JobManager restarted without HA, or the job expired).`,
+          finishedAt: now,
+          flinkState: null,
+        },
+        ['RUNNING'],
+      );
+      this.log.warn({ executionId: execution.id, flinkJobId: flinkJobId }, 'execution lost');
+      return null;
+    }
+    const ended = TERMINAL[job.state];
+    if (ended) {
+      const errorMessage = ended === 'FAILED' ? await this.rootCause(flinkJobId) : null;
+      await this.executions.transition(execution.id, ended, { flinkState: job.state, finishedAt: now, errorMessage }, [
+        'RUNNING',
+      ]);
+      this.log.info({ executionId: execution.id, status: ended }, 'execution ended');
+      return null;
+    }
+    if (job.state !== execution.flinkState) {
+      // Knowing again clears what the unknown state said.
+      const resolved = execution.flinkState === 'UNKNOWN' || execution.flinkState === 'UNREACHABLE';
+      await this.executions.patch(execution.id, ['RUNNING'], {
+        flinkState: job.state,
+        ...(resolved ? { errorMessage: null } : {}),
+      });
+    }
+    return this.pollIntervalMs;
+  }
+
+  private async rootCause(flinkJobId: string): Promise<string> {
+    try {
+      return (await this.flink.failureCause(flinkJobId)) ?? 'Flink reports the job FAILED without an exception.';
+    } catch (error) {
+      return `Flink reports the job FAILED; its exceptions could not be read: ${failureText(error)}`;
+    }
+  }
+}

@@ -1,0 +1,208 @@
+import { createReadStream } from 'node:fs';
+import {
+  PermanentFailure,
+  TransientFailure,
+  type CancelOutcome,
+  type FlinkGateway,
+  type FlinkJobState,
+  type LocalJar,
+  type RunOutcome,
+  type RunRequest,
+  type SavepointStatus,
+} from '@flink-orchestrator/domain';
+import axios, { type AxiosInstance, type AxiosResponse, isAxiosError } from 'axios';
+import FormData from 'form-data';
+import { errorsOf, isDuplicateSubmission, summarizeFlinkErrors } from './flink-errors';
+import type * as Flink from './flink-types';
+
+export interface FlinkClientOptions {
+  /** JobManager REST base URL, with or without the `/v1` prefix. */
+  baseUrl: string;
+  timeoutMs?: number;
+  /** `/jars/:id/run` blocks until the job has initialized: give it longer. */
+  runTimeoutMs?: number;
+  /** Called once per request, for metrics. */
+  onCall?: (endpoint: string, outcome: 'ok' | 'client_error' | 'server_error' | 'unreachable', seconds: number) => void;
+}
+
+type Endpoint = string;
+
+/** Flink REST API client for 1.18 to 2.x: only `programArgsList`, both restore-mode fields. */
+export class FlinkRestClient implements FlinkGateway {
+  private readonly http: AxiosInstance;
+
+  constructor(private readonly options: FlinkClientOptions) {
+    this.http = axios.create({
+      baseURL: options.baseUrl.replace(/\/+$/, ''),
+      timeout: options.timeoutMs ?? 15_000,
+      validateStatus: () => true,
+      maxBodyLength: Infinity,
+      maxContentLength: 50 * 1024 * 1024,
+    });
+  }
+
+  async config(): Promise<Flink.ConfigResponse> {
+    return (await this.call<Flink.ConfigResponse>('config', { method: 'GET', url: '/config' })).data;
+  }
+
+  async listJarIds(): Promise<Set<string>> {
+    const res = await this.call<Flink.JarListResponse>('jars_list', { method: 'GET', url: '/jars' });
+    this.expect(res, [200], 'list jars');
+    return new Set((res.data.files ?? []).map((f) => f.id));
+  }
+
+  async uploadJar(jar: LocalJar): Promise<string> {
+    const form = new FormData();
+    const fileName = jar.fileName.endsWith('.jar') ? jar.fileName : `${jar.fileName}.jar`;
+    form.append('jarfile', createReadStream(jar.path), {
+      filename: fileName,
+      contentType: 'application/x-java-archive',
+      knownLength: jar.size,
+    });
+    const res = await this.call<Flink.JarUploadResponse>('jars_upload', {
+      method: 'POST',
+      url: '/jars/upload',
+      data: form,
+      headers: { ...form.getHeaders(), 'Content-Length': String(form.getLengthSync()) },
+      timeout: Math.max(this.options.timeoutMs ?? 15_000, 600_000),
+      // follow-redirects keeps a copy of the request body to replay it: with redirects off,
+      // the file streams from disk to the socket and never sits in memory.
+      maxRedirects: 0,
+    });
+    this.expect(res, [200], 'upload the JAR');
+    const jarId = res.data.filename?.split('/').pop();
+    if (!jarId) throw new TransientFailure('Flink accepted the JAR upload but named no file.');
+    return jarId;
+  }
+
+  async deleteJar(jarId: string): Promise<void> {
+    const res = await this.call('jars_delete', { method: 'DELETE', url: `/jars/${encodeURIComponent(jarId)}` });
+    if (res.status === 400 && /does not exist/.test(errorsOf(res.data).join(' '))) return;
+    this.expect(res, [200], 'delete the JAR');
+  }
+
+  async runJar(request: RunRequest): Promise<RunOutcome> {
+    const body: Flink.JarRunRequest = {
+      programArgsList: request.programArgs,
+      jobId: request.jobId,
+      allowNonRestoredState: request.allowNonRestoredState,
+      // Older versions ignore claimMode, newer ones prefer it.
+      restoreMode: 'NO_CLAIM',
+      claimMode: 'NO_CLAIM',
+      ...(request.entryClass ? { entryClass: request.entryClass } : {}),
+      ...(request.parallelism ? { parallelism: request.parallelism } : {}),
+      ...(request.savepointPath ? { savepointPath: request.savepointPath } : {}),
+    };
+    const res = await this.call<Flink.JarRunResponse>('jars_run', {
+      method: 'POST',
+      url: `/jars/${encodeURIComponent(request.jarId)}/run`,
+      data: body,
+      timeout: this.options.runTimeoutMs ?? 180_000,
+    });
+    if (res.status === 200) return 'submitted';
+    const errors = errorsOf(res.data);
+    if (res.status === 400 && isDuplicateSubmission(errors)) return 'duplicate';
+    const text = summarizeFlinkErrors(errors);
+    // A jar that vanished (JobManager restart) is re-uploaded by the retry.
+    if (/Jar file .* does not exist|does not exist in/.test(errors.join('\n'))) {
+      throw new TransientFailure(`Flink no longer has the uploaded JAR: ${text}`);
+    }
+    if (
+      res.status >= 500 &&
+      !/ProgramInvocationException|ClassNotFoundException|Could not execute/.test(errors.join('\n'))
+    ) {
+      throw new TransientFailure(`Flink could not run the job (HTTP ${res.status}): ${text}`);
+    }
+    throw new PermanentFailure(text);
+  }
+
+  async getJob(jobId: string): Promise<FlinkJobState | null> {
+    const res = await this.call<Flink.JobDetailsResponse>('jobs_get', { method: 'GET', url: `/jobs/${jobId}` });
+    if (res.status === 404) return null;
+    this.expect(res, [200], 'read the job');
+    return { state: res.data.state };
+  }
+
+  async failureCause(jobId: string): Promise<string | null> {
+    const res = await this.call<Flink.JobExceptionsResponse>('jobs_exceptions', {
+      method: 'GET',
+      url: `/jobs/${jobId}/exceptions`,
+      params: { maxExceptions: 1 },
+    });
+    this.expect(res, [200], 'read the job exceptions');
+    const entry = res.data.exceptionHistory?.entries?.[0];
+    const trace = entry?.stacktrace ?? res.data['root-exception'];
+    if (trace) return summarizeFlinkErrors([trace]);
+    return entry?.exceptionName ?? null;
+  }
+
+  async cancel(jobId: string): Promise<CancelOutcome> {
+    const res = await this.call('jobs_cancel', { method: 'PATCH', url: `/jobs/${jobId}`, params: { mode: 'cancel' } });
+    if (res.status === 202) return 'accepted';
+    if (res.status === 404) return 'not_found';
+    if (res.status === 409) return 'already_terminal';
+    this.expect(res, [202], 'cancel the job');
+    return 'accepted';
+  }
+
+  async stopWithSavepoint(
+    jobId: string,
+    options: { targetDirectory: string | null; drain: boolean; triggerId: string },
+  ): Promise<string> {
+    const res = await this.call<Flink.TriggerResponse>('jobs_stop', {
+      method: 'POST',
+      url: `/jobs/${jobId}/stop`,
+      data: {
+        drain: options.drain,
+        triggerId: options.triggerId,
+        ...(options.targetDirectory ? { targetDirectory: options.targetDirectory } : {}),
+      },
+    });
+    this.expect(res, [202], 'stop the job with a savepoint');
+    return res.data['request-id'];
+  }
+
+  async savepointStatus(jobId: string, triggerId: string): Promise<SavepointStatus> {
+    const res = await this.call<Flink.SavepointStatusResponse>('jobs_savepoint_status', {
+      method: 'GET',
+      url: `/jobs/${jobId}/savepoints/${triggerId}`,
+    });
+    this.expect(res, [200], 'read the savepoint status');
+    if (res.data.status.id !== 'COMPLETED') return { status: 'IN_PROGRESS' };
+    const operation = res.data.operation ?? {};
+    if (operation.location) return { status: 'COMPLETED', location: operation.location };
+    const cause = operation['failure-cause'];
+    return {
+      status: 'FAILED',
+      reason: summarizeFlinkErrors([cause?.['stack-trace'] ?? cause?.class ?? 'unknown failure']),
+    };
+  }
+
+  /** Any HTTP answer comes back; only "could not talk to Flink" throws (transient). */
+  private async call<T = unknown>(
+    endpoint: Endpoint,
+    config: Parameters<AxiosInstance['request']>[0],
+  ): Promise<AxiosResponse<T>> {
+    const started = process.hrtime.bigint();
+    const elapsed = () => Number(process.hrtime.bigint() - started) / 1e9;
+    try {
+      const res = await this.http.request<T>(config);
+      const outcome = res.status >= 500 ? 'server_error' : res.status >= 400 ? 'client_error' : 'ok';
+      this.options.onCall?.(endpoint, outcome, elapsed());
+      return res;
+    } catch (error) {
+      this.options.onCall?.(endpoint, 'unreachable', elapsed());
+      const code = isAxiosError(error) ? (error.code ?? error.message) : String(error);
+      throw new TransientFailure(`Flink at ${this.options.baseUrl} is unreachable (${code}).`, { cause: error });
+    }
+  }
+
+  /** 5xx (503 during leader election) may pass; 4xx will not. */
+  private expect(res: AxiosResponse, ok: number[], action: string): void {
+    if (ok.includes(res.status)) return;
+    const text = summarizeFlinkErrors(errorsOf(res.data));
+    const message = `Flink could not ${action} (HTTP ${res.status}): ${text}`;
+    if (res.status >= 500 || res.status === 408 || res.status === 429) throw new TransientFailure(message);
+    throw new PermanentFailure(message);
+  }
+}

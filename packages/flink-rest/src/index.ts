@@ -1,0 +1,2 @@
+export { FlinkRestClient, type FlinkClientOptions } from './flink-rest-client';
+export { summarizeFlinkErrors, isDuplicateSubmission, redactPaths } from './flink-errors';

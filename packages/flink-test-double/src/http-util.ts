@@ -1,0 +1,44 @@
+/** Small HTTP plumbing for the double: replies, body reading, Flink-style path routing. */
+import type { IncomingMessage } from 'node:http';
+import { parameterError } from './java-errors';
+import { HEX32 } from './request-bodies';
+
+export type Reply = { status: number; body: unknown };
+export type Params = Record<string, string>;
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+export function readText(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+/** Matches '/jobs/:jobid' against path segments; answers the named params, or null. */
+export function matchPath(pattern: string, segments: string[]): Params | null {
+  const parts = pattern.split('/').filter(Boolean);
+  if (parts.length !== segments.length) return null;
+  const params: Params = {};
+  for (const [i, part] of parts.entries()) {
+    const segment = segments[i] ?? '';
+    if (part.startsWith(':')) params[part.slice(1)] = segment;
+    else if (part !== segment) return null;
+  }
+  return params;
+}
+
+/** JobID and TriggerId path parameters must be 32 hex digits; Flink reads either case. */
+export function checkIdParams(params: Params): Reply | null {
+  for (const key of ['jobid', 'triggerid']) {
+    const value = params[key];
+    if (value === undefined) continue;
+    if (!HEX32.test(value)) return { status: 400, body: parameterError('path', key, value) };
+    params[key] = value.toLowerCase();
+  }
+  return null;
+}

@@ -1,0 +1,9 @@
+export {
+  FlinkTestDouble,
+  type FlinkTestDoubleOptions,
+  type JobView,
+  type OutageMode,
+  type RunRequestRecord,
+} from './flink-test-double';
+export { buildTestJar } from './test-jar';
+export { manifestEntryClass } from './zip';

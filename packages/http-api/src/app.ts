@@ -1,0 +1,70 @@
+import { bodyParser } from '@koa/bodyparser';
+import cors from '@koa/cors';
+import Router from '@koa/router';
+import Koa from 'koa';
+import helmet from 'koa-helmet';
+import type { ApiDependencies } from './deps';
+import { requestContext } from './error-handler';
+import { requireSecretFor, requireToken } from './auth';
+import { requestMetrics } from './metrics';
+import { metricsRoutes } from './routes/metrics';
+import { docsRoutes } from './routes/docs';
+import { isUuid } from './pagination';
+import { HttpProblem, notFound } from './problem';
+import { executionRoutes } from './routes/executions';
+import { healthRoutes } from './routes/health';
+import { jobRoutes } from './routes/jobs';
+import { scheduleRoutes } from './routes/schedules';
+
+/** Bodies must be JSON; an empty body (a bare POST /start) is fine. */
+async function requireJson(ctx: Koa.Context, next: Koa.Next): Promise<void> {
+  const hasBody = Number(ctx.get('Content-Length') || 0) > 0 || ctx.get('Transfer-Encoding') !== '';
+  if (['POST', 'PUT', 'PATCH'].includes(ctx.method) && hasBody && !ctx.is('application/json')) {
+    throw new HttpProblem(415, 'unsupported_media_type', 'Send the request body as application/json.');
+  }
+  await next();
+}
+
+export function createApp(deps: ApiDependencies, extraMiddleware: Koa.Middleware[] = []): Koa {
+  const app = new Koa({ proxy: true });
+  app.silent = true; // errors are logged by requestContext, once, with the request id
+  app.use(requestContext(deps.log));
+  app.use(helmet());
+  // CORS stays off unless origins are configured: browsers on other sites get no access.
+  if (deps.corsOrigins?.length) {
+    const allowed = new Set(deps.corsOrigins);
+    app.use(
+      cors({
+        origin: (ctx) => (allowed.has(ctx.get('Origin')) ? ctx.get('Origin') : ''),
+        exposeHeaders: ['Location', 'Link', 'X-Request-Id'],
+      }),
+    );
+  }
+  if (deps.metrics) app.use(requestMetrics(deps.metrics.metrics));
+  if (deps.auth.metricsToken) app.use(requireSecretFor('/metrics', deps.auth.metricsToken));
+  if (deps.auth.tokens) app.use(requireToken(deps.auth.tokens));
+  for (const middleware of extraMiddleware) app.use(middleware);
+  app.use(requireJson);
+  app.use(bodyParser({ enableTypes: ['json'], jsonLimit: deps.bodyLimit ?? '256kb', jsonStrict: true }));
+  const router = apiRouter(deps);
+  app.use(router.routes());
+  app.use(router.allowedMethods({ throw: false }));
+  return app;
+}
+
+/** The API's one router: a single match per request, whatever the number of routes. */
+export function apiRouter(deps: ApiDependencies): Router {
+  const router = new Router();
+  // Any :id that is not a UUID names nothing: answer 404 before touching the database.
+  router.param('id', async (id, ctx, next) => {
+    if (!isUuid(id)) throw notFound(ctx.path.startsWith('/api/v1/executions') ? 'execution' : 'job', id);
+    return next();
+  });
+  healthRoutes(router, deps);
+  metricsRoutes(router, deps);
+  docsRoutes(router);
+  jobRoutes(router, deps);
+  executionRoutes(router, deps);
+  scheduleRoutes(router, deps);
+  return router;
+}

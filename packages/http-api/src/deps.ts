@@ -1,0 +1,26 @@
+import type { Clock, ExecutionControl, JobCatalog, ScheduleKeeper } from '@flink-orchestrator/domain';
+import type { Logger, Metrics } from '@flink-orchestrator/observability';
+import type { TokenAuthority } from './auth';
+
+export interface HealthCheck {
+  name: string;
+  check(): Promise<void>;
+}
+
+/** What the HTTP adapter needs: use cases and health probes, nothing about storage. */
+export interface ApiDependencies {
+  catalog: JobCatalog;
+  executions: ExecutionControl;
+  schedules: ScheduleKeeper;
+  health: HealthCheck[];
+  clock: Clock;
+  log: Logger;
+  /** Null only when authentication was explicitly disabled (AUTH_DISABLED=true). */
+  auth: { tokens: TokenAuthority | null; metricsToken?: string | null };
+  /** Origins allowed by CORS; none means CORS is off. */
+  corsOrigins?: string[];
+  /** Request body limit, e.g. "256kb". */
+  bodyLimit?: string;
+  /** Served at /metrics; `refresh` updates gauges read from PostgreSQL and Redis just before a scrape. */
+  metrics?: { metrics: Metrics; refresh(): Promise<void> };
+}

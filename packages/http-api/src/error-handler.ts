@@ -1,0 +1,94 @@
+import { randomUUID } from 'node:crypto';
+import { DomainError } from '@flink-orchestrator/domain';
+import type { Logger } from '@flink-orchestrator/observability';
+import type { Context, Next } from 'koa';
+import { HttpProblem } from './problem';
+
+const STATUS_BY_CODE: Record<string, number> = {
+  job_not_found: 404,
+  execution_not_found: 404,
+  job_name_taken: 409,
+  job_disabled: 409,
+  execution_active: 409,
+  no_active_execution: 409,
+  no_savepoint: 409,
+  concurrent_modification: 409,
+  invalid_schedule: 400,
+  dependency_unavailable: 503,
+};
+
+const SAFE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/**
+ * Gives every request an id (echoed in X-Request-Id and every log line) and turns every
+ * error into the JSON problem shape. Unexpected errors are logged in full and answered
+ * as 500 internal_error without any detail.
+ */
+export function requestContext(log: Logger) {
+  return async (ctx: Context, next: Next): Promise<void> => {
+    const incoming = ctx.get('X-Request-Id');
+    const requestId = SAFE_REQUEST_ID.test(incoming) ? incoming : randomUUID();
+    ctx.state.requestId = requestId;
+    // Built on first use: most requests log nothing, and a pino child costs a few microseconds.
+    let requestLog: Logger | undefined;
+    Object.defineProperty(ctx.state, 'log', {
+      get: () => (requestLog ??= log.child({ requestId, ...(ctx.state.caller ? { caller: ctx.state.caller } : {}) })),
+      configurable: true,
+    });
+    ctx.set('X-Request-Id', requestId);
+    const started = process.hrtime.bigint();
+    try {
+      await next();
+      if (ctx.status === 404 && ctx.body === undefined) {
+        throw new HttpProblem(404, 'route_not_found', `No route for ${ctx.method} ${ctx.path}.`);
+      }
+    } catch (error) {
+      const problem = toProblem(error);
+      if (problem.status >= 500) {
+        ctx.state.log.error({ err: error, method: ctx.method, path: ctx.path }, 'request failed');
+      }
+      ctx.status = problem.status;
+      ctx.body = {
+        error: {
+          code: problem.code,
+          message: problem.message,
+          ...(problem.details !== undefined ? { details: problem.details } : {}),
+          ...(problem.status >= 500 ? { requestId } : {}),
+        },
+      };
+      if (problem.status === 503) ctx.set('Retry-After', '5');
+    } finally {
+      const ms = Number(process.hrtime.bigint() - started) / 1e6;
+      ctx.state.log.debug({ method: ctx.method, path: ctx.path, status: ctx.status, ms }, 'request');
+    }
+  };
+}
+
+function toProblem(error: unknown): HttpProblem {
+  if (error instanceof HttpProblem) return error;
+  if (error instanceof DomainError) {
+    const status = STATUS_BY_CODE[error.code] ?? 500;
+    if (status === 500) return internal();
+    const code = error.code === 'invalid_schedule' ? 'validation_failed' : error.code;
+    const details =
+      error.code === 'invalid_schedule' ? [{ field: error.details?.field, message: error.message }] : error.details;
+    return new HttpProblem(status, code, error.message, details);
+  }
+  // Errors raised by Koa's body parser carry an HTTP status of their own.
+  const status = (error as { status?: unknown }).status;
+  const type = (error as { type?: unknown }).type;
+  if (status === 413 || type === 'entity.too.large') {
+    return new HttpProblem(413, 'payload_too_large', 'The request body is too large.');
+  }
+  if (status === 415) return new HttpProblem(415, 'unsupported_media_type', 'Send the body as application/json.');
+  if (status === 400 && (type === 'entity.parse.failed' || error instanceof SyntaxError)) {
+    return new HttpProblem(400, 'malformed_json', 'The request body is not valid JSON.');
+  }
+  if (typeof status === 'number' && status >= 400 && status < 500) {
+    return new HttpProblem(status, 'bad_request', 'The request could not be read.');
+  }
+  return internal();
+}
+
+const internal = () =>
+  new HttpProblem(500, 'internal_error', 'Something went wrong on our side; the request id identifies it in our logs.');

@@ -1,0 +1,15 @@
+/** An error answer: `{"error": {"code", "message", "details"?}}`, the one shape clients parse. */
+export class HttpProblem extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly details?: unknown,
+  ) {
+    super(message);
+    this.name = 'HttpProblem';
+  }
+}
+
+export const notFound = (what: 'job' | 'execution', id: string) =>
+  new HttpProblem(404, `${what}_not_found`, `No ${what} with id "${id}".`);

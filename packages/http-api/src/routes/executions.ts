@@ -1,0 +1,47 @@
+import type Router from '@koa/router';
+import {
+  EXECUTION_STATUSES,
+  type ExecutionStatus,
+  type StartOptions,
+  type StopOptions,
+} from '@flink-orchestrator/domain';
+import Joi from 'joi';
+import type { ApiDependencies } from '../deps';
+import { pageOf, readPage } from '../pagination';
+import { startSchema, stopSchema, validate } from '../validation';
+import { executionView } from '../views';
+
+const statusFilter = Joi.object({ status: Joi.string().valid(...EXECUTION_STATUSES) }).unknown(true);
+
+export function executionRoutes(router: Router, deps: ApiDependencies): void {
+  router.post('/api/v1/jobs/:id/start', async (ctx) => {
+    const options = validate<StartOptions>(startSchema, ctx.request.body);
+    const execution = await deps.executions.start(ctx.params.id as string, options);
+    ctx.status = 202;
+    ctx.set('Location', `/api/v1/executions/${execution.id}`);
+    ctx.body = executionView(execution);
+  });
+
+  router.post('/api/v1/jobs/:id/stop', async (ctx) => {
+    const options = validate<StopOptions>(stopSchema, ctx.request.body);
+    const execution = await deps.executions.stop(ctx.params.id as string, options);
+    ctx.status = 202;
+    ctx.set('Location', `/api/v1/executions/${execution.id}`);
+    ctx.body = executionView(execution);
+  });
+
+  router.get('/api/v1/jobs/:id/executions', async (ctx) => {
+    const { status } = validate<{ status?: ExecutionStatus }>(
+      statusFilter,
+      { status: ctx.query.status },
+      { convert: true },
+    );
+    const { page, limit } = readPage(ctx);
+    const rows = await deps.executions.list(ctx.params.id as string, page, status);
+    ctx.body = pageOf(ctx, rows, limit).map(executionView);
+  });
+
+  router.get('/api/v1/executions/:id', async (ctx) => {
+    ctx.body = executionView(await deps.executions.get(ctx.params.id as string));
+  });
+}

@@ -1,0 +1,36 @@
+import type Router from '@koa/router';
+import type { ApiDependencies } from '../deps';
+
+const CHECK_TIMEOUT_MS = 2000;
+
+function withTimeout(check: Promise<void>): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error('timed out')), CHECK_TIMEOUT_MS);
+  });
+  return Promise.race([check, timeout]).finally(() => clearTimeout(timer));
+}
+
+export function healthRoutes(router: Router, deps: ApiDependencies): void {
+  // Liveness: the process answers; no dependency is consulted.
+  router.get('/health/live', (ctx) => {
+    ctx.body = { status: 'ok' };
+  });
+
+  router.get('/health', async (ctx) => {
+    const results = await Promise.all(
+      deps.health.map(async ({ name, check }) => {
+        try {
+          await withTimeout(check());
+          return [name, 'ok'] as const;
+        } catch (error) {
+          ctx.state.log.warn({ err: error, check: name }, 'health check failed');
+          return [name, 'unavailable'] as const;
+        }
+      }),
+    );
+    const healthy = results.every(([, state]) => state === 'ok');
+    ctx.status = healthy ? 200 : 503;
+    ctx.body = { status: healthy ? 'ok' : 'unavailable', checks: Object.fromEntries(results) };
+  });
+}

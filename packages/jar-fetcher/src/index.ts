@@ -1,0 +1,2 @@
+export { HttpJarSource, type JarSourceOptions } from './http-jar-source';
+export { JarUrlPolicy } from './url-policy';

@@ -1,0 +1,3 @@
+export { createLogger, redactUrl, type Logger } from './logger';
+export { stopOnSignals, exitOnStartupFailure } from './lifecycle';
+export { Metrics } from './metrics';

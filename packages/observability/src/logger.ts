@@ -1,0 +1,35 @@
+import pino, { type Logger } from 'pino';
+
+/** Credentials in URLs (postgres://user:secret@host) are masked wherever they appear. */
+export function redactUrl(value: string): string {
+  return value.replace(/(\b[a-z][a-z0-9+.-]*:\/\/[^:/@\s]*:)[^@\s]*@/gi, '$1***@');
+}
+
+export function createLogger(options: { level: string; name: string }): Logger {
+  const pretty = process.stdout.isTTY && process.env.NODE_ENV !== 'production';
+  return pino({
+    name: options.name,
+    level: options.level,
+    redact: {
+      paths: [
+        'req.headers.authorization',
+        'headers.authorization',
+        '*.password',
+        '*.token',
+        'config.databaseUrl',
+        'config.redisUrl',
+      ],
+      censor: '***',
+    },
+    formatters: { level: (label) => ({ level: label }) },
+    hooks: {
+      logMethod(args, method) {
+        // Strings (messages and error texts) can carry URLs with passwords.
+        method.apply(this, args.map((a) => (typeof a === 'string' ? redactUrl(a) : a)) as Parameters<typeof method>);
+      },
+    },
+    ...(pretty ? { transport: { target: 'pino-pretty', options: { colorize: true } } } : {}),
+  });
+}
+
+export type { Logger } from 'pino';

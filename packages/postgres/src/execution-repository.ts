@@ -1,0 +1,206 @@
+import {
+  ACTIVE_STATUSES,
+  assertTransition,
+  statusesLeadingTo,
+  type Execution,
+  type ExecutionPatch,
+  type ExecutionRepository,
+  type ExecutionStatus,
+  type InsertOutcome,
+  type NewExecution,
+  type PageRequest,
+} from '@flink-orchestrator/domain';
+import type { Knex } from 'knex';
+import { guarded, isUniqueViolation } from './connection-errors';
+import { patchColumns, toExecution, type ExecutionRow } from './rows';
+
+const TABLE = 'job_executions';
+// Constants, so safe to write into SQL text where a statement cannot take parameters.
+const ACTIVE_LIST = ACTIVE_STATUSES.map((status) => `'${status}'`).join(', ');
+
+export class KnexExecutionRepository implements ExecutionRepository {
+  constructor(private readonly db: Knex) {}
+
+  insert(execution: NewExecution, options: { exclusive: boolean }): Promise<InsertOutcome> {
+    return guarded(async () => {
+      try {
+        return await this.db.transaction(async (trx) => {
+          // The job row lock serialises starts of one job across API replicas.
+          const job = await trx('jobs').where({ id: execution.jobId }).forUpdate().first('id');
+          if (!job) return { kind: 'job_missing' } as const;
+          if (options.exclusive) {
+            const active = await trx<ExecutionRow>(TABLE)
+              .where({ job_id: execution.jobId })
+              .whereIn('status', ACTIVE_STATUSES)
+              .orderBy('created_at', 'desc')
+              .first();
+            if (active) return { kind: 'active', active: toExecution(active) } as const;
+          }
+          const [row] = await trx<ExecutionRow>(TABLE)
+            .insert({
+              job_id: execution.jobId,
+              trigger: execution.trigger,
+              status: execution.status,
+              parallelism: execution.parallelism,
+              savepoint_path: execution.savepointPath,
+              allow_non_restored_state: execution.allowNonRestoredState,
+              scheduled_for: execution.scheduledFor,
+              error_message: execution.errorMessage ?? null,
+              finished_at: execution.status === 'QUEUED' ? null : trx.fn.now(),
+            } as Partial<ExecutionRow>)
+            .returning('*');
+          return { kind: 'created', execution: toExecution(row as ExecutionRow) } as const;
+        });
+      } catch (error) {
+        if (isUniqueViolation(error, 'job_executions_tick_uq')) return { kind: 'duplicate_tick' };
+        throw error;
+      }
+    });
+  }
+
+  insertTick(tick: NewExecution & { scheduledFor: Date }, options: { skipIfActive: boolean }): Promise<InsertOutcome> {
+    return guarded(async () => {
+      // Two statements, one round trip (a tick is the hottest write there is). A query
+      // string of several statements runs as one transaction, and under READ COMMITTED each
+      // statement takes its own snapshot: the INSERT sees every execution committed before
+      // the UPDATE got the job row lock, which orders this tick against starts of the same
+      // job. Such a query takes no parameters, so knex inlines the values, escaped (the time
+      // as ISO 8601 with its zone: knex writes a Date in local time without one).
+      const scheduledFor = tick.scheduledFor.toISOString();
+      const lock = this.db('jobs')
+        .where({ id: tick.jobId })
+        .update({
+          // GREATEST ignores a NULL; the update always takes the lock and records the newest tick.
+          schedule_last_run_at: this.db.raw('GREATEST(schedule_last_run_at, ?::timestamptz)', [scheduledFor]),
+        })
+        .toQuery();
+      const insert = this.db
+        .raw(
+          `WITH active AS (
+             SELECT id, status FROM job_executions
+              WHERE job_id = :jobId AND status IN (${ACTIVE_LIST}) ORDER BY created_at DESC LIMIT 1),
+           decided AS (
+             SELECT CASE WHEN :skip AND EXISTS (SELECT 1 FROM active) THEN 'SKIPPED' ELSE 'QUEUED' END AS status)
+           INSERT INTO job_executions (job_id, trigger, status, parallelism, scheduled_for, error_message, finished_at)
+           SELECT :jobId, 'schedule', decided.status, :parallelism, :scheduledFor::timestamptz,
+                  CASE WHEN decided.status = 'SKIPPED'
+                       THEN 'Skipped: execution ' || (SELECT id FROM active) || ' is still ' || (SELECT status FROM active) || '.' END,
+                  CASE WHEN decided.status = 'SKIPPED' THEN now() END
+             FROM decided
+            WHERE EXISTS (SELECT 1 FROM jobs WHERE id = :jobId)
+           ON CONFLICT (job_id, scheduled_for) WHERE scheduled_for IS NOT NULL DO NOTHING
+           RETURNING *`,
+          {
+            jobId: tick.jobId,
+            skip: options.skipIfActive,
+            parallelism: tick.parallelism,
+            scheduledFor,
+          },
+        )
+        .toQuery();
+      const [locked, inserted] = (await this.db.raw(`${lock};\n${insert}`)) as unknown as [
+        { rowCount: number },
+        { rows: ExecutionRow[] },
+      ];
+      if (locked.rowCount === 0) return { kind: 'job_missing' } as const;
+      const row = inserted.rows[0];
+      return row ? ({ kind: 'created', execution: toExecution(row) } as const) : ({ kind: 'duplicate_tick' } as const);
+    });
+  }
+
+  get(id: string): Promise<Execution | null> {
+    return guarded(async () => {
+      const row = await this.db<ExecutionRow>(TABLE).where({ id }).first();
+      return row ? toExecution(row) : null;
+    });
+  }
+
+  listByJob(jobId: string, page: PageRequest, status?: ExecutionStatus): Promise<Execution[]> {
+    return guarded(async () => {
+      const query = this.db<ExecutionRow>(TABLE)
+        .where({ job_id: jobId })
+        .orderBy([
+          { column: 'created_at', order: 'desc' },
+          { column: 'id', order: 'desc' },
+        ])
+        .limit(page.limit);
+      if (status) query.andWhere({ status });
+      if (page.after) query.andWhereRaw('(created_at, id) < (?, ?)', [page.after.createdAt, page.after.id]);
+      return (await query).map(toExecution);
+    });
+  }
+
+  findActive(jobId: string): Promise<Execution[]> {
+    return guarded(async () => {
+      const rows = await this.db<ExecutionRow>(TABLE)
+        .where({ job_id: jobId })
+        .whereIn('status', ACTIVE_STATUSES)
+        .orderBy('created_at', 'desc');
+      return rows.map(toExecution);
+    });
+  }
+
+  transition(
+    id: string,
+    to: ExecutionStatus,
+    patch: ExecutionPatch = {},
+    onlyFrom?: readonly ExecutionStatus[],
+  ): Promise<Execution | null> {
+    for (const from of onlyFrom ?? []) assertTransition(from, to);
+    return this.update(id, onlyFrom ?? statusesLeadingTo(to), { ...patchColumns(patch), status: to });
+  }
+
+  patch(id: string, whileIn: readonly ExecutionStatus[], patch: ExecutionPatch): Promise<Execution | null> {
+    return this.update(id, whileIn, patchColumns(patch));
+  }
+
+  private update(
+    id: string,
+    whileIn: readonly ExecutionStatus[],
+    columns: Record<string, unknown>,
+  ): Promise<Execution | null> {
+    return guarded(async () => {
+      const rows: ExecutionRow[] = await this.db(TABLE)
+        .where({ id })
+        .whereIn('status', whileIn)
+        .update({ ...columns, updated_at: this.db.fn.now() })
+        .returning('*');
+      return rows[0] ? toExecution(rows[0]) : null;
+    });
+  }
+
+  discard(id: string): Promise<void> {
+    return guarded(async () => {
+      await this.db(TABLE).where({ id, status: 'QUEUED' }).delete();
+    });
+  }
+
+  listActive(updatedBefore?: Date): Promise<Execution[]> {
+    return guarded(async () => {
+      const query = this.db<ExecutionRow>(TABLE).whereIn('status', ACTIVE_STATUSES);
+      if (updatedBefore) query.andWhere('updated_at', '<', updatedBefore);
+      return (await query.orderBy('updated_at', 'asc').limit(10_000)).map(toExecution);
+    });
+  }
+
+  latestSavepoint(jobId: string): Promise<string | null> {
+    return guarded(async () => {
+      const row = await this.db<ExecutionRow>(TABLE)
+        .where({ job_id: jobId })
+        .whereNotNull('savepoint_location')
+        .orderBy('finished_at', 'desc')
+        .first('savepoint_location');
+      return row?.savepoint_location ?? null;
+    });
+  }
+
+  countByStatus(): Promise<Partial<Record<ExecutionStatus, number>>> {
+    return guarded(async () => {
+      const rows = await this.db(TABLE)
+        .select('status')
+        .count<{ status: ExecutionStatus; count: string }[]>('* as count')
+        .groupBy('status');
+      return Object.fromEntries(rows.map((r) => [r.status, Number(r.count)]));
+    });
+  }
+}

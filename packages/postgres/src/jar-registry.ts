@@ -1,0 +1,82 @@
+import type { JarRegistry } from '@flink-orchestrator/domain';
+import type { Knex } from 'knex';
+import { guarded } from './connection-errors';
+
+export class KnexJarRegistry implements JarRegistry {
+  constructor(private readonly db: Knex) {}
+
+  find(sha256: string): Promise<string | null> {
+    return guarded(async () => {
+      const row = await this.db('flink_jars').where({ sha256 }).first('jar_id');
+      return (row?.jar_id as string | undefined) ?? null;
+    });
+  }
+
+  remember(sha256: string, jarId: string): Promise<void> {
+    return guarded(async () => {
+      await this.db('flink_jars')
+        .insert({ sha256, jar_id: jarId, uploaded_at: this.db.fn.now() })
+        .onConflict('sha256')
+        .merge();
+    });
+  }
+
+  forget(sha256: string): Promise<void> {
+    return guarded(async () => {
+      await this.db('flink_jars').where({ sha256 }).delete();
+    });
+  }
+
+  findSource(url: string): Promise<{ etag: string; sha256: string; jarId: string | null } | null> {
+    return guarded(async () => {
+      // One round trip for both answers: on this path it replaces a download.
+      const row = await this.db('jar_sources as s')
+        .leftJoin('flink_jars as f', 'f.sha256', 's.sha256')
+        .where('s.url', url)
+        .first('s.etag', 's.sha256', 'f.jar_id');
+      if (!row) return null;
+      return { etag: row.etag as string, sha256: row.sha256 as string, jarId: (row.jar_id as string | null) ?? null };
+    });
+  }
+
+  rememberSource(url: string, etag: string, sha256: string): Promise<void> {
+    return guarded(async () => {
+      await this.db('jar_sources')
+        .insert({ url, etag, sha256, checked_at: this.db.fn.now() })
+        .onConflict('url')
+        .merge();
+    });
+  }
+
+  /** A transaction-scoped advisory lock keyed by the content hash; released on commit. */
+  exclusively<T>(sha256: string, fn: () => Promise<T>): Promise<T> {
+    return guarded(() =>
+      this.db.transaction(async (trx) => {
+        await trx.raw('SELECT pg_advisory_xact_lock(hashtextextended(?, 0))', [`flink-jar:${sha256}`]);
+        return fn();
+      }),
+    );
+  }
+
+  unused(): Promise<{ sha256: string; jarId: string }[]> {
+    return guarded(async () => {
+      // A JAR is in use while the latest execution of some job ran it.
+      const rows = await this.db('flink_jars as j')
+        .whereNotExists(
+          this.db
+            .select(this.db.raw('1'))
+            .from(
+              this.db('job_executions')
+                .distinctOn('job_id')
+                .select('job_id', 'jar_sha256')
+                .whereNotNull('jar_sha256')
+                .orderBy([{ column: 'job_id' }, { column: 'created_at', order: 'desc' }])
+                .as('latest'),
+            )
+            .whereRaw('latest.jar_sha256 = j.sha256'),
+        )
+        .select('j.sha256', 'j.jar_id');
+      return rows.map((r: { sha256: string; jar_id: string }) => ({ sha256: r.sha256, jarId: r.jar_id }));
+    });
+  }
+}

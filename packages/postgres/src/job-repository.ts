@@ -1,0 +1,129 @@
+import {
+  ExecutionActive,
+  JobNameTaken,
+  type Job,
+  type JobChanges,
+  type JobRepository,
+  type NewJob,
+  type PageRequest,
+  type ScheduleInput,
+} from '@flink-orchestrator/domain';
+import type { Knex } from 'knex';
+import { guarded, isUniqueViolation } from './connection-errors';
+import { toJob, type JobRow } from './rows';
+
+const COLUMNS = {
+  name: 'name',
+  jarUrl: 'jar_url',
+  entryClass: 'entry_class',
+  config: 'config',
+  parallelism: 'parallelism',
+  enabled: 'enabled',
+} as const;
+
+function toColumns(job: JobChanges): Record<string, unknown> {
+  const row: Record<string, unknown> = {};
+  for (const [key, column] of Object.entries(COLUMNS)) {
+    const value = job[key as keyof JobChanges];
+    if (value !== undefined) row[column] = key === 'config' ? JSON.stringify(value) : value;
+  }
+  return row;
+}
+
+export class KnexJobRepository implements JobRepository {
+  constructor(private readonly db: Knex) {}
+
+  create(job: NewJob): Promise<Job> {
+    return guarded(async () => {
+      try {
+        const [row] = await this.db<JobRow>('jobs').insert(toColumns(job)).returning('*');
+        return toJob(row as JobRow);
+      } catch (error) {
+        if (isUniqueViolation(error)) throw new JobNameTaken(job.name);
+        throw error;
+      }
+    });
+  }
+
+  get(id: string): Promise<Job | null> {
+    return guarded(async () => {
+      const row = await this.db<JobRow>('jobs').where({ id }).first();
+      return row ? toJob(row) : null;
+    });
+  }
+
+  list(page: PageRequest): Promise<Job[]> {
+    return guarded(async () => {
+      const query = this.db<JobRow>('jobs').orderBy([
+        { column: 'created_at', order: 'asc' },
+        { column: 'id', order: 'asc' },
+      ]);
+      if (page.after) query.whereRaw('(created_at, id) > (?, ?)', [page.after.createdAt, page.after.id]);
+      const rows = await query.limit(page.limit);
+      return rows.map(toJob);
+    });
+  }
+
+  update(id: string, changes: JobChanges): Promise<Job | null> {
+    return guarded(async () => {
+      try {
+        const [row] = await this.db<JobRow>('jobs')
+          .where({ id })
+          .update({ ...toColumns(changes), updated_at: this.db.fn.now(), version: this.db.raw('version + 1') })
+          .returning('*');
+        return row ? toJob(row as JobRow) : null;
+      } catch (error) {
+        if (isUniqueViolation(error) && changes.name) throw new JobNameTaken(changes.name);
+        throw error;
+      }
+    });
+  }
+
+  setSchedule(id: string, schedule: ScheduleInput | null): Promise<Job | null> {
+    return guarded(async () => {
+      const [row] = await this.db<JobRow>('jobs')
+        .where({ id })
+        .update({
+          schedule_cron: schedule?.cron ?? null,
+          schedule_timezone: schedule?.timezone ?? null,
+          schedule_overlap: schedule?.overlap ?? null,
+          schedule_start_at: schedule?.startAt ?? null,
+          schedule_end_at: schedule?.endAt ?? null,
+          updated_at: this.db.fn.now(),
+          version: this.db.raw('version + 1'),
+        } as Record<string, unknown>)
+        .returning('*');
+      return row ? toJob(row as JobRow) : null;
+    });
+  }
+
+  markScheduleRun(id: string, at: Date): Promise<void> {
+    return guarded(async () => {
+      await this.db('jobs')
+        .where({ id })
+        .andWhere((q) => q.whereNull('schedule_last_run_at').orWhere('schedule_last_run_at', '<', at))
+        .update({ schedule_last_run_at: at });
+    });
+  }
+
+  listScheduled(): Promise<Job[]> {
+    return guarded(async () => (await this.db<JobRow>('jobs').whereNotNull('schedule_cron')).map(toJob));
+  }
+
+  /** Refuses while an execution is active: deleting would orphan a Flink job. */
+  delete(id: string): Promise<boolean> {
+    return guarded(() =>
+      this.db.transaction(async (trx) => {
+        const job = await trx('jobs').where({ id }).forUpdate().first('id');
+        if (!job) return false;
+        const active = await trx('job_executions')
+          .where({ job_id: id })
+          .whereIn('status', ['QUEUED', 'SUBMITTING', 'RUNNING', 'STOPPING'])
+          .first('id', 'status');
+        if (active) throw new ExecutionActive(id, active.id as string, active.status as string);
+        await trx('jobs').where({ id }).delete();
+        return true;
+      }),
+    );
+  }
+}

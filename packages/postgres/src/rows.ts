@@ -1,0 +1,139 @@
+import type {
+  Execution,
+  ExecutionStatus,
+  ExecutionTrigger,
+  Job,
+  OverlapPolicy,
+  ProgramConfig,
+} from '@flink-orchestrator/domain';
+
+export interface JobRow {
+  id: string;
+  name: string;
+  jar_url: string;
+  entry_class: string | null;
+  config: ProgramConfig;
+  parallelism: number | null;
+  enabled: boolean;
+  schedule_cron: string | null;
+  schedule_timezone: string | null;
+  schedule_overlap: string | null;
+  schedule_start_at: Date | null;
+  schedule_end_at: Date | null;
+  schedule_last_run_at: Date | null;
+  version: number;
+  created_at: Date;
+  updated_at: Date;
+}
+
+export function toJob(row: JobRow): Job {
+  return {
+    id: row.id,
+    name: row.name,
+    jarUrl: row.jar_url,
+    entryClass: row.entry_class,
+    config: row.config,
+    parallelism: row.parallelism,
+    enabled: row.enabled,
+    schedule: row.schedule_cron
+      ? {
+          cron: row.schedule_cron,
+          timezone: row.schedule_timezone ?? 'UTC',
+          overlap: (row.schedule_overlap ?? 'skip') as OverlapPolicy,
+          startAt: row.schedule_start_at,
+          endAt: row.schedule_end_at,
+          lastRunAt: row.schedule_last_run_at,
+        }
+      : null,
+    version: row.version,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+}
+
+export interface ExecutionRow {
+  id: string;
+  job_id: string;
+  trigger: string;
+  status: string;
+  flink_state: string | null;
+  flink_job_id: string | null;
+  flink_jar_id: string | null;
+  jar_sha256: string | null;
+  parallelism: number | null;
+  savepoint_path: string | null;
+  allow_non_restored_state: boolean;
+  savepoint_location: string | null;
+  stop_savepoint: boolean | null;
+  stop_drain: boolean | null;
+  stop_requested_at: Date | null;
+  error_message: string | null;
+  attempt: number;
+  scheduled_for: Date | null;
+  created_at: Date;
+  submitting_at: Date | null;
+  run_requested_at: Date | null;
+  submitted_at: Date | null;
+  started_at: Date | null;
+  finished_at: Date | null;
+  updated_at: Date;
+}
+
+export function toExecution(row: ExecutionRow): Execution {
+  return {
+    id: row.id,
+    jobId: row.job_id,
+    trigger: row.trigger as ExecutionTrigger,
+    status: row.status as ExecutionStatus,
+    flinkState: row.flink_state,
+    flinkJobId: row.flink_job_id,
+    flinkJarId: row.flink_jar_id,
+    jarSha256: row.jar_sha256,
+    parallelism: row.parallelism,
+    savepointPath: row.savepoint_path,
+    allowNonRestoredState: row.allow_non_restored_state,
+    savepointLocation: row.savepoint_location,
+    stopRequest: row.stop_requested_at
+      ? { savepoint: row.stop_savepoint ?? false, drain: row.stop_drain ?? false, requestedAt: row.stop_requested_at }
+      : null,
+    errorMessage: row.error_message,
+    attempt: row.attempt,
+    scheduledFor: row.scheduled_for,
+    createdAt: row.created_at,
+    submittingAt: row.submitting_at,
+    runRequestedAt: row.run_requested_at,
+    submittedAt: row.submitted_at,
+    startedAt: row.started_at,
+    finishedAt: row.finished_at,
+    updatedAt: row.updated_at,
+  };
+}
+
+const PATCH_COLUMNS = {
+  flinkState: 'flink_state',
+  flinkJobId: 'flink_job_id',
+  flinkJarId: 'flink_jar_id',
+  jarSha256: 'jar_sha256',
+  savepointLocation: 'savepoint_location',
+  errorMessage: 'error_message',
+  attempt: 'attempt',
+  submittingAt: 'submitting_at',
+  runRequestedAt: 'run_requested_at',
+  submittedAt: 'submitted_at',
+  startedAt: 'started_at',
+  finishedAt: 'finished_at',
+} as const;
+
+export function patchColumns(patch: Record<string, unknown>): Record<string, unknown> {
+  const columns: Record<string, unknown> = {};
+  for (const [key, column] of Object.entries(PATCH_COLUMNS)) {
+    if (patch[key] !== undefined) columns[column] = patch[key];
+  }
+  if (patch.stopRequest !== undefined) {
+    const stop = patch.stopRequest as { savepoint: boolean; drain: boolean; requestedAt: Date } | null;
+    columns.stop_savepoint = stop?.savepoint ?? null;
+    columns.stop_drain = stop?.drain ?? null;
+    columns.stop_requested_at = stop?.requestedAt ?? null;
+  }
+  return columns;
+}

@@ -1,0 +1,23 @@
+import type { WorkMessage } from '@flink-orchestrator/domain';
+
+export const EXECUTIONS_QUEUE = 'executions';
+export const SCHEDULES_QUEUE = 'schedules';
+
+/** BullMQ job ids double as idempotency keys: one pending message per execution and kind. */
+export function jobIdFor(message: WorkMessage): string {
+  switch (message.kind) {
+    case 'submit':
+      return `submit-${message.executionId}`;
+    case 'track':
+      return `track-${message.executionId}`;
+    case 'stop':
+      return `stop-${message.executionId}-${message.requestedAt}`;
+  }
+}
+
+export const schedulerIdFor = (jobId: string) => `job-${jobId}`;
+export const jobIdFromSchedulerId = (schedulerId: string) => schedulerId.replace(/^job-/, '');
+
+export interface TickData {
+  jobId: string;
+}

@@ -1,0 +1,27 @@
+import { Worker } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { workerOptions, type ConsumerOptions } from './consumer-options';
+import { SCHEDULES_QUEUE, type TickData } from './queue-names';
+
+/** The tick's nominal fire time, which BullMQ puts in the scheduler job's id and options. */
+export function nominalTimeOf(job: {
+  id?: string | undefined;
+  opts: { prevMillis?: number };
+  timestamp: number;
+}): Date {
+  if (job.opts.prevMillis) return new Date(job.opts.prevMillis);
+  const millis = Number(job.id?.split(':').pop());
+  return new Date(Number.isFinite(millis) ? millis : job.timestamp);
+}
+
+export function startTickConsumer(
+  connection: Redis,
+  onTick: (jobId: string, scheduledFor: Date) => Promise<void>,
+  options: ConsumerOptions,
+): Worker<TickData> {
+  return new Worker<TickData>(
+    SCHEDULES_QUEUE,
+    async (job) => onTick(job.data.jobId, nominalTimeOf(job)),
+    workerOptions(connection, options),
+  );
+}

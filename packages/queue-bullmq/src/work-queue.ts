@@ -1,0 +1,61 @@
+import { DependencyUnavailable, type WorkMessage, type WorkQueue } from '@flink-orchestrator/domain';
+import { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { EXECUTIONS_QUEUE, jobIdFor } from './queue-names';
+
+export interface RetryPolicy {
+  attempts: number;
+  backoffMs: number;
+}
+
+// BullMQ waits for a connection that may never come; a request cannot.
+const ENQUEUE_TIMEOUT_MS = 3000;
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`Redis did not answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+export const DEFAULT_RETRY: RetryPolicy = { attempts: 8, backoffMs: 2000 };
+
+export class BullWorkQueue implements WorkQueue {
+  readonly queue: Queue<WorkMessage>;
+
+  constructor(
+    connection: Redis,
+    prefix: string,
+    private readonly retry: RetryPolicy = DEFAULT_RETRY,
+  ) {
+    this.queue = new Queue<WorkMessage>(EXECUTIONS_QUEUE, { connection, prefix });
+    this.queue.on('error', () => undefined);
+  }
+
+  async enqueue(message: WorkMessage, options: { delayMs?: number } = {}): Promise<void> {
+    try {
+      await withTimeout(this.add(message, options.delayMs ?? 0), ENQUEUE_TIMEOUT_MS);
+    } catch (error) {
+      throw new DependencyUnavailable('redis', error);
+    }
+  }
+
+  private async add(message: WorkMessage, delayMs: number): Promise<void> {
+    const job = await this.queue.add(message.kind, message, {
+      jobId: jobIdFor(message),
+      delay: delayMs,
+      // Transient pipeline failures retry with exponential backoff: 2 s, 4 s, ... ~8 min in all.
+      attempts: this.retry.attempts,
+      backoff: { type: 'exponential', delay: this.retry.backoffMs },
+      removeOnComplete: { count: 1000 },
+      removeOnFail: { count: 5000 },
+    });
+    // Same id as a message that failed for good: give it another round (the reconciler's resend).
+    if (await job.isFailed()) await job.retry('failed');
+  }
+
+  close(): Promise<void> {
+    return this.queue.close();
+  }
+}

@@ -1,0 +1,167 @@
+import type { Config } from '@flink-orchestrator/config';
+import { CronParserCalendar } from '@flink-orchestrator/cron';
+import {
+  ExecutionControl,
+  FireScheduleTick,
+  JarUploader,
+  ReconcileExecutions,
+  ScheduleKeeper,
+  StopExecution,
+  SubmitExecution,
+  systemClock,
+  TrackExecution,
+} from '@flink-orchestrator/domain';
+import { FlinkRestClient } from '@flink-orchestrator/flink-rest';
+import { HttpJarSource, JarUrlPolicy } from '@flink-orchestrator/jar-fetcher';
+import { Metrics, type Logger } from '@flink-orchestrator/observability';
+import {
+  connect,
+  KnexExecutionRepository,
+  KnexJarRegistry,
+  KnexJobRepository,
+  migrateToLatest,
+} from '@flink-orchestrator/postgres';
+import {
+  BullScheduleTimer,
+  BullWorkQueue,
+  RedisLease,
+  redisConnection,
+  startExecutionConsumer,
+  startTickConsumer,
+} from '@flink-orchestrator/queue-bullmq';
+import { serveMetrics } from './metrics-server';
+import { every } from './periodic';
+
+export interface RunningWorker {
+  close(): Promise<void>;
+}
+
+/** Wires one worker process: BullMQ consumers in front of the pipeline use cases. */
+export async function buildWorker(config: Config, log: Logger): Promise<RunningWorker> {
+  // Safe beside the API doing the same: replicas queue on an advisory lock.
+  if (config.migrateOnStart) await migrateToLatest(config.databaseUrl, log, { createDatabase: config.createDatabase });
+  // Each in-flight pipeline may hold one connection for a JAR lock and use another.
+  const db = connect(config.databaseUrl, { max: config.workerConcurrency * 2 + 4 }, log);
+  const producer = redisConnection(config.redisUrl, 'producer');
+  const blocking = redisConnection(config.redisUrl, 'worker');
+  const jobs = new KnexJobRepository(db);
+  const executions = new KnexExecutionRepository(db);
+  const queue = new BullWorkQueue(producer, config.queuePrefix, {
+    attempts: config.retryAttempts,
+    backoffMs: config.retryBackoffMs,
+  });
+  const timer = new BullScheduleTimer(producer, config.queuePrefix);
+  const metrics = new Metrics('worker');
+  const flink = new FlinkRestClient({
+    baseUrl: config.flinkJobManagerUrl,
+    timeoutMs: config.flinkTimeoutMs,
+    runTimeoutMs: config.flinkTimeoutMs * 12,
+    onCall: (endpoint, outcome, seconds) => {
+      metrics.flinkCalls.inc({ endpoint, outcome });
+      metrics.flinkCallDuration.observe({ endpoint }, seconds);
+    },
+  });
+  const jarSource = new HttpJarSource({
+    maxBytes: config.jarMaxBytes,
+    timeoutMs: config.jarDownloadTimeoutMs,
+    policy: new JarUrlPolicy(config.jarAllowedHosts),
+  });
+  const jars = new JarUploader(jarSource, flink, new KnexJarRegistry(db), log);
+  const control = new ExecutionControl(jobs, executions, queue, systemClock, log);
+  const calendar = new CronParserCalendar();
+  const schedules = new ScheduleKeeper(jobs, timer, calendar, log);
+  const reconcile = new ReconcileExecutions(executions, queue, log);
+  const poll = config.pollIntervalMs;
+
+  const submit = new SubmitExecution(
+    jobs,
+    executions,
+    flink,
+    jars,
+    queue,
+    systemClock,
+    log,
+    { dataProcessorUrl: config.dataProcessorUrl, pollIntervalMs: poll },
+    {
+      observe: (stage, seconds, labels) => {
+        metrics.stageDuration.observe({ stage }, seconds);
+        if (labels?.jar) metrics.jarCache.inc({ result: labels.jar });
+      },
+    },
+  );
+  const track = new TrackExecution(executions, flink, systemClock, log, poll);
+  const stop = new StopExecution(executions, flink, queue, systemClock, log, {
+    savepointDir: config.savepointDir,
+    pollIntervalMs: Math.min(poll, 500),
+    timeoutMs: 10 * 60_000,
+  });
+  const tick = new FireScheduleTick(
+    jobs,
+    executions,
+    control,
+    calendar,
+    systemClock,
+    log,
+    {
+      misfireGraceMs: config.scheduleMisfireGraceMs,
+      savepointOnReplace: config.savepointDir !== null,
+      replaceWaitMs: 60_000,
+    },
+    {
+      lateness: (seconds) => metrics.scheduleLateness.observe(seconds),
+      outcome: (outcome) => metrics.scheduleTicks.inc({ outcome }),
+    },
+  );
+
+  // Bring every unfinished execution up to date before taking new work.
+  await reconcile.sweep();
+  const consumer = startExecutionConsumer(
+    blocking,
+    {
+      submit: (id, attempt) => submit.run(id, attempt),
+      track: (id) => track.poll(id),
+      stop: (id, attempt) => stop.run(id, attempt),
+    },
+    { prefix: config.queuePrefix, concurrency: config.workerConcurrency, lockDurationMs: config.lockDurationMs },
+  );
+  const ticks = startTickConsumer(blocking, (jobId, at) => tick.run(jobId, at), {
+    prefix: config.queuePrefix,
+    concurrency: Math.max(config.workerConcurrency, 50),
+    lockDurationMs: config.lockDurationMs,
+  });
+  for (const w of [consumer, ticks]) w.on('error', (err) => log.warn({ err }, 'queue worker error'));
+
+  const lease = new RedisLease(producer, config.queuePrefix);
+  const period = config.reconcileIntervalMs;
+  const chores = every(period, log, async () => {
+    // One worker per period does the chores; the lease expires before the next period.
+    if (!(await lease.tryAcquire('reconcile', Math.max(period - 1000, 250)))) return;
+    const timers = await schedules.reconcile();
+    if (timers.created + timers.updated + timers.removed > 0) log.info(timers, 'schedule timers reconciled');
+    // Rows idle for a while may have lost their message (Redis flushed or failed over).
+    await reconcile.sweep(new Date(Date.now() - 30_000));
+    await jars.collectGarbage();
+  });
+  // At start too: a schedule must come back within a minute of a Redis flush.
+  chores.runNow();
+  const metricsServer = await serveMetrics(metrics, config.metricsPort, log);
+  log.info({ concurrency: config.workerConcurrency }, 'worker started');
+
+  return {
+    async close() {
+      chores.stop();
+      metricsServer.close();
+      // Stop taking work; in-flight jobs get the shutdown budget, then are left to
+      // another worker (their locks expire and BullMQ hands them over).
+      await Promise.race([
+        Promise.all([consumer.close(), ticks.close()]),
+        new Promise((resolve) => setTimeout(resolve, config.shutdownTimeoutMs)),
+      ]);
+      // Closing waits on Redis; when Redis is gone there is nothing left to flush.
+      await Promise.race([Promise.allSettled([queue.close(), timer.close()]), new Promise((r) => setTimeout(r, 2000))]);
+      producer.disconnect();
+      blocking.disconnect();
+      await db.destroy();
+    },
+  };
+}

@@ -1,0 +1,1 @@
+export { buildWorker, type RunningWorker } from './build-worker';

@@ -1,0 +1,88 @@
+import {
+  ExecutionControl,
+  JobCatalog,
+  ScheduleKeeper,
+  systemClock,
+  type JobRepository,
+} from '@flink-orchestrator/domain';
+import { CronParserCalendar } from '@flink-orchestrator/cron';
+import { createApp } from '@flink-orchestrator/http-api';
+import { createLogger } from '@flink-orchestrator/observability';
+import { expect } from 'chai';
+import type { AddressInfo } from 'node:net';
+import { startApi } from '../support/api-process';
+import { client } from '../support/http';
+
+describe('health and dependency failures', () => {
+  it('GET /health → 200 with both checks ok; /health/live → 200', async () => {
+    const api = await startApi();
+    try {
+      const http = client(api.url);
+      const res = await http.get('/health');
+      expect(res.status).to.equal(200);
+      expect(res.body).to.deep.equal({ status: 'ok', checks: { postgres: 'ok', redis: 'ok' } });
+      expect((await http.get('/health/live')).status).to.equal(200);
+    } finally {
+      await api.close();
+    }
+  });
+
+  it('Redis unreachable → /health 503 naming redis; PostgreSQL unreachable → 503 naming postgres and 503 dependency_unavailable', async () => {
+    const api = await startApi({
+      REDIS_URL: 'redis://127.0.0.1:1',
+      DATABASE_URL: 'postgres://postgres@127.0.0.1:1/none',
+    });
+    try {
+      const http = client(api.url);
+      const health = await http.get('/health');
+      expect(health.status).to.equal(503);
+      expect(health.body.checks).to.deep.equal({ postgres: 'unavailable', redis: 'unavailable' });
+      expect((await http.get('/health/live')).status).to.equal(200);
+      const started = Date.now();
+      const res = await http.get('/api/v1/jobs');
+      expect(res.status).to.equal(503);
+      expect(res.body.error.code).to.equal('dependency_unavailable');
+      expect(res.body.error.message).to.match(/postgres/);
+      expect(res.headers.get('retry-after')).to.equal('5');
+      expect(Date.now() - started).to.be.below(10_000);
+    } finally {
+      await api.close();
+    }
+  });
+
+  it('an unexpected error → 500 internal_error with the request id, never a stack trace', async () => {
+    const broken = new Proxy({} as JobRepository, {
+      get: () => async () => {
+        throw new Error('secret internals at /srv/app/db.ts:42');
+      },
+    });
+    const log = createLogger({ level: 'silent', name: 'test' });
+    const schedules = new ScheduleKeeper(
+      broken,
+      { upsert: async () => {}, remove: async () => {}, list: async () => new Map() },
+      new CronParserCalendar(),
+      log,
+    );
+    const app = createApp({
+      catalog: new JobCatalog(broken, schedules),
+      executions: new ExecutionControl(broken, {} as never, {} as never, systemClock, log),
+      schedules,
+      health: [],
+      clock: systemClock,
+      log,
+      auth: { tokens: null },
+    });
+    const server = app.listen(0, '127.0.0.1');
+    await new Promise((r) => server.once('listening', r));
+    try {
+      const http = client(`http://127.0.0.1:${(server.address() as AddressInfo).port}`);
+      const res = await http.get('/api/v1/jobs');
+      expect(res.status).to.equal(500);
+      expect(res.body.error.code).to.equal('internal_error');
+      expect(res.body.error.requestId).to.equal(res.headers.get('x-request-id'));
+      expect(JSON.stringify(res.body)).not.to.match(/secret|\/srv|at /);
+    } finally {
+      server.close();
+    }
+  });
+});

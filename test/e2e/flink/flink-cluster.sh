@@ -1,0 +1,245 @@
+#!/usr/bin/env bash
+# A real Flink session cluster (standalone JobManager + TaskManager JVMs) from Maven Central
+# jars, without flink-dist or Docker. Java 17 and Maven needed.
+#
+#   flink-cluster.sh start [--version V] [--port P] [--dir D]   prints FLINK_URL=, FLINK_DIR=, FLINK_VERSION=, FLINK_EXAMPLES=
+#   flink-cluster.sh stop --dir D                               stops exactly the processes `start` recorded in D
+#   flink-cluster.sh restart-jobmanager --dir D [--wipe-jars]   kills the JobManager (SIGKILL) and starts a new one
+#   flink-cluster.sh fetch [--version V]                        only resolves and caches the jars
+#
+# The default version comes from the repository's .env (FLINK_VERSION). Jars are cached in
+# $FLINK_CACHE_DIR (default ~/.cache/flink-orchestrator), so a second start is fast.
+set -euo pipefail
+
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+ROOT="$(cd "$HERE/../../.." && pwd)"
+CACHE="${FLINK_CACHE_DIR:-$HOME/.cache/flink-orchestrator}"
+
+log() { printf '[flink-cluster] %s\n' "$*" >&2; }
+die() { log "error: $*"; exit 1; }
+STARTED_DIR=""
+# A start that fails leaves nothing running.
+cleanup_failed_start() {
+  if [[ -n "$STARTED_DIR" ]]; then
+    for p in taskmanager jobmanager; do
+      [[ -f "$STARTED_DIR/$p.pid" ]] && kill -KILL "$(cat "$STARTED_DIR/$p.pid")" 2>/dev/null || true
+    done
+  fi
+}
+
+default_version() {
+  # shellcheck disable=SC1091
+  (set -a; . "$ROOT/.env"; echo "${FLINK_VERSION:?FLINK_VERSION missing in .env}")
+}
+
+free_port() {
+  node -e "const s=require('net').createServer().listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})"
+}
+
+# Resolves the cluster's classpath and the example jobs into $CACHE/flink-$V.
+fetch() {
+  local version="$1" home="$CACHE/flink-$1"
+  if [[ -f "$home/.complete" ]]; then echo "$home"; return; fi
+  log "resolving Flink $version from Maven Central into $home (first run only)"
+  rm -rf "$home" && mkdir -p "$home/lib" "$home/examples"
+  mvn -q -B -f "$HERE/pom.xml" -Dflink.version="$version" dependency:copy-dependencies \
+    -DincludeScope=runtime -DoutputDirectory="$home/lib" >&2
+  # Maven Central does not carry flink-examples-streaming for every patch release
+  # (e.g. none for 1.20.1-1.20.3): fall back to the line's .0 release, same DataStream API.
+  local examples
+  for examples in "$version" "${version%.*}.0"; do
+    if mvn -q -B dependency:copy -Dartifact="org.apache.flink:flink-examples-streaming:$examples:jar:WordCount" \
+      -DoutputDirectory="$home/examples" >/dev/null 2>&1; then
+      mvn -q -B dependency:copy -Dartifact="org.apache.flink:flink-examples-streaming:$examples:jar:TopSpeedWindowing" \
+        -DoutputDirectory="$home/examples" >&2
+      break
+    fi
+  done
+  ( cd "$home/examples" && for f in *.jar; do
+      case "$f" in *-WordCount.jar) mv "$f" WordCount.jar ;; *-TopSpeedWindowing.jar) mv "$f" TopSpeedWindowing.jar ;; esac
+    done )
+  [[ -f "$home/examples/WordCount.jar" && -f "$home/examples/TopSpeedWindowing.jar" ]] || die "example jars not found for $version"
+  echo "$examples" > "$home/examples/VERSION"
+  touch "$home/.complete"
+  echo "$home"
+}
+
+JAVA_OPTS=(
+  -XX:+IgnoreUnrecognizedVMOptions
+  --add-exports=java.base/sun.net.util=ALL-UNNAMED
+  --add-exports=java.rmi/sun.rmi.registry=ALL-UNNAMED
+  --add-exports=jdk.compiler/com.sun.tools.javac.api=ALL-UNNAMED
+  --add-exports=jdk.compiler/com.sun.tools.javac.file=ALL-UNNAMED
+  --add-exports=jdk.compiler/com.sun.tools.javac.parser=ALL-UNNAMED
+  --add-exports=jdk.compiler/com.sun.tools.javac.tree=ALL-UNNAMED
+  --add-exports=jdk.compiler/com.sun.tools.javac.util=ALL-UNNAMED
+  --add-exports=java.security.jgss/sun.security.krb5=ALL-UNNAMED
+  --add-opens=java.base/java.lang=ALL-UNNAMED
+  --add-opens=java.base/java.net=ALL-UNNAMED
+  --add-opens=java.base/java.io=ALL-UNNAMED
+  --add-opens=java.base/java.nio=ALL-UNNAMED
+  --add-opens=java.base/sun.nio.ch=ALL-UNNAMED
+  --add-opens=java.base/java.lang.reflect=ALL-UNNAMED
+  --add-opens=java.base/java.text=ALL-UNNAMED
+  --add-opens=java.base/java.time=ALL-UNNAMED
+  --add-opens=java.base/java.util=ALL-UNNAMED
+  --add-opens=java.base/java.util.concurrent=ALL-UNNAMED
+  --add-opens=java.base/java.util.concurrent.atomic=ALL-UNNAMED
+  --add-opens=java.base/java.util.concurrent.locks=ALL-UNNAMED
+)
+
+write_config() {
+  local dir="$1" port="$2" rpc="$3"
+  mkdir -p "$dir/conf" "$dir/savepoints" "$dir/checkpoints" "$dir/jars" "$dir/tmp" "$dir/log"
+  # Flat keys in config.yaml: read by 1.19+ and 2.x alike.
+  cat > "$dir/conf/config.yaml" <<YAML
+jobmanager.rpc.address: localhost
+jobmanager.rpc.port: $rpc
+jobmanager.bind-host: 127.0.0.1
+taskmanager.host: localhost
+taskmanager.bind-host: 127.0.0.1
+rest.address: 127.0.0.1
+rest.bind-address: 127.0.0.1
+rest.port: $port
+taskmanager.numberOfTaskSlots: 4
+parallelism.default: 1
+taskmanager.memory.process.size: 1280m
+taskmanager.memory.managed.size: 128m
+execution.checkpointing.savepoint-dir: file://$dir/savepoints
+state.savepoints.dir: file://$dir/savepoints
+execution.checkpointing.dir: file://$dir/checkpoints
+web.upload.dir: $dir/jars
+web.tmpdir: $dir/tmp
+io.tmp.dirs: $dir/tmp
+web.submit.enable: true
+web.cancel.enable: true
+jobstore.expiration-time: 3600
+YAML
+  cat > "$dir/conf/log4j2.properties" <<'PROPS'
+rootLogger.level = INFO
+rootLogger.appenderRef.file.ref = File
+appender.file.name = File
+appender.file.type = FILE
+appender.file.fileName = ${sys:log.file}
+appender.file.layout.type = PatternLayout
+appender.file.layout.pattern = %d{HH:mm:ss,SSS} %-5p %-40c{1.} - %m%n
+logger.netty.name = org.apache.flink.shaded.netty4
+logger.netty.level = WARN
+PROPS
+}
+
+start_jobmanager() {
+  local dir="$1" home; home="$(cat "$dir/home")"
+  java "${JAVA_OPTS[@]}" -Xms512m -Xmx768m -Dlog.file="$dir/log/jobmanager.log" \
+    -Dlog4j.configurationFile="file:$dir/conf/log4j2.properties" -cp "$home/lib/*" \
+    org.apache.flink.runtime.entrypoint.StandaloneSessionClusterEntrypoint --configDir "$dir/conf" \
+    > "$dir/log/jobmanager.out" 2>&1 &
+  echo $! > "$dir/jobmanager.pid"
+}
+
+start_taskmanager() {
+  local dir="$1" home params jvm dynamic; home="$(cat "$dir/home")"
+  # The TaskManager does not size its own memory: BashJavaUtils derives the JVM flags and
+  # the memory options from taskmanager.memory.process.size, as taskmanager.sh does.
+  params="$(java -cp "$home/lib/*" org.apache.flink.runtime.util.bash.BashJavaUtils GET_TM_RESOURCE_PARAMS \
+    --configDir "$dir/conf" 2>/dev/null | grep '^BASH_JAVA_UTILS_EXEC_RESULT:' | sed 's/^BASH_JAVA_UTILS_EXEC_RESULT://')"
+  jvm="$(echo "$params" | head -n1)"
+  dynamic="$(echo "$params" | tail -n1)"
+  [[ -n "$jvm" && -n "$dynamic" ]] || die "BashJavaUtils gave no TaskManager memory parameters"
+  # shellcheck disable=SC2086 # both are lists of flags
+  java "${JAVA_OPTS[@]}" -XX:+UseG1GC $jvm \
+    -Dlog.file="$dir/log/taskmanager.log" -Dlog4j.configurationFile="file:$dir/conf/log4j2.properties" -cp "$home/lib/*" \
+    org.apache.flink.runtime.taskexecutor.TaskManagerRunner --configDir "$dir/conf" $dynamic \
+    > "$dir/log/taskmanager.out" 2>&1 &
+  echo $! > "$dir/taskmanager.pid"
+}
+
+# Waits until the REST API answers and a TaskManager offers free slots.
+wait_ready() {
+  local dir="$1" port; port="$(cat "$dir/port")"
+  local deadline=$((SECONDS + ${FLINK_START_TIMEOUT:-180}))
+  while ((SECONDS < deadline)); do
+    local overview
+    overview="$(curl -sf "http://127.0.0.1:$port/overview" 2>/dev/null || true)"
+    if [[ "$overview" =~ \"taskmanagers\":([1-9]) && "$overview" =~ \"slots-available\":([1-9]) ]]; then return 0; fi
+    for p in jobmanager taskmanager; do
+      if ! kill -0 "$(cat "$dir/$p.pid")" 2>/dev/null; then
+        tail -n 40 "$dir/log/$p.out" "$dir/log/$p.log" >&2 2>/dev/null || true
+        die "the $p exited"
+      fi
+    done
+    sleep 1
+  done
+  tail -n 40 "$dir/log/jobmanager.log" "$dir/log/taskmanager.log" >&2 2>/dev/null || true
+  die "Flink not ready on port $port in time"
+}
+
+stop_pid() {
+  local file="$1" pid
+  [[ -f "$file" ]] || return 0
+  pid="$(cat "$file")"
+  if kill -0 "$pid" 2>/dev/null; then
+    kill -TERM "$pid" 2>/dev/null || true
+    for _ in $(seq 1 30); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
+    kill -KILL "$pid" 2>/dev/null || true
+  fi
+  rm -f "$file"
+}
+
+cmd="${1:-}"; shift || true
+version="" port="" dir="" wipe=false
+while (($#)); do
+  case "$1" in
+    --version) version="$2"; shift 2 ;;
+    --port) port="$2"; shift 2 ;;
+    --dir) dir="$2"; shift 2 ;;
+    --wipe-jars) wipe=true; shift ;;
+    *) die "unknown argument $1" ;;
+  esac
+done
+
+case "$cmd" in
+  fetch)
+    fetch "${version:-$(default_version)}" > /dev/null
+    ;;
+  start)
+    version="${version:-$(default_version)}"
+    home="$(fetch "$version")"
+    dir="${dir:-$(mktemp -d /tmp/flink-cluster-XXXXXX)}"
+    mkdir -p "$dir"
+    port="${port:-$(free_port)}"
+    write_config "$dir" "$port" "$(free_port)"
+    echo "$home" > "$dir/home"
+    echo "$port" > "$dir/port"
+    log "starting Flink $version on 127.0.0.1:$port (logs in $dir/log)"
+    STARTED_DIR="$dir"
+    trap cleanup_failed_start EXIT
+    start_jobmanager "$dir"
+    start_taskmanager "$dir"
+    wait_ready "$dir"
+    trap - EXIT
+    echo "FLINK_URL=http://127.0.0.1:$port"
+    echo "FLINK_DIR=$dir"
+    echo "FLINK_VERSION=$version"
+    echo "FLINK_EXAMPLES=$home/examples"
+    ;;
+  stop)
+    [[ -n "$dir" ]] || die "stop needs --dir"
+    stop_pid "$dir/taskmanager.pid"
+    stop_pid "$dir/jobmanager.pid"
+    log "stopped the cluster in $dir"
+    ;;
+  restart-jobmanager)
+    [[ -n "$dir" ]] || die "restart-jobmanager needs --dir"
+    kill -KILL "$(cat "$dir/jobmanager.pid")" 2>/dev/null || true
+    while kill -0 "$(cat "$dir/jobmanager.pid")" 2>/dev/null; do sleep 0.2; done
+    if $wipe; then rm -rf "${dir:?}/jars/"*; fi
+    start_jobmanager "$dir"
+    wait_ready "$dir"
+    log "JobManager restarted"
+    ;;
+  *)
+    sed -n '2,12p' "$0" >&2
+    exit 2
+    ;;
+esac

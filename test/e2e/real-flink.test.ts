@@ -1,0 +1,233 @@
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { expect } from 'chai';
+import { startApi } from '../support/api-process';
+import { DataProcessor } from '../support/data-processor';
+import { client, type Client } from '../support/http';
+import { TERMINAL } from '../support/pipeline-harness';
+import { GiveUp, sleep, waitFor } from '../support/wait';
+import { startWorkers, stopAll, type ServiceProcess } from '../support/worker-processes';
+import { e2eVersions, startFlink } from './support/flink-cluster';
+
+const WORD_COUNT = 'org.apache.flink.streaming.examples.wordcount.WordCount';
+const TOP_SPEED = 'org.apache.flink.streaming.examples.windowing.TopSpeedWindowing';
+
+const versions = e2eVersions();
+
+for (const version of versions) {
+  describe(`end to end against a real Flink ${version}`, function () {
+    this.timeout(300_000);
+    let flink: Awaited<ReturnType<typeof startFlink>>;
+    let api: Awaited<ReturnType<typeof startApi>>;
+    let http: Client;
+    let workers: ServiceProcess[] = [];
+    const data = new DataProcessor();
+    let jars: { wordCount: Buffer; topSpeed: Buffer };
+
+    const flinkGet = async (p: string) => {
+      const res = await fetch(`${flink.url}${p}`);
+      return { status: res.status, body: (await res.json()) as any };
+    };
+
+    const addWorkers = (n: number, label: string) =>
+      startWorkers(
+        n,
+        {
+          flinkUrl: flink.url,
+          dataProcessorUrl: data.url,
+          env: { SAVEPOINT_DIR: `file://${flink.dir}/savepoints`, RETRY_BACKOFF_MS: '500', POLL_INTERVAL_MS: '500' },
+        },
+        label,
+      );
+
+    before(async function () {
+      this.timeout(900_000);
+      flink = await startFlink(version);
+      jars = {
+        wordCount: readFileSync(path.join(flink.examples, 'WordCount.jar')),
+        topSpeed: readFileSync(path.join(flink.examples, 'TopSpeedWindowing.jar')),
+      };
+      await data.start();
+      // With an ETag, as a static file server sends one: repeated starts download it once.
+      data.serveJar('/WordCount.jar', jars.wordCount, { etag: `"wordcount-${flink.version}"` });
+      data.serveJar('/TopSpeedWindowing.jar', jars.topSpeed);
+      api = await startApi({ DATA_PROCESSOR_URL: data.url });
+      http = client(api.url);
+      workers = await addWorkers(2, `e2e-${flink.version}`);
+    });
+
+    after(async function () {
+      this.timeout(120_000);
+      await stopAll(workers);
+      await api?.close();
+      await data.stop();
+      await flink?.stop();
+    });
+
+    let seq = 0;
+    async function createJob(jarURL: string, entryClass: string | null, extra: Record<string, unknown> = {}) {
+      const res = await http.post('/api/v1/jobs', {
+        name: `e2e-${flink.version}-${++seq}-${Date.now()}`,
+        jarURL,
+        entryClass,
+        ...extra,
+      });
+      expect(res.status, JSON.stringify(res.body)).to.equal(201);
+      return res.body;
+    }
+
+    async function start(jobId: string, body?: unknown) {
+      const res = await http.post(`/api/v1/jobs/${jobId}/start`, body);
+      expect(res.status, JSON.stringify(res.body)).to.equal(202);
+      return res.body;
+    }
+
+    function waitForStatus(id: string, status: string, timeoutMs = 120_000) {
+      return waitFor(
+        `execution ${id} to be ${status}`,
+        async () => {
+          const e = (await http.get(`/api/v1/executions/${id}`)).body;
+          if (e.status === status) return e;
+          if (TERMINAL.includes(e.status))
+            throw new GiveUp(`execution ${id} ended ${e.status} (${e.errorMessage}), expected ${status}`);
+          return undefined;
+        },
+        timeoutMs,
+        250,
+      );
+    }
+
+    async function flinkJobsWithId(jid: string): Promise<number> {
+      const overview = await flinkGet('/jobs/overview');
+      return overview.body.jobs.filter((j: { jid: string }) => j.jid === jid).length;
+    }
+
+    it("1. WordCount: start → RUNNING → FINISHED, with Flink's job id recorded", async () => {
+      const job = await createJob('WordCount.jar', WORD_COUNT);
+      const execution = await start(job.id);
+      const finished = await waitForStatus(execution.id, 'FINISHED');
+      expect(finished.flinkJobId).to.match(/^[0-9a-f]{32}$/);
+      expect(finished.startedAt).to.be.a('string');
+      const onFlink = await flinkGet(`/jobs/${finished.flinkJobId}`);
+      expect(onFlink.status).to.equal(200);
+      expect(onFlink.body.state).to.equal('FINISHED');
+    });
+
+    it('2. TopSpeedWindowing: start → RUNNING; stop → CANCELLED; Flink shows CANCELED', async () => {
+      const job = await createJob('TopSpeedWindowing.jar', TOP_SPEED);
+      const execution = await start(job.id);
+      const running = await waitForStatus(execution.id, 'RUNNING');
+      expect((await flinkGet(`/jobs/${running.flinkJobId}`)).body.state).to.equal('RUNNING');
+      expect((await http.post(`/api/v1/jobs/${job.id}/stop`)).status).to.equal(202);
+      await waitForStatus(execution.id, 'CANCELLED');
+      expect((await flinkGet(`/jobs/${running.flinkJobId}`)).body.state).to.equal('CANCELED');
+    });
+
+    it('3. stop with savepoint → STOPPED with a savepoint on disk; restoreFrom latest-savepoint restores from it', async () => {
+      const job = await createJob('TopSpeedWindowing.jar', TOP_SPEED);
+      const first = await start(job.id);
+      await waitForStatus(first.id, 'RUNNING');
+      await sleep(3000); // let the job make progress worth saving
+      expect((await http.post(`/api/v1/jobs/${job.id}/stop`, { savepoint: true })).status).to.equal(202);
+      const stopped = await waitForStatus(first.id, 'STOPPED');
+      expect(stopped.savepointLocation).to.be.a('string');
+      const onDisk = stopped.savepointLocation.startsWith('file:')
+        ? fileURLToPath(stopped.savepointLocation)
+        : stopped.savepointLocation;
+      expect(existsSync(onDisk), onDisk).to.equal(true);
+      expect((await flinkGet(`/jobs/${stopped.flinkJobId}`)).body.state).to.equal('FINISHED');
+
+      const second = await start(job.id, { restoreFrom: 'latest-savepoint' });
+      expect(second.savepointPath).to.equal(stopped.savepointLocation);
+      const running = await waitForStatus(second.id, 'RUNNING');
+      const restored = await waitFor(
+        'Flink to report the restore',
+        async () => {
+          const stats = await flinkGet(`/jobs/${running.flinkJobId}/checkpoints`);
+          return stats.body?.latest?.restored?.external_path as string | undefined;
+        },
+        60_000,
+        500,
+      );
+      expect(restored.replace(/^file:/, '').replace(/\/$/, '')).to.equal(
+        stopped.savepointLocation.replace(/^file:/, '').replace(/\/$/, ''),
+      );
+      await http.post(`/api/v1/jobs/${job.id}/stop`);
+      await waitForStatus(second.id, 'CANCELLED');
+    });
+
+    it("4. a wrong entry class → FAILED with Flink's message; a program that throws in main → FAILED with the cause", async () => {
+      const wrong = await createJob('WordCount.jar', 'com.example.DoesNotExist');
+      const failed = await waitForStatus((await start(wrong.id)).id, 'FAILED');
+      expect(failed.errorMessage).to.contain('com.example.DoesNotExist');
+      expect(failed.errorMessage).not.to.contain('\n');
+
+      const throwing = await createJob('WordCount.jar', WORD_COUNT, { config: { 'execution-mode': 'NOT_A_MODE' } });
+      const thrown = await waitForStatus((await start(throwing.id)).id, 'FAILED');
+      expect(thrown.errorMessage).to.match(/NOT_A_MODE/);
+      expect(thrown.errorMessage).not.to.contain('\n');
+    });
+
+    it("5. the same JAR started five times → one upload in Flink's GET /jars, at most one download", async () => {
+      const job = await createJob('WordCount.jar', WORD_COUNT);
+      const jarIds = new Set<string>();
+      const downloadsBefore = data.downloads.get('/WordCount.jar') ?? 0;
+      for (let i = 0; i < 5; i++) {
+        const done = await waitForStatus((await start(job.id)).id, 'FINISHED');
+        jarIds.add(done.flinkJarId);
+      }
+      expect(jarIds.size).to.equal(1);
+      // The other four (all five, when an earlier case fetched it) were answered 304.
+      expect((data.downloads.get('/WordCount.jar') ?? 0) - downloadsBefore).to.be.at.most(1);
+      const listed = (await flinkGet('/jars')).body.files.filter((f: { name: string }) => f.name === 'WordCount.jar');
+      expect(listed).to.have.length(1);
+      expect(listed[0].id).to.equal([...jarIds][0]);
+    });
+
+    it('6. the worker killed mid-submission → a new worker finishes it: one Flink job, RUNNING', async () => {
+      data.serveJar('/SlowTopSpeed.jar', jars.topSpeed, { chunkDelayMs: 150 });
+      const job = await createJob('SlowTopSpeed.jar', TOP_SPEED);
+      await stopAll(workers);
+      workers = await addWorkers(1, `e2e-${flink.version}-victim`);
+      const execution = await start(job.id);
+      await waitFor('the download to begin', () => (data.hits.get('/SlowTopSpeed.jar') ?? 0) > 0, 30_000);
+      await workers[0]?.kill('SIGKILL');
+      workers = await addWorkers(2, `e2e-${flink.version}-after-kill`);
+      const running = await waitForStatus(execution.id, 'RUNNING');
+      expect(await flinkJobsWithId(running.flinkJobId)).to.equal(1);
+      await http.post(`/api/v1/jobs/${job.id}/stop`);
+      await waitForStatus(execution.id, 'CANCELLED');
+    });
+
+    it('7. a schedule every 10 s for 35 s → 3 or 4 executions on Flink, none duplicated', async () => {
+      const job = await createJob('WordCount.jar', WORD_COUNT);
+      expect(
+        (await http.post(`/api/v1/jobs/${job.id}/schedule`, { cron: '*/10 * * * * *', overlap: 'allow' })).status,
+      ).to.equal(200);
+      await sleep(35_000);
+      expect((await http.delete(`/api/v1/jobs/${job.id}/schedule`)).status).to.equal(204);
+      const executions = (await http.get(`/api/v1/jobs/${job.id}/executions`)).body as any[];
+      expect(executions.length).to.be.within(3, 4);
+      expect(new Set(executions.map((e) => e.scheduledFor)).size).to.equal(executions.length);
+      for (const e of executions) {
+        const done = await waitForStatus(e.id, 'FINISHED');
+        expect(await flinkJobsWithId(done.flinkJobId)).to.equal(1);
+      }
+    });
+
+    it('8. JobManager restart that loses the jars → running executions LOST; the next start uploads again', async () => {
+      const job = await createJob('TopSpeedWindowing.jar', TOP_SPEED);
+      const old = await waitForStatus((await start(job.id)).id, 'RUNNING');
+      await flink.restartJobManager(true);
+      const lost = await waitForStatus(old.id, 'LOST');
+      expect(lost.errorMessage).to.match(/no longer knows/);
+      const next = await waitForStatus((await start(job.id)).id, 'RUNNING');
+      expect(next.flinkJarId).not.to.equal(old.flinkJarId);
+      const listed = (await flinkGet('/jars')).body.files.map((f: { id: string }) => f.id);
+      expect(listed).to.include(next.flinkJarId);
+      await http.post(`/api/v1/jobs/${job.id}/stop`);
+      await waitForStatus(next.id, 'CANCELLED');
+    });
+  });
+}

@@ -1,0 +1,97 @@
+import { expect } from 'chai';
+import { PipelineHarness } from '../support/pipeline-harness';
+import { sleep, waitFor } from '../support/wait';
+import { checkInvariants } from './support/invariants';
+import { OwnRedis } from './support/own-services';
+
+const STREAMING = 'org.apache.flink.streaming.examples.windowing.TopSpeedWindowing';
+const FINISHING = 'org.apache.flink.streaming.examples.wordcount.WordCount';
+
+describe("fault: Redis stopped and Redis flushed (a Redis of the suite's own)", function () {
+  this.timeout(300_000);
+  const redis = new OwnRedis();
+  let h: PipelineHarness;
+  before(async () => {
+    await redis.start();
+    const env = { REDIS_URL: redis.url, RECONCILE_INTERVAL_MS: '3000' };
+    h = new PipelineHarness({ workers: 2, apiEnv: env, workerEnv: env });
+    await h.start();
+  });
+  after(async () => {
+    await h?.stop();
+    await redis.stop();
+  });
+
+  it('stopped for 10 s under a start load: 503 (never 500), nothing half-created, the accepted ones run after', async () => {
+    const jobs = [];
+    for (let i = 0; i < 40; i++) jobs.push(await h.createJob(STREAMING));
+    const accepted: string[] = [];
+    const refused: string[] = [];
+    const statuses = new Map<number, number>();
+    let outage = false;
+    const load = (async () => {
+      for (const job of jobs) {
+        const res = await h.http.post(`/api/v1/jobs/${job.id}/start`);
+        statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
+        if (res.status === 202) accepted.push(res.body.id);
+        else {
+          expect(res.status, JSON.stringify(res.body)).to.equal(503);
+          expect(res.body.error.code).to.equal('dependency_unavailable');
+          expect(outage, 'a 503 outside the outage').to.equal(true);
+          refused.push(job.id);
+        }
+        await sleep(400);
+      }
+    })();
+    await sleep(2000);
+    outage = true;
+    await redis.stop();
+    await sleep(10_000);
+    await redis.start();
+    // Clients reconnect with a backoff capped at 2 s: that much recovery time counts as the outage.
+    await sleep(2500);
+    outage = false;
+    await load;
+    expect(refused.length, 'some starts fell in the outage').to.be.greaterThan(5);
+    for (const jobId of refused) {
+      expect(
+        (await h.http.get(`/api/v1/jobs/${jobId}/executions`)).body,
+        `job ${jobId} has a half-created execution`,
+      ).to.deep.equal([]);
+    }
+    for (const id of accepted) await h.waitForStatus(id, 'RUNNING', 120_000);
+    const tally = await checkInvariants(h, accepted);
+    process.stdout.write(
+      `      redis outage: statuses ${JSON.stringify(Object.fromEntries(statuses))}, accepted ${JSON.stringify(tally)}\n`,
+    );
+    for (const job of jobs) await h.http.post(`/api/v1/jobs/${job.id}/stop`);
+  });
+
+  it('flushed: schedules come back from PostgreSQL and queued executions are sent again', async () => {
+    const scheduled = await h.createJob(FINISHING);
+    await h.http.post(`/api/v1/jobs/${scheduled.id}/schedule`, { cron: '* * * * * *', overlap: 'allow' });
+    // Executions queued while no worker runs, then the queue loses them.
+    const workers = h.workers.splice(0);
+    await Promise.all(workers.map((w) => w.kill('SIGTERM')));
+    const queued = [];
+    for (let i = 0; i < 5; i++) queued.push(await h.start202((await h.createJob(STREAMING)).id));
+    await redis.flushAll();
+    const flushedAt = Date.now();
+    h.workers.push(...(await h.addWorkers(2)));
+    for (const e of queued) await h.waitForStatus(e.id, 'RUNNING', 90_000);
+    await waitFor(
+      'a tick after the flush',
+      async () => {
+        const rows = (await h.http.get(`/api/v1/jobs/${scheduled.id}/executions`)).body as { scheduledFor: string }[];
+        return rows.some((r) => new Date(r.scheduledFor).getTime() > flushedAt);
+      },
+      60_000,
+    );
+    process.stdout.write(`      schedule back ${Math.round((Date.now() - flushedAt) / 100) / 10} s after the flush\n`);
+    await h.http.delete(`/api/v1/jobs/${scheduled.id}/schedule`);
+    await checkInvariants(
+      h,
+      queued.map((e) => e.id),
+    );
+  });
+});

@@ -1,0 +1,103 @@
+import { expect } from 'chai';
+import { PipelineHarness } from '../support/pipeline-harness';
+import { holdRunRequests } from '../support/run-gate';
+import { client } from '../support/http';
+import { testEnv } from '../support/test-env';
+import { sleep, waitFor } from '../support/wait';
+import { request } from 'node:http';
+import { TEST_TOKEN } from '../support/test-env';
+
+/** Starts a POST whose body is sent in two halves; `finish` sends the rest and resolves to the status. */
+function slowCreate(port: number, name: string): { finish(): Promise<number> } {
+  const body = JSON.stringify({ name, jarURL: 'app.jar' });
+  const status = new Promise<number>((resolve, reject) => {
+    const req = request(
+      {
+        port,
+        host: '127.0.0.1',
+        method: 'POST',
+        path: '/api/v1/jobs',
+        headers: {
+          'content-type': 'application/json',
+          'content-length': Buffer.byteLength(body),
+          authorization: `Bearer ${TEST_TOKEN}`,
+        },
+      },
+      (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      },
+    );
+    req.on('error', reject);
+    req.write(body.slice(0, 10));
+    pending.set(name, () => req.end(body.slice(10)));
+  });
+  return {
+    finish: () => {
+      pending.get(name)?.();
+      return status;
+    },
+  };
+}
+const pending = new Map<string, () => void>();
+import { ServiceProcess } from '../support/worker-processes';
+
+const STREAMING = 'org.apache.flink.streaming.examples.windowing.TopSpeedWindowing';
+
+describe('graceful shutdown on SIGTERM', function () {
+  this.timeout(90_000);
+
+  it('the API finishes in-flight requests, stops accepting, and exits 0', async () => {
+    const api = new ServiceProcess('api-shutdown', 'api', testEnv({ LOG_LEVEL: 'info', PORT: '18391' })).start();
+    await api.waitForLog('api listening');
+    const http = client('http://127.0.0.1:18391');
+    // Requests whose bodies are still arriving when SIGTERM lands: truly in flight.
+    const pending = Array.from({ length: 5 }, (_, i) => slowCreate(18391, `shutdown-${Date.now()}-${i}`));
+    await sleep(300);
+    const exited = api.kill('SIGTERM');
+    await sleep(300);
+    const statuses = await Promise.all(pending.map((p) => p.finish()));
+    expect(statuses).to.deep.equal([201, 201, 201, 201, 201]);
+    expect(await exited).to.equal(0);
+    expect(api.output).to.contain('shut down cleanly');
+    await http.get('/health/live').then(
+      () => expect.fail('still accepting connections'),
+      (error: Error) => expect(error.message).to.match(/fetch failed/),
+    );
+  });
+
+  describe('a worker', () => {
+    const h = new PipelineHarness({ workers: 1, workerEnv: { SHUTDOWN_TIMEOUT_MS: '1500' } });
+    before(() => h.start());
+    after(async () => {
+      h.flink.setRunDelayHook(null);
+      await h.stop();
+    });
+
+    it('idle: exits 0 at once', async () => {
+      const [worker] = await h.addWorkers(1, 'idle-worker');
+      const started = Date.now();
+      expect(await worker?.kill('SIGTERM')).to.equal(0);
+      expect(Date.now() - started).to.be.below(5000);
+    });
+
+    it('busy past SHUTDOWN_TIMEOUT_MS: exits 0 and another worker resumes the execution', async () => {
+      const job = await h.createJob(STREAMING);
+      const held = holdRunRequests(h.flink);
+      const execution = await h.start202(job.id);
+      await waitFor('the run request to reach Flink', () => held.arrived() > 0);
+      held.stopHolding();
+      const busy = h.workers.shift() as ServiceProcess;
+      const started = Date.now();
+      const code = await busy.kill('SIGTERM');
+      expect(code).to.equal(0);
+      expect(Date.now() - started).to.be.within(1000, 10_000);
+      h.workers.push(...(await h.addWorkers(1, 'successor')));
+      held.release();
+      const running = await h.waitForStatus(execution.id, 'RUNNING', 60_000);
+      expect(h.flink.submittedJobIds().filter((id) => id === running.flinkJobId)).to.have.length(1);
+      await h.http.post(`/api/v1/jobs/${job.id}/stop`);
+      await h.waitForStatus(execution.id, 'CANCELLED');
+    });
+  });
+});

@@ -1,0 +1,28 @@
+import type { FlinkTestDouble } from '@flink-orchestrator/flink-test-double';
+
+/**
+ * Holds every run request the double receives until `release()`: a submission paused
+ * mid-flight, for crash and race tests. `arrived` counts the requests held.
+ */
+export function holdRunRequests(flink: FlinkTestDouble): {
+  arrived: () => number;
+  stopHolding: () => void;
+  release: () => void;
+} {
+  let release!: () => void;
+  const gate = new Promise<void>((resolve) => (release = resolve));
+  let arrived = 0;
+  flink.setRunDelayHook(async () => {
+    arrived++;
+    await gate;
+  });
+  return {
+    arrived: () => arrived,
+    // New requests pass; the held ones wait for release().
+    stopHolding: () => flink.setRunDelayHook(null),
+    release: () => {
+      flink.setRunDelayHook(null);
+      release();
+    },
+  };
+}
