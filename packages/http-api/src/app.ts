@@ -28,6 +28,8 @@ async function requireJson(ctx: Koa.Context, next: Koa.Next): Promise<void> {
 export function createApp(deps: ApiDependencies, extraMiddleware: Koa.Middleware[] = []): Koa {
   const app = new Koa({ proxy: true });
   app.silent = true; // errors are logged by requestContext, once, with the request id
+  // Outermost, so it reads the status the error handler answered, not Koa's 404 default.
+  if (deps.metrics) app.use(requestMetrics(deps.metrics.metrics));
   app.use(requestContext(deps.log));
   app.use(helmet());
   // CORS stays off unless origins are configured: browsers on other sites get no access.
@@ -40,7 +42,6 @@ export function createApp(deps: ApiDependencies, extraMiddleware: Koa.Middleware
       }),
     );
   }
-  if (deps.metrics) app.use(requestMetrics(deps.metrics.metrics));
   if (deps.auth.metricsToken) app.use(requireSecretFor('/metrics', deps.auth.metricsToken));
   if (deps.auth.tokens) app.use(requireToken(deps.auth.tokens));
   for (const middleware of extraMiddleware) app.use(middleware);
