@@ -1,5 +1,5 @@
 import type { Server } from 'node:http';
-import { basicAuth, boardMiddleware } from './board';
+import { anyOf, basicAuth, boardMiddleware, writeToken } from './board';
 import type { Config } from '@flink-orchestrator/config';
 import { CronParserCalendar } from '@flink-orchestrator/cron';
 import {
@@ -56,16 +56,23 @@ export async function buildApi(config: Config, log: Logger): Promise<RunningApi>
       for (const [state, n] of Object.entries(jobCounts)) metrics.queueJobs.set({ queue: q.name, state }, n);
     }
   };
-  const board =
-    config.board.user && config.board.password
-      ? boardMiddleware({
-          queues: [queue.queue, timer.queue],
-          readOnly: config.board.readOnly,
-          authorize: basicAuth(config.board.user, config.board.password),
-        })
-      : null;
-  if (!board)
-    log.info({}, 'Bull Board is off: set API_TOKENS or BOARD_USER and BOARD_PASSWORD to serve it at /admin/queues');
+  const boardRules = [
+    ...(config.board.user && config.board.password ? [basicAuth(config.board.user, config.board.password)] : []),
+    ...(tokens ? [writeToken(tokens)] : []),
+  ];
+  const board = boardRules.length
+    ? boardMiddleware({
+        queues: [queue.queue, timer.queue],
+        readOnly: config.board.readOnly,
+        authorize: anyOf(...boardRules),
+      })
+    : null;
+  if (board)
+    log.info(
+      { path: '/admin/queues', readOnly: config.board.readOnly },
+      'Bull Board is on: a write API token (bearer, or as the basic-auth password) or BOARD_USER/BOARD_PASSWORD opens it',
+    );
+  else log.info({}, 'Bull Board is off: set API_TOKENS or BOARD_USER and BOARD_PASSWORD to serve it at /admin/queues');
   const app = createApp(
     {
       catalog: new JobCatalog(jobs, schedules),
