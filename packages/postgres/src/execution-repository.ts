@@ -145,9 +145,10 @@ export class KnexExecutionRepository implements ExecutionRepository {
     to: ExecutionStatus,
     patch: ExecutionPatch = {},
     onlyFrom?: readonly ExecutionStatus[],
+    guard?: { stopRequestedAt: Date },
   ): Promise<Execution | null> {
     for (const from of onlyFrom ?? []) assertTransition(from, to);
-    return this.update(id, onlyFrom ?? statusesLeadingTo(to), { ...patchColumns(patch), status: to });
+    return this.update(id, onlyFrom ?? statusesLeadingTo(to), { ...patchColumns(patch), status: to }, guard);
   }
 
   patch(id: string, whileIn: readonly ExecutionStatus[], patch: ExecutionPatch): Promise<Execution | null> {
@@ -158,11 +159,12 @@ export class KnexExecutionRepository implements ExecutionRepository {
     id: string,
     whileIn: readonly ExecutionStatus[],
     columns: Record<string, unknown>,
+    guard?: { stopRequestedAt: Date },
   ): Promise<Execution | null> {
     return guarded(async () => {
-      const rows: ExecutionRow[] = await this.db(TABLE)
-        .where({ id })
-        .whereIn('status', whileIn)
+      const query = this.db(TABLE).where({ id }).whereIn('status', whileIn);
+      if (guard) query.andWhere({ stop_requested_at: guard.stopRequestedAt });
+      const rows: ExecutionRow[] = await query
         .update({ ...columns, updated_at: this.db.fn.now() })
         .returning('*');
       return rows[0] ? toExecution(rows[0]) : null;

@@ -8,7 +8,8 @@ export interface ExecutionHandlers {
   submit(executionId: string, attempt: Attempt): Promise<void>;
   /** Returns when to poll again, or null when tracking is over. */
   track(executionId: string): Promise<PollResult>;
-  stop(executionId: string, attempt: Attempt): Promise<void>;
+  /** `requestedAt`: the stop request this message carries; a newer one supersedes it. */
+  stop(executionId: string, attempt: Attempt, requestedAt: Date): Promise<void>;
 }
 
 function attemptOf(job: Job): Attempt {
@@ -33,7 +34,7 @@ export function startExecutionConsumer(
         case 'submit':
           return handlers.submit(message.executionId, attemptOf(job));
         case 'stop':
-          return handlers.stop(message.executionId, attemptOf(job));
+          return handlers.stop(message.executionId, attemptOf(job), new Date(message.requestedAt));
         case 'track': {
           const next = await handlers.track(message.executionId);
           if (next === null) return;

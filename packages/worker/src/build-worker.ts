@@ -120,7 +120,7 @@ export async function buildWorker(config: Config, log: Logger): Promise<RunningW
     {
       submit: (id, attempt) => submit.run(id, attempt),
       track: (id) => track.poll(id),
-      stop: (id, attempt) => stop.run(id, attempt),
+      stop: (id, attempt, requestedAt) => stop.run(id, attempt, requestedAt),
     },
     { prefix: config.queuePrefix, concurrency: config.workerConcurrency, lockDurationMs: config.lockDurationMs },
   );

@@ -56,13 +56,14 @@ export interface ExecutionRepository {
   /**
    * Moves to `to` only if the row is still in one of the statuses that may lead there
    * (or in `onlyFrom`, a subset of them): a compare-and-set. Null when another process
-   * moved it first.
+   * moved it first. `guard.stopRequestedAt`: only while that stop request is the current one.
    */
   transition(
     id: string,
     to: ExecutionStatus,
     patch?: ExecutionPatch,
     onlyFrom?: readonly ExecutionStatus[],
+    guard?: { stopRequestedAt: Date },
   ): Promise<Execution | null>;
   /** Updates fields while the status is one of `whileIn`. */
   patch(id: string, whileIn: readonly ExecutionStatus[], patch: ExecutionPatch): Promise<Execution | null>;

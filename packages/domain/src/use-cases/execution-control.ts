@@ -7,7 +7,7 @@ import {
   NoActiveExecution,
   NoSavepoint,
 } from '../errors';
-import type { Execution, ExecutionStatus } from '../execution';
+import type { Execution, ExecutionStatus, StopRequest } from '../execution';
 import type { ExecutionRepository } from '../ports/execution-repository';
 import type { JobRepository, PageRequest } from '../ports/job-repository';
 import type { Clock, Logger } from '../ports/runtime';
@@ -106,8 +106,16 @@ export class ExecutionControl {
     let current: Execution | null = execution;
     for (let i = 0; current && i < 5; i++) {
       const status: ExecutionStatus = current.status;
-      if (status === 'STOPPING') return current;
-      if (status === 'QUEUED') {
+      if (status === 'STOPPING') {
+        if (!escalates(current.stopRequest, stopRequest)) return current;
+        // A stop-with-savepoint that hangs: a cancel takes over, with a message of its own.
+        const escalated = await this.executions.patch(current.id, ['STOPPING'], { stopRequest });
+        if (escalated) {
+          this.log.info({ executionId: current.id }, 'stop escalated from savepoint to cancel');
+          if (escalated.submittedAt) await this.sendStop(escalated);
+          return escalated;
+        }
+      } else if (status === 'QUEUED') {
         const cancelled = await this.executions.transition(
           current.id,
           'CANCELLED',
@@ -150,4 +158,9 @@ export class ExecutionControl {
     if (!job) throw new JobNotFound(jobId);
     return this.executions.listByJob(jobId, page, status);
   }
+}
+
+/** Only one escalation exists: a cancel overrides a pending stop-with-savepoint. */
+function escalates(pending: StopRequest | null, next: StopRequest): boolean {
+  return pending?.savepoint === true && !next.savepoint;
 }

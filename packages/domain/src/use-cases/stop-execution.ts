@@ -35,12 +35,15 @@ export class StopExecution {
     private readonly settings: StopSettings,
   ) {}
 
-  async run(executionId: string, attempt: Attempt): Promise<void> {
+  /** `requestedAt`: the stop request the message was sent for; a newer request supersedes it. */
+  async run(executionId: string, attempt: Attempt, requestedAt?: Date): Promise<void> {
     const execution = await this.executions.get(executionId);
     if (!execution || execution.status !== 'STOPPING' || !execution.flinkJobId || !execution.stopRequest) return;
-    const log = this.log.child({ executionId, jobId: execution.jobId, flinkJobId: execution.flinkJobId });
+    const { flinkJobId, stopRequest } = execution;
+    // A second stop (a cancel after a hung savepoint) has its own message; this one is spent.
+    if (requestedAt && stopRequest.requestedAt.getTime() !== requestedAt.getTime()) return;
+    const log = this.log.child({ executionId, jobId: execution.jobId, flinkJobId });
     try {
-      const { flinkJobId, stopRequest } = execution;
       if (stopRequest.savepoint) await this.stopWithSavepoint(execution.id, flinkJobId, stopRequest, log);
       else await this.cancel(execution.id, flinkJobId, log);
     } catch (error) {
@@ -48,13 +51,15 @@ export class StopExecution {
         log.warn({ err: error, attempt: attempt.number }, 'stop failed; will retry');
         throw error;
       }
-      // The Flink job is presumably still running: say so and keep tracking it.
+      // The Flink job is presumably still running: say so and keep tracking it, unless a
+      // newer stop request took over meanwhile (the guard): that one decides.
       log.warn({ err: error }, 'stop failed for good');
       const back = await this.executions.transition(
         executionId,
         'RUNNING',
         { errorMessage: `Stop failed: ${failureText(error)}`, stopRequest: null },
         ['STOPPING'],
+        { stopRequestedAt: stopRequest.requestedAt },
       );
       if (back) await this.queue.enqueue({ kind: 'track', executionId });
     }
@@ -85,6 +90,10 @@ export class StopExecution {
     });
     const deadline = Date.now() + this.settings.timeoutMs;
     for (;;) {
+      if (await this.superseded(executionId, request)) {
+        log.info({}, 'stop-with-savepoint superseded by a newer stop request');
+        return;
+      }
       const status = await this.flink.savepointStatus(flinkJobId, triggerId);
       if (status.status === 'FAILED') throw new PermanentFailure(`Savepoint failed: ${status.reason}`);
       if (status.status === 'COMPLETED') {
@@ -99,6 +108,14 @@ export class StopExecution {
       if (Date.now() > deadline) throw new TransientFailure('Savepoint did not complete in time.');
       await sleep(this.settings.pollIntervalMs);
     }
+  }
+
+  /** The row moved on: ended, or a newer stop request (an escalation to cancel) replaced ours. */
+  private async superseded(executionId: string, request: StopRequest): Promise<boolean> {
+    const current = await this.executions.get(executionId);
+    return (
+      current?.status !== 'STOPPING' || current.stopRequest?.requestedAt.getTime() !== request.requestedAt.getTime()
+    );
   }
 
   /** Polls Flink until the job is globally terminal. */
