@@ -15,12 +15,12 @@ import { client } from '../support/http';
 
 describe('health and dependency failures', () => {
   it('GET /health → 200 with both checks ok; /health/live → 200', async () => {
-    const api = await startApi();
+    const api = await startApi({ FLINK_JOBMANAGER_URL: 'http://127.0.0.1:1' });
     try {
       const http = client(api.url);
       const res = await http.get('/health');
       expect(res.status).to.equal(200);
-      expect(res.body).to.deep.equal({ status: 'ok', checks: { postgres: 'ok', redis: 'ok' } });
+      expect(res.body).to.deep.equal({ status: 'ok', checks: { postgres: 'ok', redis: 'ok', flink: 'unreachable' } });
       expect((await http.get('/health/live')).status).to.equal(200);
     } finally {
       await api.close();
@@ -30,13 +30,14 @@ describe('health and dependency failures', () => {
   it('Redis unreachable → /health 503 naming redis; PostgreSQL unreachable → 503 naming postgres and 503 dependency_unavailable', async () => {
     const api = await startApi({
       REDIS_URL: 'redis://127.0.0.1:1',
+      FLINK_JOBMANAGER_URL: 'http://127.0.0.1:1',
       DATABASE_URL: 'postgres://postgres@127.0.0.1:1/none',
     });
     try {
       const http = client(api.url);
       const health = await http.get('/health');
       expect(health.status).to.equal(503);
-      expect(health.body.checks).to.deep.equal({ postgres: 'unavailable', redis: 'unavailable' });
+      expect(health.body.checks).to.deep.equal({ postgres: 'unavailable', redis: 'unavailable', flink: 'unreachable' });
       expect((await http.get('/health/live')).status).to.equal(200);
       const started = Date.now();
       const res = await http.get('/api/v1/jobs');

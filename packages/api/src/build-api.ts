@@ -5,12 +5,14 @@ import { CronParserCalendar } from '@flink-orchestrator/cron';
 import {
   EXECUTION_STATUSES,
   ExecutionControl,
+  failureText,
   JobCatalog,
   ScheduleKeeper,
   systemClock,
 } from '@flink-orchestrator/domain';
 import { createApp, TokenAuthority } from '@flink-orchestrator/http-api';
-import { Metrics, type Logger } from '@flink-orchestrator/observability';
+import { FlinkRestClient } from '@flink-orchestrator/flink-rest';
+import { Metrics, ReachabilityLog, type Logger } from '@flink-orchestrator/observability';
 import {
   connect,
   KnexExecutionRepository,
@@ -19,6 +21,26 @@ import {
   pingPostgres,
 } from '@flink-orchestrator/postgres';
 import { BullScheduleTimer, BullWorkQueue, pingRedis, redisConnection } from '@flink-orchestrator/queue-bullmq';
+
+/** Flink's `GET /config`, at most once per few seconds however often /health is polled. */
+function flinkProbe(url: string, log: Logger): () => Promise<void> {
+  const flink = new FlinkRestClient({ baseUrl: url, timeoutMs: 1500 });
+  const reachability = new ReachabilityLog(log, 'flink', url);
+  let last: { at: number; result: Promise<void> } | null = null;
+  return () => {
+    if (last && Date.now() - last.at < 5000) return last.result;
+    const result = flink.config().then(
+      () => reachability.observe(true),
+      (error: unknown) => {
+        reachability.observe(false, failureText(error));
+        throw error;
+      },
+    );
+    result.catch(() => undefined); // the cached promise may be read by nobody
+    last = { at: Date.now(), result };
+    return result;
+  };
+}
 
 export interface RunningApi {
   server: Server;
@@ -83,6 +105,7 @@ export async function buildApi(config: Config, log: Logger): Promise<RunningApi>
       health: [
         { name: 'postgres', check: () => pingPostgres(db) },
         { name: 'redis', check: () => pingRedis(redis) },
+        { name: 'flink', check: flinkProbe(config.flinkJobManagerUrl, log), informational: true },
       ],
       metrics: { metrics, refresh: refreshGauges },
       auth: { tokens, metricsToken: config.metricsToken },

@@ -5,6 +5,11 @@ import type { TokenAuthority } from './auth';
 export interface HealthCheck {
   name: string;
   check(): Promise<void>;
+  /**
+   * Reported ("ok" or "unreachable") without deciding readiness: the API works without it
+   * (Flink). Its own adapter logs when it goes and comes back, so a failure here logs nothing.
+   */
+  informational?: boolean;
 }
 
 /** What the HTTP adapter needs: use cases and health probes, nothing about storage. */

@@ -164,9 +164,7 @@ export class KnexExecutionRepository implements ExecutionRepository {
     return guarded(async () => {
       const query = this.db(TABLE).where({ id }).whereIn('status', whileIn);
       if (guard) query.andWhere({ stop_requested_at: guard.stopRequestedAt });
-      const rows: ExecutionRow[] = await query
-        .update({ ...columns, updated_at: this.db.fn.now() })
-        .returning('*');
+      const rows: ExecutionRow[] = await query.update({ ...columns, updated_at: this.db.fn.now() }).returning('*');
       return rows[0] ? toExecution(rows[0]) : null;
     });
   }

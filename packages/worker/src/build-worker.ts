@@ -8,12 +8,14 @@ import {
   ScheduleKeeper,
   StopExecution,
   SubmitExecution,
+  failureText,
   systemClock,
   TrackExecution,
+  TransientFailure,
 } from '@flink-orchestrator/domain';
 import { FlinkRestClient } from '@flink-orchestrator/flink-rest';
 import { HttpJarSource, JarUrlPolicy } from '@flink-orchestrator/jar-fetcher';
-import { Metrics, type Logger } from '@flink-orchestrator/observability';
+import { Metrics, ReachabilityLog, type Logger } from '@flink-orchestrator/observability';
 import {
   connect,
   KnexExecutionRepository,
@@ -52,11 +54,13 @@ export async function buildWorker(config: Config, log: Logger): Promise<RunningW
   });
   const timer = new BullScheduleTimer(producer, config.queuePrefix);
   const metrics = new Metrics('worker');
+  const flinkReachability = new ReachabilityLog(log, 'flink', config.flinkJobManagerUrl);
   const flink = new FlinkRestClient({
     baseUrl: config.flinkJobManagerUrl,
     timeoutMs: config.flinkTimeoutMs,
     runTimeoutMs: config.flinkTimeoutMs * 12,
     onCall: (endpoint, outcome, seconds) => {
+      flinkReachability.observe(outcome !== 'unreachable');
       metrics.flinkCalls.inc({ endpoint, outcome });
       metrics.flinkCallDuration.observe({ endpoint }, seconds);
     },
@@ -140,7 +144,13 @@ export async function buildWorker(config: Config, log: Logger): Promise<RunningW
     if (timers.created + timers.updated + timers.removed > 0) log.info(timers, 'schedule timers reconciled');
     // Rows idle for a while may have lost their message (Redis flushed or failed over).
     await reconcile.sweep(new Date(Date.now() - 30_000));
-    await jars.collectGarbage();
+    try {
+      await jars.collectGarbage();
+    } catch (error) {
+      // Flink down: the reachability log has said so once; the next period tries again.
+      if (!(error instanceof TransientFailure)) throw error;
+      log.debug({ reason: failureText(error) }, 'jar garbage collection postponed');
+    }
   });
   // At start too: a schedule must come back within a minute of a Redis flush.
   chores.runNow();

@@ -5,7 +5,7 @@ import type { FlinkGateway } from '../ports/flink-gateway';
 import type { Clock, Logger } from '../ports/runtime';
 import type { Attempt } from '../ports/work-handlers';
 import type { WorkQueue } from '../ports/work-queue';
-import { failureText } from './failure-text';
+import { errorFields, failureText } from './failure-text';
 
 export interface StopSettings {
   savepointDir: string | null;
@@ -48,7 +48,7 @@ export class StopExecution {
       else await this.cancel(execution.id, flinkJobId, log);
     } catch (error) {
       if (!(error instanceof PermanentFailure) && !attempt.final) {
-        log.warn({ err: error, attempt: attempt.number }, 'stop failed; will retry');
+        log.warn({ ...errorFields(error), attempt: attempt.number }, 'stop failed; will retry');
         throw error;
       }
       // The Flink job is presumably still running: say so and keep tracking it, unless a

@@ -7,7 +7,7 @@ import type { JobRepository } from '../ports/job-repository';
 import type { Clock, Logger } from '../ports/runtime';
 import type { Attempt } from '../ports/work-handlers';
 import type { WorkQueue } from '../ports/work-queue';
-import { failureText } from './failure-text';
+import { errorFields, failureText } from './failure-text';
 import type { JarUploader } from './jar-uploader';
 
 export interface SubmitSettings {
@@ -76,7 +76,7 @@ export class SubmitExecution {
     } catch (error) {
       const permanent = error instanceof PermanentFailure;
       if (!permanent && !attempt.final) {
-        log.warn({ err: error, attempt: attempt.number }, 'submission failed; will retry');
+        log.warn({ ...errorFields(error), attempt: attempt.number }, 'submission failed; will retry');
         await this.executions.patch(executionId, ['SUBMITTING', 'STOPPING'], {
           attempt: attempt.number + 1,
           errorMessage: failureText(error),

@@ -35,7 +35,8 @@ export class TrackExecution {
     } catch (error) {
       if (!(error instanceof TransientFailure)) throw error;
       // Unknown, not wrong: keep the status, say Flink cannot be reached, poll more slowly.
-      this.log.warn({ err: error, executionId }, 'Flink unreachable while tracking');
+      // Debug only: the Flink client logs the outage once, not once per execution and poll.
+      this.log.debug({ executionId, reason: failureText(error) }, 'Flink unreachable while tracking');
       await this.executions.patch(executionId, ['RUNNING'], { flinkState: 'UNREACHABLE' });
       return this.pollIntervalMs * 3;
     }

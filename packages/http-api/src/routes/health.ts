@@ -19,18 +19,21 @@ export function healthRoutes(router: Router, deps: ApiDependencies): void {
 
   router.get('/health', async (ctx) => {
     const results = await Promise.all(
-      deps.health.map(async ({ name, check }) => {
+      deps.health.map(async ({ name, check, informational }) => {
         try {
           await withTimeout(check());
-          return [name, 'ok'] as const;
+          return { name, state: 'ok', informational };
         } catch (error) {
-          ctx.state.log.warn({ err: error, check: name }, 'health check failed');
-          return [name, 'unavailable'] as const;
+          if (!informational) ctx.state.log.warn({ err: error, check: name }, 'health check failed');
+          return { name, state: informational ? 'unreachable' : 'unavailable', informational };
         }
       }),
     );
-    const healthy = results.every(([, state]) => state === 'ok');
+    const healthy = results.every((r) => r.informational || r.state === 'ok');
     ctx.status = healthy ? 200 : 503;
-    ctx.body = { status: healthy ? 'ok' : 'unavailable', checks: Object.fromEntries(results) };
+    ctx.body = {
+      status: healthy ? 'ok' : 'unavailable',
+      checks: Object.fromEntries(results.map((r) => [r.name, r.state])),
+    };
   });
 }
