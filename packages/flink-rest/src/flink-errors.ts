@@ -1,6 +1,6 @@
 /**
  * Flink answers errors as `{"errors": [...]}` whose texts are often whole Java stack
- * traces (see shared/flink-rest/NOTES.md). These helpers pull out the lines a person needs.
+ * traces (docs/flink-rest.md). These helpers pull out the lines a person needs.
  */
 
 const NOISE = /^(at |\.\.\. \d+ more|<Exception on server side:|End of exception on server side>)/;

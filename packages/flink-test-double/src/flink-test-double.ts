@@ -1,7 +1,7 @@
 /**
  * A Flink JobManager REST API test double, for fast tests and fault injection. It follows
- * the official specification (shared/flink-rest/*.yml) and the behaviours read from
- * Flink's source in shared/flink-rest/NOTES.md: status codes (200 from run, 202 from
+ * Flink's published REST API specification and the behaviours written down in
+ * docs/flink-rest.md: status codes (200 from run, 202 from
  * cancel and stop), `{"errors": [...]}` bodies with Java stack text, JobIDs that stay taken
  * for the life of the JobManager, savepoint triggers that are idempotent per triggerId.
  *
@@ -22,7 +22,7 @@
  *   format …" answers are worded after Jackson's, not byte for byte.
  * - 2.3+: the run answer carries `applicationId`, and a duplicate says
  *   "DuplicateApplicationSubmissionException: Application has already been submitted."
- *   (read from source, NOTES.md; the cause chain around it is a guess).
+ *   (read from Flink's source; the cause chain around it is a guess).
  * - Vertices, metrics and checkpoint statistics are empty apart from the savepoints taken
  *   and `latest.restored`; a failure's task name and TaskManager are made up.
  * - A savepoint location keeps the directory as configured (`file:///x/savepoint-…`); a
@@ -450,7 +450,7 @@ export class FlinkTestDouble {
 
     const jar = this.jars.get(jarId);
     if (!jar) {
-      // Thrown synchronously inside a CompletionException, so the generic 500 (NOTES.md).
+      // Thrown synchronously inside a CompletionException, so the generic 500 (docs/flink-rest.md).
       return {
         status: 500,
         body: internalError(

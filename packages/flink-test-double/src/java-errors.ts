@@ -1,5 +1,5 @@
 /**
- * Error bodies shaped like Flink's (shared/flink-rest/NOTES.md, AbstractHandler.handleException):
+ * Error bodies shaped like Flink's (docs/flink-rest.md; Flink's AbstractHandler.handleException):
  * a RestHandlerException (or its subclass NotFoundException) is answered with its whole
  * stringified stack trace in errors[0]; any other exception with "Internal server error." and
  * the trace wrapped in errors[1]. Clients match on substrings, so the headlines and
