@@ -52,6 +52,7 @@ const jobFields = {
   scheduleCron: Joi.string().max(255),
 };
 
+// No `version` here: a new job has none to check against, so POST refuses it as unknown.
 export const createJobSchema = Joi.object({
   ...jobFields,
   name: jobFields.name.required(),
@@ -59,10 +60,14 @@ export const createJobSchema = Joi.object({
 });
 
 // A PUT that names no field would change nothing: refuse it rather than answer a silent 200.
-export const updateJobSchema = Joi.object(jobFields).min(1).messages({
-  'object.min':
-    'send at least one field to change (name, jarURL, entryClass, config, parallelism, enabled, scheduleCron)',
-});
+// `version` is not a change: the job version the client read (as If-Match does), checked.
+const changeFields = Object.keys(jobFields);
+export const updateJobSchema = Joi.object({
+  ...jobFields,
+  version: Joi.number().integer().min(1).max(2_147_483_647),
+})
+  .or(...changeFields)
+  .messages({ 'object.missing': `send at least one field to change (${changeFields.join(', ')})` });
 
 export const startSchema = Joi.object({
   parallelism: Joi.number().integer().min(1).max(10_000),

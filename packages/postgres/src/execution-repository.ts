@@ -12,11 +12,25 @@ import {
 } from '@flink-orchestrator/domain';
 import type { Knex } from 'knex';
 import { guarded, isUniqueViolation } from './connection-errors';
-import { patchColumns, toExecution, type ExecutionRow } from './rows';
+import { patchColumns, toExecution, type ExecutionRow, type JobRow } from './rows';
 
 const TABLE = 'job_executions';
 // Constants, so safe to write into SQL text where a statement cannot take parameters.
 const ACTIVE_LIST = ACTIVE_STATUSES.map((status) => `'${status}'`).join(', ');
+
+/** A QUEUED execution runs the job as its row is now; one born ended runs nothing. */
+function definitionColumns(
+  status: NewExecution['status'],
+  job: Pick<JobRow, 'jar_url' | 'entry_class' | 'config' | 'version'>,
+): Partial<ExecutionRow> {
+  if (status !== 'QUEUED') return {};
+  return {
+    jar_url: job.jar_url,
+    entry_class: job.entry_class,
+    config: job.config,
+    job_version: job.version,
+  };
+}
 
 export class KnexExecutionRepository implements ExecutionRepository {
   constructor(private readonly db: Knex) {}
@@ -26,7 +40,10 @@ export class KnexExecutionRepository implements ExecutionRepository {
       try {
         return await this.db.transaction(async (trx) => {
           // The job row lock serialises starts of one job across API replicas.
-          const job = await trx('jobs').where({ id: execution.jobId }).forUpdate().first('id');
+          const job = await trx<JobRow>('jobs')
+            .where({ id: execution.jobId })
+            .forUpdate()
+            .first('jar_url', 'entry_class', 'config', 'parallelism', 'version');
           if (!job) return { kind: 'job_missing' } as const;
           if (options.exclusive) {
             const active = await trx<ExecutionRow>(TABLE)
@@ -41,7 +58,8 @@ export class KnexExecutionRepository implements ExecutionRepository {
               job_id: execution.jobId,
               trigger: execution.trigger,
               status: execution.status,
-              parallelism: execution.parallelism,
+              parallelism: execution.parallelism ?? job.parallelism,
+              ...definitionColumns(execution.status, job),
               savepoint_path: execution.savepointPath,
               allow_non_restored_state: execution.allowNonRestoredState,
               scheduled_for: execution.scheduledFor,
@@ -81,13 +99,20 @@ export class KnexExecutionRepository implements ExecutionRepository {
               WHERE job_id = :jobId AND status IN (${ACTIVE_LIST}) ORDER BY created_at DESC LIMIT 1),
            decided AS (
              SELECT CASE WHEN :skip AND EXISTS (SELECT 1 FROM active) THEN 'SKIPPED' ELSE 'QUEUED' END AS status)
-           INSERT INTO job_executions (job_id, trigger, status, parallelism, scheduled_for, error_message, finished_at)
-           SELECT :jobId, 'schedule', decided.status, :parallelism, :scheduledFor::timestamptz,
+           INSERT INTO job_executions (job_id, trigger, status, parallelism, scheduled_for, error_message, finished_at,
+                                       jar_url, entry_class, config, job_version)
+           SELECT job.id, 'schedule', decided.status, COALESCE(:parallelism::integer, job.parallelism),
+                  :scheduledFor::timestamptz,
                   CASE WHEN decided.status = 'SKIPPED'
                        THEN 'Skipped: execution ' || (SELECT id FROM active) || ' is still ' || (SELECT status FROM active) || '.' END,
-                  CASE WHEN decided.status = 'SKIPPED' THEN now() END
-             FROM decided
-            WHERE EXISTS (SELECT 1 FROM jobs WHERE id = :jobId)
+                  CASE WHEN decided.status = 'SKIPPED' THEN now() END,
+                  -- The definition it runs, from the row the first statement locked; none for a skipped tick.
+                  CASE WHEN decided.status = 'QUEUED' THEN job.jar_url END,
+                  CASE WHEN decided.status = 'QUEUED' THEN job.entry_class END,
+                  CASE WHEN decided.status = 'QUEUED' THEN job.config END,
+                  CASE WHEN decided.status = 'QUEUED' THEN job.version END
+             FROM decided CROSS JOIN jobs job
+            WHERE job.id = :jobId
            ON CONFLICT (job_id, scheduled_for) WHERE scheduled_for IS NOT NULL DO NOTHING
            RETURNING *`,
           {

@@ -1,10 +1,16 @@
-import type { Execution, ExecutionStatus, ExecutionTrigger, StopRequest } from '../execution';
+import type { Execution, ExecutionDefinition, ExecutionStatus, ExecutionTrigger, StopRequest } from '../execution';
 import type { PageRequest } from './job-repository';
 
+/**
+ * A new execution. The repository copies the job's definition (JAR URL, entry class,
+ * config, version) onto a QUEUED one from the job row in the statement that inserts it,
+ * so the snapshot is one version of the job, never a mix of two.
+ */
 export interface NewExecution {
   jobId: string;
   trigger: ExecutionTrigger;
   status: 'QUEUED' | 'SKIPPED' | 'MISSED';
+  /** Null: the job's, read with the rest of the definition. */
   parallelism: number | null;
   savepointPath: string | null;
   allowNonRestoredState: boolean;
@@ -29,7 +35,11 @@ export type ExecutionPatch = Partial<
     | 'startedAt'
     | 'finishedAt'
   >
-> & { stopRequest?: StopRequest | null };
+> & {
+  stopRequest?: StopRequest | null;
+  /** Only for an execution created without one (before definitions were recorded). */
+  definition?: ExecutionDefinition;
+};
 
 export type InsertOutcome =
   | { kind: 'created'; execution: Execution }

@@ -49,7 +49,8 @@ export class ExecutionControl {
         jobId,
         trigger: 'manual',
         status: 'QUEUED',
-        parallelism: options.parallelism ?? job.parallelism,
+        // Null takes the job's, from the row the definition is copied from.
+        parallelism: options.parallelism ?? null,
         savepointPath,
         allowNonRestoredState: options.allowNonRestoredState ?? false,
         scheduledFor: null,
