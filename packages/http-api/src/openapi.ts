@@ -113,6 +113,22 @@ export const OPERATIONS: Operation[] = [
   },
   {
     method: 'get',
+    path: '/api/v1/executions',
+    summary:
+      'Executions of every job, newest first, filtered; since (inclusive) and until (exclusive) are ISO 8601 instants compared with createdAt. Unknown parameters are refused.',
+    query: {
+      ...page,
+      status: { enum: [...EXECUTION_STATUSES] },
+      trigger: { enum: ['manual', 'schedule'] },
+      jobId: { type: 'string', format: 'uuid' },
+      since: { type: 'string', format: 'date-time' },
+      until: { type: 'string', format: 'date-time' },
+    },
+    ok: { status: 200, schema: arrayOf('Execution'), description: 'a page; Link rel="next" when there is more' },
+    errors: [400, 503],
+  },
+  {
+    method: 'get',
     path: '/api/v1/executions/{id}',
     summary: 'Read an execution',
     ok: { status: 200, schema: ref('Execution'), description: 'the execution' },

@@ -3,6 +3,7 @@ import {
   assertTransition,
   statusesLeadingTo,
   type Execution,
+  type ExecutionFilter,
   type ExecutionPatch,
   type ExecutionRepository,
   type ExecutionStatus,
@@ -137,6 +138,26 @@ export class KnexExecutionRepository implements ExecutionRepository {
     return guarded(async () => {
       const row = await this.db<ExecutionRow>(TABLE).where({ id }).first();
       return row ? toExecution(row) : null;
+    });
+  }
+
+  list(filter: ExecutionFilter, page: PageRequest): Promise<Execution[]> {
+    return guarded(async () => {
+      // Served by job_executions_job_newest_idx (jobId), _status_newest_idx (status) or
+      // _newest_idx: each reads the page in index order and stops.
+      const query = this.db<ExecutionRow>(TABLE)
+        .orderBy([
+          { column: 'created_at', order: 'desc' },
+          { column: 'id', order: 'desc' },
+        ])
+        .limit(page.limit);
+      if (filter.status) query.andWhere('status', filter.status);
+      if (filter.trigger) query.andWhere('trigger', filter.trigger);
+      if (filter.jobId) query.andWhere('job_id', filter.jobId);
+      if (filter.since) query.andWhere('created_at', '>=', filter.since);
+      if (filter.until) query.andWhere('created_at', '<', filter.until);
+      if (page.after) query.andWhereRaw('(created_at, id) < (?, ?)', [page.after.createdAt, page.after.id]);
+      return (await query).map(toExecution);
     });
   }
 

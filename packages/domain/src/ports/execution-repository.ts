@@ -41,6 +41,15 @@ export type ExecutionPatch = Partial<
   definition?: ExecutionDefinition;
 };
 
+/** Filters of the history across jobs; `since` inclusive, `until` exclusive, on createdAt. */
+export interface ExecutionFilter {
+  status?: ExecutionStatus;
+  trigger?: ExecutionTrigger;
+  jobId?: string;
+  since?: Date;
+  until?: Date;
+}
+
 export type InsertOutcome =
   | { kind: 'created'; execution: Execution }
   | { kind: 'active'; active: Execution }
@@ -60,6 +69,8 @@ export interface ExecutionRepository {
    */
   insertTick(tick: NewExecution & { scheduledFor: Date }, options: { skipIfActive: boolean }): Promise<InsertOutcome>;
   get(id: string): Promise<Execution | null>;
+  /** Newest first, across jobs. */
+  list(filter: ExecutionFilter, page: PageRequest): Promise<Execution[]>;
   /** Newest first. */
   listByJob(jobId: string, page: PageRequest, status?: ExecutionStatus): Promise<Execution[]>;
   findActive(jobId: string): Promise<Execution[]>;
