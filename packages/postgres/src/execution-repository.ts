@@ -1,6 +1,7 @@
 import {
   ACTIVE_STATUSES,
   assertTransition,
+  isTerminal,
   statusesLeadingTo,
   type Execution,
   type ExecutionFilter,
@@ -18,6 +19,9 @@ import { patchColumns, toExecution, type ExecutionRow, type JobRow } from './row
 const TABLE = 'job_executions';
 // Constants, so safe to write into SQL text where a statement cannot take parameters.
 const ACTIVE_LIST = ACTIVE_STATUSES.map((status) => `'${status}'`).join(', ');
+// Which execution holds a job's latest savepoint: latestSavepoint() and the retention
+// chore, which must keep that one, have to agree.
+const LATEST_SAVEPOINT_ORDER = 'finished_at DESC NULLS FIRST, id DESC';
 
 /** A QUEUED execution runs the job as its row is now; one born ended runs nothing. */
 function definitionColumns(
@@ -234,9 +238,30 @@ export class KnexExecutionRepository implements ExecutionRepository {
       const row = await this.db<ExecutionRow>(TABLE)
         .where({ job_id: jobId })
         .whereNotNull('savepoint_location')
-        .orderBy('finished_at', 'desc')
+        .orderByRaw(LATEST_SAVEPOINT_ORDER)
         .first('savepoint_location');
       return row?.savepoint_location ?? null;
+    });
+  }
+
+  deleteEnded(statuses: readonly ExecutionStatus[], endedBefore: Date, limit: number): Promise<number> {
+    return guarded(async () => {
+      for (const status of statuses) if (!isTerminal(status)) throw new Error(`${status} is not an ended status`);
+      // finished_at >= created_at, so the created_at bound lets the status index find them.
+      const victims = this.db(`${TABLE} as e`)
+        .select('e.id')
+        .whereIn('e.status', statuses)
+        .andWhere('e.created_at', '<', endedBefore)
+        .andWhereRaw('COALESCE(e.finished_at, e.created_at) < ?', [endedBefore])
+        .andWhere((q) =>
+          q.whereNull('e.savepoint_location').orWhereRaw(
+            `e.id <> (SELECT l.id FROM ${TABLE} l
+                       WHERE l.job_id = e.job_id AND l.savepoint_location IS NOT NULL
+                       ORDER BY ${LATEST_SAVEPOINT_ORDER} LIMIT 1)`,
+          ),
+        )
+        .limit(limit);
+      return this.db(TABLE).whereIn('id', victims).delete();
     });
   }
 

@@ -1,9 +1,11 @@
 import type { Config } from '@flink-orchestrator/config';
 import { CronParserCalendar } from '@flink-orchestrator/cron';
 import {
+  DEFAULT_RETENTION_BATCH,
   ExecutionControl,
   FireScheduleTick,
   JarUploader,
+  PruneExecutions,
   ReconcileExecutions,
   ScheduleKeeper,
   StopExecution,
@@ -71,6 +73,12 @@ export async function buildWorker(config: Config, log: Logger): Promise<RunningW
   const calendar = new CronParserCalendar();
   const schedules = new ScheduleKeeper(jobs, timer, calendar, log);
   const reconcile = new ReconcileExecutions(executions, queue, log);
+  const prune = new PruneExecutions(executions, systemClock, log, {
+    skippedDays: config.executionRetentionSkippedDays,
+    otherDays: config.executionRetentionDays,
+    batchSize: DEFAULT_RETENTION_BATCH,
+    maxBatches: 50,
+  });
   const poll = config.pollIntervalMs;
 
   const submit = new SubmitExecution(
@@ -141,6 +149,7 @@ export async function buildWorker(config: Config, log: Logger): Promise<RunningW
     // Rows idle for a while may have lost their message (Redis flushed or failed over).
     await reconcile.sweep(new Date(Date.now() - 30_000));
     await jars.collectGarbage();
+    await prune.run();
   });
   // At start too: a schedule must come back within a minute of a Redis flush.
   chores.runNow();

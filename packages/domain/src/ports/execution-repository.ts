@@ -91,6 +91,13 @@ export interface ExecutionRepository {
   discard(id: string): Promise<void>;
   /** Active executions last touched before `updatedBefore`: the reconciler's worklist. */
   listActive(updatedBefore?: Date): Promise<Execution[]>;
+  /** The savepoint of the job's execution that ended last with one (ties: the greatest id). */
   latestSavepoint(jobId: string): Promise<string | null>;
+  /**
+   * Deletes at most `limit` executions in one of `statuses` (terminal ones) that ended
+   * before `endedBefore`, never the one holding the job's latest savepoint. Answers how
+   * many went.
+   */
+  deleteEnded(statuses: readonly ExecutionStatus[], endedBefore: Date, limit: number): Promise<number>;
   countByStatus(): Promise<Partial<Record<ExecutionStatus, number>>>;
 }
