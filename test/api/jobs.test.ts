@@ -253,6 +253,102 @@ describe('jobs API', () => {
       expect((await http.delete(`/api/v1/jobs/${created.id}`)).status).to.equal(404);
     });
   });
+  describe('versions: ETag, If-Match and the version field', () => {
+    it('a job carries its version, in the body and as the ETag; each change raises it', async () => {
+      const created = await http.post('/api/v1/jobs', validJob());
+      expect(created.body.version).to.equal(1);
+      expect(created.headers.get('etag')).to.equal('"1"');
+      const read = await http.get(`/api/v1/jobs/${created.body.id}`);
+      expect(read.headers.get('etag')).to.equal('"1"');
+      const changed = await http.put(`/api/v1/jobs/${created.body.id}`, { parallelism: 3 });
+      expect(changed.body.version).to.equal(2);
+      expect(changed.headers.get('etag')).to.equal('"2"');
+    });
+
+    it('If-Match "N", If-Match N, W/"N", * and a version field are honoured when current', async () => {
+      const { id } = (await http.post('/api/v1/jobs', validJob())).body;
+      const attempts: [Record<string, string>, Record<string, unknown>][] = [
+        [{ 'if-match': '"1"' }, {}],
+        [{ 'if-match': '2' }, {}],
+        [{ 'if-match': 'W/"3"' }, {}],
+        [{ 'if-match': '*' }, {}],
+        [{}, { version: 5 }],
+        [{ 'if-match': '"6"' }, { version: 6 }],
+      ];
+      for (const [i, [headers, extra]] of attempts.entries()) {
+        const res = await http.put(`/api/v1/jobs/${id}`, { parallelism: i + 1, ...extra }, headers);
+        expect(res.status, JSON.stringify([headers, res.body])).to.equal(200);
+        expect(res.body).to.include({ version: i + 2, parallelism: i + 1 });
+        expect(res.headers.get('etag')).to.equal(`"${i + 2}"`);
+      }
+    });
+
+    it('a stale version → 409 job_modified naming the current one, and nothing changes', async () => {
+      const created = (await http.post('/api/v1/jobs', validJob())).body;
+      expect((await http.put(`/api/v1/jobs/${created.id}`, { parallelism: 2 })).status).to.equal(200);
+      const before = (await http.get(`/api/v1/jobs/${created.id}`)).body;
+      for (const [body, headers] of [
+        [{ parallelism: 9 }, { 'if-match': '"1"' }],
+        [{ parallelism: 9, version: 1 }, {}],
+        [{ parallelism: 9, scheduleCron: '0 * * * * *' }, { 'if-match': '1' }],
+      ] as [Record<string, unknown>, Record<string, string>][]) {
+        const res = await http.put(`/api/v1/jobs/${created.id}`, body, headers);
+        expect(res.status, JSON.stringify(res.body)).to.equal(409);
+        expect(res.body.error.code).to.equal('job_modified');
+        expect(res.body.error.message).to.match(/version 2\b/);
+        expect(res.body.error.details).to.deep.equal({ currentVersion: 2 });
+      }
+      expect((await http.get(`/api/v1/jobs/${created.id}`)).body).to.deep.equal(before);
+    });
+
+    it('of many concurrent PUTs based on the same version exactly one wins', async () => {
+      const { id } = (await http.post('/api/v1/jobs', validJob())).body;
+      const replies = await Promise.all(
+        Array.from({ length: 10 }, (_, i) =>
+          http.put(`/api/v1/jobs/${id}`, { parallelism: i + 1 }, { 'if-match': '"1"' }),
+        ),
+      );
+      const won = replies.filter((r) => r.status === 200);
+      expect(won).to.have.length(1);
+      expect(replies.filter((r) => r.status === 409 && r.body.error.code === 'job_modified')).to.have.length(9);
+      expect((await http.get(`/api/v1/jobs/${id}`)).body).to.include({
+        version: 2,
+        parallelism: won[0]?.body.parallelism,
+      });
+    });
+
+    it('a malformed If-Match, or one the version field contradicts → 400 naming it, nothing changes', async () => {
+      const created = (await http.post('/api/v1/jobs', validJob())).body;
+      for (const [headers, body, field] of [
+        [{ 'if-match': '"abc"' }, { parallelism: 2 }, 'If-Match'],
+        [{ 'if-match': '"1", "2"' }, { parallelism: 2 }, 'If-Match'],
+        [{ 'if-match': '0' }, { parallelism: 2 }, 'If-Match'],
+        [{ 'if-match': '"1' }, { parallelism: 2 }, 'If-Match'],
+        [{ 'if-match': '"1"' }, { parallelism: 2, version: 2 }, 'version'],
+        [{}, { parallelism: 2, version: 0 }, 'version'],
+        [{}, { parallelism: 2, version: '1' }, 'version'],
+      ] as [Record<string, string>, Record<string, unknown>, string][]) {
+        const res = await http.put(`/api/v1/jobs/${created.id}`, body, headers);
+        expect(res.status, JSON.stringify([headers, body])).to.equal(400);
+        expect(res.body.error.code).to.equal('validation_failed');
+        expect(res.body.error.details.map((d: { field: string }) => d.field)).to.include(field);
+      }
+      expect((await http.get(`/api/v1/jobs/${created.id}`)).body).to.deep.equal(created);
+    });
+
+    it('a version alone is no change (400); POST refuses a version; an unknown job is 404 whatever the version', async () => {
+      const created = (await http.post('/api/v1/jobs', validJob())).body;
+      const alone = await http.put(`/api/v1/jobs/${created.id}`, { version: 1 });
+      expect(alone.status).to.equal(400);
+      expect(alone.body.error.message).to.match(/at least one field/);
+      const post = await http.post('/api/v1/jobs', validJob({ version: 1 }));
+      expect(post.status).to.equal(400);
+      expect(post.body.error.details.map((d: { field: string }) => d.field)).to.include('version');
+      const unknown = await http.put(`/api/v1/jobs/${randomUUID()}`, { enabled: false }, { 'if-match': '"1"' });
+      expect(unknown.status).to.equal(404);
+      expect(unknown.body.error.code).to.equal('job_not_found');
+    });
+  });
 });
 
 async function listAll(http: Client): Promise<{ id: string; name: string }[]> {

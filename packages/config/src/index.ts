@@ -30,6 +30,10 @@ export interface Config {
   retryBackoffMs: number;
   /** How often a worker compares PostgreSQL with Redis (schedules, pending work). */
   reconcileIntervalMs: number;
+  /** Days SKIPPED and MISSED executions (ticks that did not run) are kept. */
+  executionRetentionSkippedDays: number;
+  /** Days other ended executions are kept; null: forever. */
+  executionRetentionDays: number | null;
   /** API bearer tokens; `write` may change things, `read` may only read. */
   apiTokens: { name: string; token: string; access: 'read' | 'write' }[];
   authDisabled: boolean;
@@ -90,6 +94,8 @@ const schema = Joi.object({
   RETRY_ATTEMPTS: Joi.number().integer().min(1).max(50).default(8),
   RETRY_BACKOFF_MS: Joi.number().integer().min(10).default(2000),
   RECONCILE_INTERVAL_MS: Joi.number().integer().min(500).default(60_000),
+  EXECUTION_RETENTION_SKIPPED_DAYS: Joi.number().integer().min(1).max(36_500).default(7),
+  EXECUTION_RETENTION_DAYS: Joi.number().integer().min(1).max(36_500).allow(''),
   BOARD_USER: Joi.string().max(128).allow(''),
   BOARD_PASSWORD: Joi.string()
     .max(256)
@@ -148,6 +154,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     retryAttempts: v.RETRY_ATTEMPTS as number,
     retryBackoffMs: v.RETRY_BACKOFF_MS as number,
     reconcileIntervalMs: v.RECONCILE_INTERVAL_MS as number,
+    executionRetentionSkippedDays: v.EXECUTION_RETENTION_SKIPPED_DAYS as number,
+    executionRetentionDays: (v.EXECUTION_RETENTION_DAYS as number | '' | undefined) || null,
     apiTokens: [...tokens(v.API_TOKENS, 'write'), ...tokens(v.API_READ_TOKENS, 'read')],
     authDisabled: v.AUTH_DISABLED as boolean,
     metricsToken: (v.METRICS_TOKEN as string | undefined) || null,

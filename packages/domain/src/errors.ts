@@ -34,6 +34,17 @@ export class JobNameTaken extends DomainError {
   }
 }
 
+/** A change based on a version of the job that is no longer the current one. */
+export class JobModified extends DomainError {
+  readonly code = 'job_modified';
+  constructor(id: string, expected: number, current: number) {
+    super(
+      `Job "${id}" is at version ${current}, not ${expected}: it changed since you read it; read it again and reapply your change.`,
+      { currentVersion: current },
+    );
+  }
+}
+
 export class JobDisabled extends DomainError {
   readonly code = 'job_disabled';
   constructor(id: string) {

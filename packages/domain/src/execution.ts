@@ -1,4 +1,5 @@
 import { IllegalTransition } from './errors';
+import type { ProgramConfig } from './job';
 
 export const EXECUTION_STATUSES = [
   'QUEUED',
@@ -67,6 +68,21 @@ export interface StopRequest {
   requestedAt: Date;
 }
 
+/**
+ * The job definition an execution runs, copied from the job when the execution is
+ * created: later edits of the job do not change it. Parallelism and the savepoint are
+ * the execution's own fields (a start may override them).
+ */
+export interface ExecutionDefinition {
+  /** As the job had it: an absolute URL or a bare file name on the data-processor. */
+  jarUrl: string;
+  entryClass: string | null;
+  /** The program arguments are `programArgsFrom(config)`. */
+  config: ProgramConfig;
+  /** The job's `version` this was copied from. */
+  jobVersion: number;
+}
+
 export interface Execution {
   id: string;
   jobId: string;
@@ -77,6 +93,11 @@ export interface Execution {
   flinkJobId: string | null;
   flinkJarId: string | null;
   jarSha256: string | null;
+  /**
+   * What it runs. Null on executions that never run (SKIPPED, MISSED) and on ones created
+   * before definitions were recorded, until a worker submits them.
+   */
+  definition: ExecutionDefinition | null;
   parallelism: number | null;
   /** Savepoint this execution was restored from. */
   savepointPath: string | null;

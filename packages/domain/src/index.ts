@@ -20,3 +20,4 @@ export * from './use-cases/track-execution';
 export * from './use-cases/stop-execution';
 export * from './use-cases/reconcile-executions';
 export * from './use-cases/fire-schedule-tick';
+export * from './use-cases/prune-executions';

@@ -38,7 +38,7 @@ export function createApp(deps: ApiDependencies, extraMiddleware: Koa.Middleware
     app.use(
       cors({
         origin: (ctx) => (allowed.has(ctx.get('Origin')) ? ctx.get('Origin') : ''),
-        exposeHeaders: ['Location', 'Link', 'X-Request-Id'],
+        exposeHeaders: ['Location', 'Link', 'X-Request-Id', 'ETag'],
       }),
     );
   }

@@ -8,6 +8,7 @@ const STATUS_BY_CODE: Record<string, number> = {
   job_not_found: 404,
   execution_not_found: 404,
   job_name_taken: 409,
+  job_modified: 409,
   job_disabled: 409,
   execution_active: 409,
   no_active_execution: 409,

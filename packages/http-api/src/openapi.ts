@@ -16,6 +16,7 @@ interface Operation {
   summary: string;
   body?: Joi.Schema;
   query?: Record<string, object>;
+  headers?: Record<string, object>;
   ok: { status: number; schema?: object; description: string };
   errors: number[];
 }
@@ -66,15 +67,17 @@ export const OPERATIONS: Operation[] = [
     method: 'get',
     path: '/api/v1/jobs/{id}',
     summary: 'Read a job',
-    ok: { status: 200, schema: ref('Job'), description: 'the job' },
+    ok: { status: 200, schema: ref('Job'), description: 'the job; ETag: "<version>"' },
     errors: [404, 503],
   },
   {
     method: 'put',
     path: '/api/v1/jobs/{id}',
-    summary: 'Change a job (absent fields keep their value)',
+    summary:
+      'Change a job (absent fields keep their value). If-Match: "<version>" or a `version` field: 409 job_modified when the job is at another version',
     body: updateJobSchema,
-    ok: { status: 200, schema: ref('Job'), description: 'the job' },
+    headers: { 'If-Match': { type: 'string', examples: ['"3"', '3', '*'] } },
+    ok: { status: 200, schema: ref('Job'), description: 'the job; ETag: "<version>"' },
     errors: [400, 404, 409, 503],
   },
   {
@@ -107,6 +110,22 @@ export const OPERATIONS: Operation[] = [
     query: { ...page, status: { enum: [...EXECUTION_STATUSES] } },
     ok: { status: 200, schema: arrayOf('Execution'), description: 'a page' },
     errors: [400, 404, 503],
+  },
+  {
+    method: 'get',
+    path: '/api/v1/executions',
+    summary:
+      'Executions of every job, newest first, filtered; since (inclusive) and until (exclusive) are ISO 8601 instants compared with createdAt. Unknown parameters are refused.',
+    query: {
+      ...page,
+      status: { enum: [...EXECUTION_STATUSES] },
+      trigger: { enum: ['manual', 'schedule'] },
+      jobId: { type: 'string', format: 'uuid' },
+      since: { type: 'string', format: 'date-time' },
+      until: { type: 'string', format: 'date-time' },
+    },
+    ok: { status: 200, schema: arrayOf('Execution'), description: 'a page; Link rel="next" when there is more' },
+    errors: [400, 503],
   },
   {
     method: 'get',
@@ -167,6 +186,7 @@ const COMPONENTS = {
       config: { type: 'object', additionalProperties: { type: ['string', 'number', 'boolean'] } },
       parallelism: nullable('integer'),
       enabled: { type: 'boolean' },
+      version: { type: 'integer', description: 'goes up with every change; also the ETag' },
       schedule: { oneOf: [SCHEDULE, { type: 'null' }] },
       createdAt: dateTime,
       updatedAt: dateTime,
@@ -184,6 +204,26 @@ const COMPONENTS = {
       flinkJarId: nullable('string'),
       savepointPath: nullable('string'),
       savepointLocation: nullable('string'),
+      definition: {
+        description:
+          'What the execution runs, copied from the job when it was created; null when it runs nothing (SKIPPED, MISSED) or predates these records and has not been submitted',
+        oneOf: [
+          {
+            type: 'object',
+            properties: {
+              jarURL: { type: 'string' },
+              entryClass: nullable('string'),
+              config: { type: 'object', additionalProperties: { type: ['string', 'number', 'boolean'] } },
+              programArgs: { type: 'array', items: { type: 'string' } },
+              parallelism: nullable('integer'),
+              savepointPath: nullable('string'),
+              allowNonRestoredState: { type: 'boolean' },
+              jobVersion: { type: 'integer' },
+            },
+          },
+          { type: 'null' },
+        ],
+      },
       errorMessage: nullable('string'),
       attempt: { type: 'integer' },
       scheduledFor: nullable('string', { format: 'date-time' }),
@@ -229,6 +269,7 @@ export function openApiDocument(): object {
         ? [{ name: 'id', in: 'path', required: true, schema: { type: 'string', format: 'uuid' } }]
         : []),
       ...Object.entries(op.query ?? {}).map(([name, schema]) => ({ name, in: 'query', required: false, schema })),
+      ...Object.entries(op.headers ?? {}).map(([name, schema]) => ({ name, in: 'header', required: false, schema })),
     ];
     const responses: Record<string, object> = {
       [op.ok.status]: {

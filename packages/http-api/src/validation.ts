@@ -1,4 +1,4 @@
-import { OVERLAP_POLICIES } from '@flink-orchestrator/domain';
+import { EXECUTION_STATUSES, OVERLAP_POLICIES } from '@flink-orchestrator/domain';
 import Joi from 'joi';
 import { HttpProblem } from './problem';
 
@@ -6,6 +6,7 @@ const JOB_NAME = /^(?! )[\p{L}\p{N} ._-]+(?<! )$/u;
 const JAVA_CLASS = /^(?:[\p{L}_$][\p{L}\p{N}_$]*\.)*[\p{L}_$][\p{L}\p{N}_$]*$/u;
 const BARE_JAR_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*\.jar$/;
 const CONFIG_KEY = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export const LIMITS = {
   nameLength: 255,
@@ -52,6 +53,7 @@ const jobFields = {
   scheduleCron: Joi.string().max(255),
 };
 
+// No `version` here: a new job has none to check against, so POST refuses it as unknown.
 export const createJobSchema = Joi.object({
   ...jobFields,
   name: jobFields.name.required(),
@@ -59,10 +61,14 @@ export const createJobSchema = Joi.object({
 });
 
 // A PUT that names no field would change nothing: refuse it rather than answer a silent 200.
-export const updateJobSchema = Joi.object(jobFields).min(1).messages({
-  'object.min':
-    'send at least one field to change (name, jarURL, entryClass, config, parallelism, enabled, scheduleCron)',
-});
+// `version` is not a change: the job version the client read (as If-Match does), checked.
+const changeFields = Object.keys(jobFields);
+export const updateJobSchema = Joi.object({
+  ...jobFields,
+  version: Joi.number().integer().min(1).max(2_147_483_647),
+})
+  .or(...changeFields)
+  .messages({ 'object.missing': `send at least one field to change (${changeFields.join(', ')})` });
 
 export const startSchema = Joi.object({
   parallelism: Joi.number().integer().min(1).max(10_000),
@@ -89,6 +95,51 @@ export const scheduleSchema = Joi.object({
 export const pageSchema = Joi.object({
   limit: Joi.number().integer().min(1).max(LIMITS.pageSize).default(50),
   cursor: Joi.string().max(512),
+});
+
+const INSTANT = /^(\d{4})-(\d{2})-(\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2})(\.\d{1,9})?)?(Z|[+ -]\d{2}:\d{2}))?$/;
+
+/**
+ * An ISO 8601 instant: a date (midnight UTC) or a date and time with `Z` or an offset.
+ * A time without a zone is refused: it would mean the server's local time. A space
+ * before the offset is read as `+`, which is what an unencoded `+` in a query string
+ * turns into.
+ */
+export function parseInstant(text: string): Date | null {
+  const m = INSTANT.exec(text);
+  if (!m) return null;
+  const [, year, month, day, hour = '00', minute = '00', second = '00', fraction = '', zone = 'Z'] = m;
+  const inRange = (value: string, max: number, min = 0) => Number(value) >= min && Number(value) <= max;
+  const daysInMonth = new Date(Date.UTC(Number(year), Number(month), 0)).getUTCDate();
+  if (!inRange(month as string, 12, 1) || !inRange(day as string, daysInMonth, 1)) return null;
+  if (!inRange(hour, 23) || !inRange(minute, 59) || !inRange(second, 59)) return null;
+  if (zone !== 'Z' && (!inRange(zone.slice(1, 3), 23) || !inRange(zone.slice(4, 6), 59))) return null;
+  const offset = zone === 'Z' ? 'Z' : `${zone[0] === '-' ? '-' : '+'}${zone.slice(1)}`;
+  const date = new Date(`${year}-${month}-${day}T${hour}:${minute}:${second}${fraction.slice(0, 4)}${offset}`);
+  return Number.isNaN(date.getTime()) ? null : date;
+}
+
+const instant = Joi.string()
+  .max(64)
+  .custom((value: string, helpers) => parseInstant(value) ?? helpers.error('instant.base'))
+  .messages({
+    'instant.base':
+      '{{#label}} must be an ISO 8601 date ("2026-12-01") or date-time with a zone ("2026-12-01T08:00:00Z")',
+  });
+
+/**
+ * GET /api/v1/executions. Unknown parameters are refused: a misspelt filter ("satus")
+ * would otherwise answer every execution instead of the few asked for.
+ */
+export const executionHistorySchema = Joi.object({
+  status: Joi.string().valid(...EXECUTION_STATUSES),
+  trigger: Joi.string().valid('manual', 'schedule'),
+  jobId: Joi.string().pattern(UUID).messages({ 'string.pattern.base': '"jobId" must be a job id (a UUID)' }),
+  since: instant,
+  until: instant,
+  // Checked by readPage.
+  limit: Joi.any(),
+  cursor: Joi.any(),
 });
 
 /** Validates `input`; a failure is a 400 naming every bad field. */

@@ -1,4 +1,4 @@
-import type { Execution, Job } from '@flink-orchestrator/domain';
+import { programArgsFrom, type Execution, type Job } from '@flink-orchestrator/domain';
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
 
@@ -12,6 +12,8 @@ export function jobView(job: Job, nextRuns: Date[]) {
     config: job.config,
     parallelism: job.parallelism,
     enabled: job.enabled,
+    /** Goes up with every change; PUT takes it back (If-Match or `version`) to refuse lost updates. */
+    version: job.version,
     schedule: job.schedule
       ? {
           cron: job.schedule.cron,
@@ -40,6 +42,19 @@ export function executionView(e: Execution) {
     flinkJarId: e.flinkJarId,
     savepointPath: e.savepointPath,
     savepointLocation: e.savepointLocation,
+    // What it runs (ran), as copied from the job at start; null when it runs nothing.
+    definition: e.definition
+      ? {
+          jarURL: e.definition.jarUrl,
+          entryClass: e.definition.entryClass,
+          config: e.definition.config,
+          programArgs: programArgsFrom(e.definition.config),
+          parallelism: e.parallelism,
+          savepointPath: e.savepointPath,
+          allowNonRestoredState: e.allowNonRestoredState,
+          jobVersion: e.definition.jobVersion,
+        }
+      : null,
     errorMessage: e.errorMessage,
     attempt: e.attempt,
     scheduledFor: iso(e.scheduledFor),
@@ -49,3 +64,6 @@ export function executionView(e: Execution) {
     finishedAt: iso(e.finishedAt),
   };
 }
+
+/** The ETag of a job: its version, as a strong entity tag. */
+export const jobETag = (job: Job) => `"${job.version}"`;

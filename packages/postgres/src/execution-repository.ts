@@ -1,8 +1,10 @@
 import {
   ACTIVE_STATUSES,
   assertTransition,
+  isTerminal,
   statusesLeadingTo,
   type Execution,
+  type ExecutionFilter,
   type ExecutionPatch,
   type ExecutionRepository,
   type ExecutionStatus,
@@ -12,11 +14,28 @@ import {
 } from '@flink-orchestrator/domain';
 import type { Knex } from 'knex';
 import { guarded, isUniqueViolation } from './connection-errors';
-import { patchColumns, toExecution, type ExecutionRow } from './rows';
+import { patchColumns, toExecution, type ExecutionRow, type JobRow } from './rows';
 
 const TABLE = 'job_executions';
 // Constants, so safe to write into SQL text where a statement cannot take parameters.
 const ACTIVE_LIST = ACTIVE_STATUSES.map((status) => `'${status}'`).join(', ');
+// Which execution holds a job's latest savepoint: latestSavepoint() and the retention
+// chore, which must keep that one, have to agree.
+const LATEST_SAVEPOINT_ORDER = 'finished_at DESC NULLS FIRST, id DESC';
+
+/** A QUEUED execution runs the job as its row is now; one born ended runs nothing. */
+function definitionColumns(
+  status: NewExecution['status'],
+  job: Pick<JobRow, 'jar_url' | 'entry_class' | 'config' | 'version'>,
+): Partial<ExecutionRow> {
+  if (status !== 'QUEUED') return {};
+  return {
+    jar_url: job.jar_url,
+    entry_class: job.entry_class,
+    config: job.config,
+    job_version: job.version,
+  };
+}
 
 export class KnexExecutionRepository implements ExecutionRepository {
   constructor(private readonly db: Knex) {}
@@ -26,7 +45,10 @@ export class KnexExecutionRepository implements ExecutionRepository {
       try {
         return await this.db.transaction(async (trx) => {
           // The job row lock serialises starts of one job across API replicas.
-          const job = await trx('jobs').where({ id: execution.jobId }).forUpdate().first('id');
+          const job = await trx<JobRow>('jobs')
+            .where({ id: execution.jobId })
+            .forUpdate()
+            .first('jar_url', 'entry_class', 'config', 'parallelism', 'version');
           if (!job) return { kind: 'job_missing' } as const;
           if (options.exclusive) {
             const active = await trx<ExecutionRow>(TABLE)
@@ -41,7 +63,8 @@ export class KnexExecutionRepository implements ExecutionRepository {
               job_id: execution.jobId,
               trigger: execution.trigger,
               status: execution.status,
-              parallelism: execution.parallelism,
+              parallelism: execution.parallelism ?? job.parallelism,
+              ...definitionColumns(execution.status, job),
               savepoint_path: execution.savepointPath,
               allow_non_restored_state: execution.allowNonRestoredState,
               scheduled_for: execution.scheduledFor,
@@ -81,13 +104,20 @@ export class KnexExecutionRepository implements ExecutionRepository {
               WHERE job_id = :jobId AND status IN (${ACTIVE_LIST}) ORDER BY created_at DESC LIMIT 1),
            decided AS (
              SELECT CASE WHEN :skip AND EXISTS (SELECT 1 FROM active) THEN 'SKIPPED' ELSE 'QUEUED' END AS status)
-           INSERT INTO job_executions (job_id, trigger, status, parallelism, scheduled_for, error_message, finished_at)
-           SELECT :jobId, 'schedule', decided.status, :parallelism, :scheduledFor::timestamptz,
+           INSERT INTO job_executions (job_id, trigger, status, parallelism, scheduled_for, error_message, finished_at,
+                                       jar_url, entry_class, config, job_version)
+           SELECT job.id, 'schedule', decided.status, COALESCE(:parallelism::integer, job.parallelism),
+                  :scheduledFor::timestamptz,
                   CASE WHEN decided.status = 'SKIPPED'
                        THEN 'Skipped: execution ' || (SELECT id FROM active) || ' is still ' || (SELECT status FROM active) || '.' END,
-                  CASE WHEN decided.status = 'SKIPPED' THEN now() END
-             FROM decided
-            WHERE EXISTS (SELECT 1 FROM jobs WHERE id = :jobId)
+                  CASE WHEN decided.status = 'SKIPPED' THEN now() END,
+                  -- The definition it runs, from the row the first statement locked; none for a skipped tick.
+                  CASE WHEN decided.status = 'QUEUED' THEN job.jar_url END,
+                  CASE WHEN decided.status = 'QUEUED' THEN job.entry_class END,
+                  CASE WHEN decided.status = 'QUEUED' THEN job.config END,
+                  CASE WHEN decided.status = 'QUEUED' THEN job.version END
+             FROM decided CROSS JOIN jobs job
+            WHERE job.id = :jobId
            ON CONFLICT (job_id, scheduled_for) WHERE scheduled_for IS NOT NULL DO NOTHING
            RETURNING *`,
           {
@@ -112,6 +142,26 @@ export class KnexExecutionRepository implements ExecutionRepository {
     return guarded(async () => {
       const row = await this.db<ExecutionRow>(TABLE).where({ id }).first();
       return row ? toExecution(row) : null;
+    });
+  }
+
+  list(filter: ExecutionFilter, page: PageRequest): Promise<Execution[]> {
+    return guarded(async () => {
+      // Served by job_executions_job_newest_idx (jobId), _status_newest_idx (status) or
+      // _newest_idx: each reads the page in index order and stops.
+      const query = this.db<ExecutionRow>(TABLE)
+        .orderBy([
+          { column: 'created_at', order: 'desc' },
+          { column: 'id', order: 'desc' },
+        ])
+        .limit(page.limit);
+      if (filter.status) query.andWhere('status', filter.status);
+      if (filter.trigger) query.andWhere('trigger', filter.trigger);
+      if (filter.jobId) query.andWhere('job_id', filter.jobId);
+      if (filter.since) query.andWhere('created_at', '>=', filter.since);
+      if (filter.until) query.andWhere('created_at', '<', filter.until);
+      if (page.after) query.andWhereRaw('(created_at, id) < (?, ?)', [page.after.createdAt, page.after.id]);
+      return (await query).map(toExecution);
     });
   }
 
@@ -188,9 +238,30 @@ export class KnexExecutionRepository implements ExecutionRepository {
       const row = await this.db<ExecutionRow>(TABLE)
         .where({ job_id: jobId })
         .whereNotNull('savepoint_location')
-        .orderBy('finished_at', 'desc')
+        .orderByRaw(LATEST_SAVEPOINT_ORDER)
         .first('savepoint_location');
       return row?.savepoint_location ?? null;
+    });
+  }
+
+  deleteEnded(statuses: readonly ExecutionStatus[], endedBefore: Date, limit: number): Promise<number> {
+    return guarded(async () => {
+      for (const status of statuses) if (!isTerminal(status)) throw new Error(`${status} is not an ended status`);
+      // finished_at >= created_at, so the created_at bound lets the status index find them.
+      const victims = this.db(`${TABLE} as e`)
+        .select('e.id')
+        .whereIn('e.status', statuses)
+        .andWhere('e.created_at', '<', endedBefore)
+        .andWhereRaw('COALESCE(e.finished_at, e.created_at) < ?', [endedBefore])
+        .andWhere((q) =>
+          q.whereNull('e.savepoint_location').orWhereRaw(
+            `e.id <> (SELECT l.id FROM ${TABLE} l
+                       WHERE l.job_id = e.job_id AND l.savepoint_location IS NOT NULL
+                       ORDER BY ${LATEST_SAVEPOINT_ORDER} LIMIT 1)`,
+          ),
+        )
+        .limit(limit);
+      return this.db(TABLE).whereIn('id', victims).delete();
     });
   }
 

@@ -1,5 +1,6 @@
 import {
   ExecutionActive,
+  JobModified,
   JobNameTaken,
   type Job,
   type JobChanges,
@@ -64,14 +65,21 @@ export class KnexJobRepository implements JobRepository {
     });
   }
 
-  update(id: string, changes: JobChanges): Promise<Job | null> {
+  update(id: string, changes: JobChanges, expectedVersion?: number): Promise<Job | null> {
     return guarded(async () => {
       try {
-        const [row] = await this.db<JobRow>('jobs')
-          .where({ id })
+        // The version check is part of the UPDATE: two writers holding the same version
+        // cannot both succeed.
+        const query = this.db<JobRow>('jobs').where({ id });
+        if (expectedVersion !== undefined) query.andWhere({ version: expectedVersion });
+        const [row] = await query
           .update({ ...toColumns(changes), updated_at: this.db.fn.now(), version: this.db.raw('version + 1') })
           .returning('*');
-        return row ? toJob(row as JobRow) : null;
+        if (row) return toJob(row as JobRow);
+        if (expectedVersion === undefined) return null;
+        const current = await this.db<JobRow>('jobs').where({ id }).first('version');
+        if (!current) return null;
+        throw new JobModified(id, expectedVersion, current.version);
       } catch (error) {
         if (isUniqueViolation(error) && changes.name) throw new JobNameTaken(changes.name);
         throw error;

@@ -1,5 +1,6 @@
 import type {
   Execution,
+  ExecutionDefinition,
   ExecutionStatus,
   ExecutionTrigger,
   Job,
@@ -60,6 +61,10 @@ export interface ExecutionRow {
   flink_job_id: string | null;
   flink_jar_id: string | null;
   jar_sha256: string | null;
+  jar_url: string | null;
+  entry_class: string | null;
+  config: ProgramConfig | null;
+  job_version: number | null;
   parallelism: number | null;
   savepoint_path: string | null;
   allow_non_restored_state: boolean;
@@ -89,6 +94,16 @@ export function toExecution(row: ExecutionRow): Execution {
     flinkJobId: row.flink_job_id,
     flinkJarId: row.flink_jar_id,
     jarSha256: row.jar_sha256,
+    // jar_url is set with the others, or not at all.
+    definition:
+      row.jar_url !== null
+        ? {
+            jarUrl: row.jar_url,
+            entryClass: row.entry_class,
+            config: row.config ?? {},
+            jobVersion: row.job_version ?? 0,
+          }
+        : null,
     parallelism: row.parallelism,
     savepointPath: row.savepoint_path,
     allowNonRestoredState: row.allow_non_restored_state,
@@ -128,6 +143,13 @@ export function patchColumns(patch: Record<string, unknown>): Record<string, unk
   const columns: Record<string, unknown> = {};
   for (const [key, column] of Object.entries(PATCH_COLUMNS)) {
     if (patch[key] !== undefined) columns[column] = patch[key];
+  }
+  if (patch.definition !== undefined) {
+    const definition = patch.definition as ExecutionDefinition;
+    columns.jar_url = definition.jarUrl;
+    columns.entry_class = definition.entryClass;
+    columns.config = JSON.stringify(definition.config);
+    columns.job_version = definition.jobVersion;
   }
   if (patch.stopRequest !== undefined) {
     const stop = patch.stopRequest as { savepoint: boolean; drain: boolean; requestedAt: Date } | null;

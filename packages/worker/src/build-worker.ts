@@ -1,9 +1,11 @@
 import type { Config } from '@flink-orchestrator/config';
 import { CronParserCalendar } from '@flink-orchestrator/cron';
 import {
+  DEFAULT_RETENTION_BATCH,
   ExecutionControl,
   FireScheduleTick,
   JarUploader,
+  PruneExecutions,
   ReconcileExecutions,
   ScheduleKeeper,
   StopExecution,
@@ -75,6 +77,12 @@ export async function buildWorker(config: Config, log: Logger): Promise<RunningW
   const calendar = new CronParserCalendar();
   const schedules = new ScheduleKeeper(jobs, timer, calendar, log);
   const reconcile = new ReconcileExecutions(executions, queue, log);
+  const prune = new PruneExecutions(executions, systemClock, log, {
+    skippedDays: config.executionRetentionSkippedDays,
+    otherDays: config.executionRetentionDays,
+    batchSize: DEFAULT_RETENTION_BATCH,
+    maxBatches: 50,
+  });
   const poll = config.pollIntervalMs;
 
   const submit = new SubmitExecution(
@@ -144,6 +152,7 @@ export async function buildWorker(config: Config, log: Logger): Promise<RunningW
     if (timers.created + timers.updated + timers.removed > 0) log.info(timers, 'schedule timers reconciled');
     // Rows idle for a while may have lost their message (Redis flushed or failed over).
     await reconcile.sweep(new Date(Date.now() - 30_000));
+    await prune.run();
     try {
       await jars.collectGarbage();
     } catch (error) {

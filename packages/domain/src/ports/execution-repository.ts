@@ -1,10 +1,16 @@
-import type { Execution, ExecutionStatus, ExecutionTrigger, StopRequest } from '../execution';
+import type { Execution, ExecutionDefinition, ExecutionStatus, ExecutionTrigger, StopRequest } from '../execution';
 import type { PageRequest } from './job-repository';
 
+/**
+ * A new execution. The repository copies the job's definition (JAR URL, entry class,
+ * config, version) onto a QUEUED one from the job row in the statement that inserts it,
+ * so the snapshot is one version of the job, never a mix of two.
+ */
 export interface NewExecution {
   jobId: string;
   trigger: ExecutionTrigger;
   status: 'QUEUED' | 'SKIPPED' | 'MISSED';
+  /** Null: the job's, read with the rest of the definition. */
   parallelism: number | null;
   savepointPath: string | null;
   allowNonRestoredState: boolean;
@@ -29,7 +35,20 @@ export type ExecutionPatch = Partial<
     | 'startedAt'
     | 'finishedAt'
   >
-> & { stopRequest?: StopRequest | null };
+> & {
+  stopRequest?: StopRequest | null;
+  /** Only for an execution created without one (before definitions were recorded). */
+  definition?: ExecutionDefinition;
+};
+
+/** Filters of the history across jobs; `since` inclusive, `until` exclusive, on createdAt. */
+export interface ExecutionFilter {
+  status?: ExecutionStatus;
+  trigger?: ExecutionTrigger;
+  jobId?: string;
+  since?: Date;
+  until?: Date;
+}
 
 export type InsertOutcome =
   | { kind: 'created'; execution: Execution }
@@ -50,6 +69,8 @@ export interface ExecutionRepository {
    */
   insertTick(tick: NewExecution & { scheduledFor: Date }, options: { skipIfActive: boolean }): Promise<InsertOutcome>;
   get(id: string): Promise<Execution | null>;
+  /** Newest first, across jobs. */
+  list(filter: ExecutionFilter, page: PageRequest): Promise<Execution[]>;
   /** Newest first. */
   listByJob(jobId: string, page: PageRequest, status?: ExecutionStatus): Promise<Execution[]>;
   findActive(jobId: string): Promise<Execution[]>;
@@ -71,6 +92,13 @@ export interface ExecutionRepository {
   discard(id: string): Promise<void>;
   /** Active executions last touched before `updatedBefore`: the reconciler's worklist. */
   listActive(updatedBefore?: Date): Promise<Execution[]>;
+  /** The savepoint of the job's execution that ended last with one (ties: the greatest id). */
   latestSavepoint(jobId: string): Promise<string | null>;
+  /**
+   * Deletes at most `limit` executions in one of `statuses` (terminal ones) that ended
+   * before `endedBefore`, never the one holding the job's latest savepoint. Answers how
+   * many went.
+   */
+  deleteEnded(statuses: readonly ExecutionStatus[], endedBefore: Date, limit: number): Promise<number>;
   countByStatus(): Promise<Partial<Record<ExecutionStatus, number>>>;
 }

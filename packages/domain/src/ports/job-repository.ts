@@ -18,8 +18,12 @@ export interface JobRepository {
   get(id: string): Promise<Job | null>;
   /** Oldest first, so new jobs never shift a page a client is walking. */
   list(page: PageRequest): Promise<Job[]>;
-  /** Null when the job does not exist. Throws JobNameTaken. */
-  update(id: string, changes: JobChanges): Promise<Job | null>;
+  /**
+   * Null when the job does not exist. Throws JobNameTaken, and JobModified when
+   * `expectedVersion` is given and is not the job's version (checked in the same statement
+   * that writes the change).
+   */
+  update(id: string, changes: JobChanges, expectedVersion?: number): Promise<Job | null>;
   setSchedule(id: string, schedule: ScheduleInput | null): Promise<Job | null>;
   markScheduleRun(id: string, at: Date): Promise<void>;
   listScheduled(): Promise<Job[]>;

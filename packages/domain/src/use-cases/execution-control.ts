@@ -8,7 +8,7 @@ import {
   NoSavepoint,
 } from '../errors';
 import type { Execution, ExecutionStatus, StopRequest } from '../execution';
-import type { ExecutionRepository } from '../ports/execution-repository';
+import type { ExecutionFilter, ExecutionRepository } from '../ports/execution-repository';
 import type { JobRepository, PageRequest } from '../ports/job-repository';
 import type { Clock, Logger } from '../ports/runtime';
 import type { WorkQueue } from '../ports/work-queue';
@@ -49,7 +49,8 @@ export class ExecutionControl {
         jobId,
         trigger: 'manual',
         status: 'QUEUED',
-        parallelism: options.parallelism ?? job.parallelism,
+        // Null takes the job's, from the row the definition is copied from.
+        parallelism: options.parallelism ?? null,
         savepointPath,
         allowNonRestoredState: options.allowNonRestoredState ?? false,
         scheduledFor: null,
@@ -151,6 +152,11 @@ export class ExecutionControl {
     const execution = await this.executions.get(id);
     if (!execution) throw new ExecutionNotFound(id);
     return execution;
+  }
+
+  /** The history across jobs, newest first. A jobId that names no job finds nothing. */
+  history(filter: ExecutionFilter, page: PageRequest): Promise<Execution[]> {
+    return this.executions.list(filter, page);
   }
 
   async list(jobId: string, page: PageRequest, status?: ExecutionStatus): Promise<Execution[]> {

@@ -28,10 +28,13 @@ export class JobCatalog {
     return this.jobs.list(page);
   }
 
-  /** Absent fields keep their value. `enabled` pauses or resumes the schedule. */
-  async update(id: string, changes: JobChanges, schedule?: ScheduleInput): Promise<Job> {
+  /**
+   * Absent fields keep their value. `enabled` pauses or resumes the schedule. With
+   * `expectedVersion`, a job changed since that version is left alone (JobModified).
+   */
+  async update(id: string, changes: JobChanges, schedule?: ScheduleInput, expectedVersion?: number): Promise<Job> {
     if (schedule) this.schedules.validate(schedule);
-    const updated = await this.jobs.update(id, changes);
+    const updated = await this.jobs.update(id, changes, expectedVersion);
     if (!updated) throw new JobNotFound(id);
     if (schedule) return this.schedules.set(id, schedule);
     if (changes.enabled !== undefined) await this.schedules.syncTimer(updated);

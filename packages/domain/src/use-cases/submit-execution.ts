@@ -1,5 +1,5 @@
 import { PermanentFailure } from '../errors';
-import { flinkJobIdFor, type Execution } from '../execution';
+import { flinkJobIdFor, type Execution, type ExecutionDefinition } from '../execution';
 import { programArgsFrom, resolveJarUrl } from '../job';
 import type { ExecutionRepository } from '../ports/execution-repository';
 import type { FlinkGateway } from '../ports/flink-gateway';
@@ -120,11 +120,10 @@ export class SubmitExecution {
       const known = await this.flink.getJob(flinkJobId);
       if (known) return this.recordSubmitted(execution.id, known.state, log);
     }
-    const job = await this.jobs.get(execution.jobId);
-    if (!job) throw new PermanentFailure('The job definition was deleted before the execution was submitted.');
+    const { definition, recorded } = await this.definitionOf(execution);
 
     const fetchStarted = this.clock.now();
-    const jar = await this.jars.ensure(resolveJarUrl(job.jarUrl, this.settings.dataProcessorUrl));
+    const jar = await this.jars.ensure(resolveJarUrl(definition.jarUrl, this.settings.dataProcessorUrl));
     this.timings?.observe('download_upload', seconds(fetchStarted, this.clock.now()), {
       jar: jar.notModified ? 'not_modified' : jar.reused ? 'hit' : 'miss',
     });
@@ -135,6 +134,7 @@ export class SubmitExecution {
         runRequestedAt: this.clock.now(),
         flinkJarId: jar.jarId,
         jarSha256: jar.sha256,
+        ...(recorded ? {} : { definition }),
       });
       if (!claimed) {
         const current = await this.executions.get(execution.id);
@@ -145,6 +145,7 @@ export class SubmitExecution {
       await this.executions.patch(execution.id, ['SUBMITTING', 'STOPPING'], {
         flinkJarId: jar.jarId,
         jarSha256: jar.sha256,
+        ...(recorded ? {} : { definition }),
       });
     }
 
@@ -152,8 +153,8 @@ export class SubmitExecution {
     const outcome = await this.flink.runJar({
       jarId: jar.jarId,
       jobId: flinkJobId,
-      entryClass: job.entryClass,
-      programArgs: programArgsFrom(job.config),
+      entryClass: definition.entryClass,
+      programArgs: programArgsFrom(definition.config),
       parallelism: execution.parallelism,
       savepointPath: execution.savepointPath,
       allowNonRestoredState: execution.allowNonRestoredState,
@@ -173,6 +174,21 @@ export class SubmitExecution {
     }
     log.info({ outcome, flinkState: state.state }, 'job submitted to Flink');
     return this.recordSubmitted(execution.id, state.state, log);
+  }
+
+  /**
+   * What to run: the definition copied onto the execution when it was created, whatever
+   * the job says now. An execution from before definitions were recorded has none; it
+   * runs the job as it is now, and records that as its definition with the run request.
+   */
+  private async definitionOf(execution: Execution): Promise<{ definition: ExecutionDefinition; recorded: boolean }> {
+    if (execution.definition) return { definition: execution.definition, recorded: true };
+    const job = await this.jobs.get(execution.jobId);
+    if (!job) throw new PermanentFailure('The job definition was deleted before the execution was submitted.');
+    return {
+      definition: { jarUrl: job.jarUrl, entryClass: job.entryClass, config: job.config, jobVersion: job.version },
+      recorded: false,
+    };
   }
 
   private async recordSubmitted(

@@ -1,6 +1,7 @@
 import type Router from '@koa/router';
 import {
   EXECUTION_STATUSES,
+  type ExecutionFilter,
   type ExecutionStatus,
   type StartOptions,
   type StopOptions,
@@ -8,7 +9,8 @@ import {
 import Joi from 'joi';
 import type { ApiDependencies } from '../deps';
 import { pageOf, readPage } from '../pagination';
-import { startSchema, stopSchema, validate } from '../validation';
+import { HttpProblem } from '../problem';
+import { executionHistorySchema, startSchema, stopSchema, validate } from '../validation';
 import { executionView } from '../views';
 
 const statusFilter = Joi.object({ status: Joi.string().valid(...EXECUTION_STATUSES) }).unknown(true);
@@ -38,6 +40,19 @@ export function executionRoutes(router: Router, deps: ApiDependencies): void {
     );
     const { page, limit } = readPage(ctx);
     const rows = await deps.executions.list(ctx.params.id as string, page, status);
+    ctx.body = pageOf(ctx, rows, limit).map(executionView);
+  });
+
+  // The history across jobs: "every failed run since yesterday" in one call.
+  router.get('/api/v1/executions', async (ctx) => {
+    const filter = validate<ExecutionFilter>(executionHistorySchema, { ...ctx.query }, { convert: true });
+    if (filter.since && filter.until && filter.until <= filter.since) {
+      const message = '"until" must be later than "since"';
+      throw new HttpProblem(400, 'validation_failed', message, [{ field: 'until', message }]);
+    }
+    const { page, limit } = readPage(ctx);
+    const { status, trigger, jobId, since, until } = filter;
+    const rows = await deps.executions.history({ status, trigger, jobId, since, until }, page);
     ctx.body = pageOf(ctx, rows, limit).map(executionView);
   });
 

@@ -1,9 +1,11 @@
 import type Router from '@koa/router';
 import type { Job, JobChanges, NewJob, ProgramConfig, ScheduleInput } from '@flink-orchestrator/domain';
+import type { Context } from 'koa';
 import type { ApiDependencies } from '../deps';
 import { pageOf, readPage } from '../pagination';
+import { HttpProblem } from '../problem';
 import { createJobSchema, updateJobSchema, validate } from '../validation';
-import { jobView } from '../views';
+import { jobETag, jobView } from '../views';
 
 interface JobBody {
   name?: string;
@@ -13,6 +15,33 @@ interface JobBody {
   parallelism?: number | null;
   enabled?: boolean;
   scheduleCron?: string;
+  version?: number;
+}
+
+const IF_MATCH = /^(?:W\/)?(?:"([1-9][0-9]{0,9})"|([1-9][0-9]{0,9}))$/;
+
+function badPrecondition(field: string, message: string): HttpProblem {
+  return new HttpProblem(400, 'validation_failed', message, [{ field, message }]);
+}
+
+/**
+ * The version a PUT is based on: `If-Match: "3"` (the ETag as sent), `If-Match: 3`, or a
+ * `version` field in the body. `*` and no header mean any version. A weak tag (`W/"3"`,
+ * what a compressing proxy makes of the ETag) is read as the same version.
+ */
+function expectedVersion(ctx: Context, body: JobBody): number | undefined {
+  const header = ctx.get('If-Match').trim();
+  let fromHeader: number | undefined;
+  if (header !== '' && header !== '*') {
+    const match = IF_MATCH.exec(header);
+    const version = match ? Number(match[1] ?? match[2]) : NaN;
+    if (!(version <= 2_147_483_647))
+      throw badPrecondition('If-Match', 'If-Match must be one job version as its ETag gives it, such as "3"');
+    fromHeader = version;
+  }
+  if (fromHeader !== undefined && body.version !== undefined && fromHeader !== body.version)
+    throw badPrecondition('version', `"version" ${body.version} contradicts If-Match ${header}`);
+  return fromHeader ?? body.version;
 }
 
 function changesFrom(body: JobBody): JobChanges {
@@ -41,6 +70,11 @@ function shorthandSchedule(body: JobBody, current: Job | null): ScheduleInput | 
 
 export function jobRoutes(router: Router, deps: ApiDependencies): void {
   const view = (job: Job) => jobView(job, deps.schedules.nextRuns(job, deps.clock.now()));
+  /** The job as the body, its version as the ETag. */
+  const answer = (ctx: Context, job: Job) => {
+    ctx.set('ETag', jobETag(job));
+    ctx.body = view(job);
+  };
 
   router.post('/api/v1/jobs', async (ctx) => {
     const body = validate<JobBody>(createJobSchema, ctx.request.body);
@@ -55,7 +89,7 @@ export function jobRoutes(router: Router, deps: ApiDependencies): void {
     const created = await deps.catalog.create(job, shorthandSchedule(body, null));
     ctx.status = 201;
     ctx.set('Location', `/api/v1/jobs/${created.id}`);
-    ctx.body = view(created);
+    answer(ctx, created);
   });
 
   router.get('/api/v1/jobs', async (ctx) => {
@@ -64,14 +98,15 @@ export function jobRoutes(router: Router, deps: ApiDependencies): void {
   });
 
   router.get('/api/v1/jobs/:id', async (ctx) => {
-    ctx.body = view(await deps.catalog.get(ctx.params.id as string));
+    answer(ctx, await deps.catalog.get(ctx.params.id as string));
   });
 
   router.put('/api/v1/jobs/:id', async (ctx) => {
     const body = validate<JobBody>(updateJobSchema, ctx.request.body);
+    const version = expectedVersion(ctx, body);
     const id = ctx.params.id as string;
     const schedule = body.scheduleCron === undefined ? undefined : shorthandSchedule(body, await deps.catalog.get(id));
-    ctx.body = view(await deps.catalog.update(id, changesFrom(body), schedule));
+    answer(ctx, await deps.catalog.update(id, changesFrom(body), schedule, version));
   });
 
   router.delete('/api/v1/jobs/:id', async (ctx) => {
