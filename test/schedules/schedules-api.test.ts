@@ -24,6 +24,7 @@ describe('schedules API (validation, time zones, shorthand)', () => {
       cron: '0 * * * * *',
       timezone: 'UTC',
       overlap: 'skip',
+      replace: null,
       startAt: null,
       endAt: null,
       lastRunAt: null,
@@ -55,6 +56,40 @@ describe('schedules API (validation, time zones, shorthand)', () => {
     expect(res.body.schedule.startAt).to.equal(`${year}-07-01T00:00:00.000Z`);
   });
 
+  it('overlap replace: "replace" is "cancel" unless "savepoint" is asked for; PUT scheduleCron keeps it', async () => {
+    const job = await createJob();
+    const cancel = await http.post(`/api/v1/jobs/${job.id}/schedule`, { cron: '0 * * * *', overlap: 'replace' });
+    expect(cancel.status).to.equal(200);
+    expect(cancel.body.schedule).to.include({ overlap: 'replace', replace: 'cancel' });
+    const savepoint = await http.post(`/api/v1/jobs/${job.id}/schedule`, {
+      cron: '0 * * * *',
+      overlap: 'replace',
+      replace: 'savepoint',
+    });
+    expect(savepoint.body.schedule).to.include({ overlap: 'replace', replace: 'savepoint' });
+    expect((await http.get(`/api/v1/jobs/${job.id}`)).body.schedule.replace).to.equal('savepoint');
+    const put = await http.put(`/api/v1/jobs/${job.id}`, { scheduleCron: '30 * * * *' });
+    expect(put.body.schedule).to.include({ cron: '30 * * * *', overlap: 'replace', replace: 'savepoint' });
+    const list = await http.get('/api/v1/schedules');
+    expect(list.body.find((e: { jobId: string }) => e.jobId === job.id)).to.include({ replace: 'savepoint' });
+    // Back to skip: the replace mode goes with it.
+    const skip = await http.post(`/api/v1/jobs/${job.id}/schedule`, { cron: '0 * * * *', overlap: 'skip' });
+    expect(skip.body.schedule).to.include({ overlap: 'skip', replace: null });
+  });
+
+  it('a schedule past its endAt shows no next runs', async () => {
+    const job = await createJob();
+    const now = Date.now();
+    const res = await http.post(`/api/v1/jobs/${job.id}/schedule`, {
+      cron: '* * * * * *',
+      startAt: new Date(now - 3600_000).toISOString(),
+      endAt: new Date(now - 60_000).toISOString(),
+    });
+    expect(res.status).to.equal(200);
+    expect(res.body.schedule.nextRuns).to.deep.equal([]);
+    expect((await http.get(`/api/v1/jobs/${job.id}`)).body.schedule.nextRuns).to.deep.equal([]);
+  });
+
   it('refuses bad expressions, zones and windows with 400 naming the field, and keeps the old schedule', async () => {
     const job = await createJob();
     await http.post(`/api/v1/jobs/${job.id}/schedule`, { cron: '0 0 * * *' });
@@ -67,6 +102,9 @@ describe('schedules API (validation, time zones, shorthand)', () => {
       [{}, 'cron', /required/],
       [{ cron: '* * * * *', timezone: 'Mars/Olympus' }, 'timezone', /IANA time zone/],
       [{ cron: '* * * * *', overlap: 'queue' }, 'overlap', /must be one of/],
+      [{ cron: '* * * * *', overlap: 'replace', replace: 'drain' }, 'replace', /must be one of \[savepoint, cancel\]/],
+      [{ cron: '* * * * *', overlap: 'skip', replace: 'cancel' }, 'replace', /"replace" applies only with "overlap": "replace"/],
+      [{ cron: '* * * * *', replace: 'savepoint' }, 'replace', /"replace" applies only with "overlap": "replace"/],
       [{ cron: '* * * * *', startAt: 'tomorrow' }, 'startAt', /ISO/],
       [
         { cron: '* * * * *', startAt: '2030-01-02T00:00:00Z', endAt: '2030-01-01T00:00:00Z' },

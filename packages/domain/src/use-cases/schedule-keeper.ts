@@ -3,7 +3,7 @@ import type { Job } from '../job';
 import type { Logger } from '../ports/runtime';
 import type { JobRepository } from '../ports/job-repository';
 import type { CronCalendar, ScheduleTimer } from '../ports/schedule-timer';
-import type { ScheduleInput } from '../schedule';
+import { replaceModeOf, type ScheduleInput } from '../schedule';
 import { InvalidSchedule } from '../errors';
 
 /**
@@ -23,11 +23,14 @@ export class ScheduleKeeper {
     if (schedule.startAt && schedule.endAt && schedule.endAt <= schedule.startAt) {
       throw new InvalidSchedule('endAt', 'must be later than startAt');
     }
+    if (schedule.replace && schedule.overlap !== 'replace') {
+      throw new InvalidSchedule('replace', `"replace" applies only with "overlap": "replace" (overlap is "${schedule.overlap}")`);
+    }
   }
 
   async set(jobId: string, schedule: ScheduleInput): Promise<Job> {
     this.validate(schedule);
-    const job = await this.jobs.setSchedule(jobId, schedule);
+    const job = await this.jobs.setSchedule(jobId, { ...schedule, replace: replaceModeOf(schedule) });
     if (!job) throw new JobNotFound(jobId);
     await this.syncTimer(job);
     return job;
