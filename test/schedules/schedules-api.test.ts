@@ -103,7 +103,11 @@ describe('schedules API (validation, time zones, shorthand)', () => {
       [{ cron: '* * * * *', timezone: 'Mars/Olympus' }, 'timezone', /IANA time zone/],
       [{ cron: '* * * * *', overlap: 'queue' }, 'overlap', /must be one of/],
       [{ cron: '* * * * *', overlap: 'replace', replace: 'drain' }, 'replace', /must be one of \[savepoint, cancel\]/],
-      [{ cron: '* * * * *', overlap: 'skip', replace: 'cancel' }, 'replace', /"replace" applies only with "overlap": "replace"/],
+      [
+        { cron: '* * * * *', overlap: 'skip', replace: 'cancel' },
+        'replace',
+        /"replace" applies only with "overlap": "replace"/,
+      ],
       [{ cron: '* * * * *', replace: 'savepoint' }, 'replace', /"replace" applies only with "overlap": "replace"/],
       [{ cron: '* * * * *', startAt: 'tomorrow' }, 'startAt', /ISO/],
       [

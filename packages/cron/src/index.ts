@@ -87,14 +87,10 @@ export class CronParserCalendar implements CronCalendar {
     // MAX_COUNTED the rest is estimated from the mean interval (a week of a per-second cron).
     const newest = runs[0]?.getTime() ?? at;
     let earlier = 0;
-    let oldest = at;
     while ((at = previous()) !== null) {
-      earlier++;
-      oldest = at;
-      if (earlier >= MAX_COUNTED) {
-        const meanMs = (newest - oldest) / (runs.length + earlier - 1);
-        return { runs: runs.reverse(), earlier: earlier + Math.floor((oldest - floor) / meanMs), earlierExact: false };
-      }
+      if (++earlier < MAX_COUNTED) continue;
+      const meanMs = (newest - at) / (runs.length + earlier - 1);
+      return { runs: runs.reverse(), earlier: earlier + Math.floor((at - floor) / meanMs), earlierExact: false };
     }
     return { runs: runs.reverse(), earlier, earlierExact: true };
   }

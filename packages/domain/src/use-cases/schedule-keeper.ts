@@ -24,7 +24,10 @@ export class ScheduleKeeper {
       throw new InvalidSchedule('endAt', 'must be later than startAt');
     }
     if (schedule.replace && schedule.overlap !== 'replace') {
-      throw new InvalidSchedule('replace', `"replace" applies only with "overlap": "replace" (overlap is "${schedule.overlap}")`);
+      throw new InvalidSchedule(
+        'replace',
+        `"replace" applies only with "overlap": "replace" (overlap is "${schedule.overlap}")`,
+      );
     }
   }
 
