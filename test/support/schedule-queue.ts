@@ -13,6 +13,11 @@ export class ScheduleQueueProbe {
    */
   async settled(jobId: string): Promise<boolean> {
     if (await this.timer.queue.getJobScheduler(schedulerIdFor(jobId))) return false;
+    return this.noTickPending(jobId);
+  }
+
+  /** No tick of the job waiting or being handled (its timer may still exist). */
+  async noTickPending(jobId: string): Promise<boolean> {
     const pending = await this.timer.queue.getJobs(['waiting', 'active', 'delayed', 'prioritized']);
     return !pending.some((job) => job?.data.jobId === jobId);
   }
