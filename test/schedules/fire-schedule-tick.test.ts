@@ -33,7 +33,13 @@ describe('FireScheduleTick (real PostgreSQL)', () => {
     jobs = new KnexJobRepository(db);
     executions = new KnexExecutionRepository(db);
   });
-  after(() => db.destroy());
+  // These jobs tick every second once a worker's reconciler gives them timers (later test
+  // files share the database): they leave no schedule behind.
+  const scheduledIds: string[] = [];
+  after(async () => {
+    for (const id of scheduledIds) await jobs.setSchedule(id, null);
+    await db.destroy();
+  });
 
   /** A job on `* * * * * *`, and the first tick due after its schedule was set. */
   async function scheduledJob(
@@ -57,6 +63,7 @@ describe('FireScheduleTick (real PostgreSQL)', () => {
       endAt: null,
     });
     if (!job) throw new Error('job vanished');
+    scheduledIds.push(job.id);
     return { job, first: nextWholeSecond(job.updatedAt) };
   }
 
