@@ -34,3 +34,38 @@ describe('CronParserCalendar.runsBetween (the catch-up of dropped ticks)', () =>
     expect(runs()).to.deep.equal(expected);
   });
 });
+
+describe('CronParserCalendar.latestRunsBetween (ticks that fell due during an outage)', () => {
+  const calendar = new CronParserCalendar();
+  const everySecond = { cron: '* * * * * *', timezone: 'UTC', startAt: null };
+  const at = (s: string) => new Date(`2030-01-01T00:${s}Z`);
+  const iso = (dates: Date[]) => dates.map((d) => d.toISOString());
+
+  it('gives the newest fire times after `after` and up to `until` included, oldest first, and counts the rest', () => {
+    expect(calendar.latestRunsBetween(everySecond, at('00:02'), at('00:05'), 100)).to.deep.equal({
+      runs: [at('00:03'), at('00:04'), at('00:05')],
+      earlier: 0,
+      earlierExact: true,
+    });
+    const hour = calendar.latestRunsBetween(everySecond, at('00:00'), new Date('2030-01-01T01:00:00Z'), 2);
+    expect(iso(hour.runs)).to.deep.equal(['2030-01-01T00:59:59.000Z', '2030-01-01T01:00:00.000Z']);
+    expect(hour).to.include({ earlier: 3598, earlierExact: true });
+    expect(calendar.latestRunsBetween(everySecond, at('00:05'), at('00:05'), 10).runs).to.deep.equal([]);
+  });
+
+  it('gives none before startAt', () => {
+    const later = { ...everySecond, startAt: at('00:03') };
+    expect(calendar.latestRunsBetween(later, at('00:00'), at('00:05'), 2)).to.deep.equal({
+      runs: [at('00:04'), at('00:05')],
+      earlier: 1,
+      earlierExact: true,
+    });
+  });
+
+  it('estimates a count too long to walk (a week of a per-second cron) from the mean interval', () => {
+    const week = calendar.latestRunsBetween(everySecond, at('00:00'), new Date('2030-01-08T00:00:00Z'), 1000);
+    expect(week.runs).to.have.length(1000);
+    expect(week.earlierExact).to.equal(false);
+    expect(week.earlier).to.be.closeTo(7 * 86_400 - 1000, 2);
+  });
+});

@@ -24,6 +24,7 @@ describe('schedules API (validation, time zones, shorthand)', () => {
       cron: '0 * * * * *',
       timezone: 'UTC',
       overlap: 'skip',
+      replace: null,
       startAt: null,
       endAt: null,
       lastRunAt: null,
@@ -41,16 +42,52 @@ describe('schedules API (validation, time zones, shorthand)', () => {
   });
 
   it('honours the time zone: 09:00 in New York in July is 13:00 UTC', async () => {
+    // July of a year to come, whenever this runs: New York keeps daylight saving time then.
+    const year = new Date().getUTCFullYear() + 1;
     const job = await createJob();
     const res = await http.post(`/api/v1/jobs/${job.id}/schedule`, {
       cron: '0 9 * * *',
       timezone: 'America/New_York',
-      startAt: '2030-07-01T00:00:00Z',
-      endAt: '2030-07-03T00:00:00Z',
+      startAt: `${year}-07-01T00:00:00Z`,
+      endAt: `${year}-07-03T00:00:00Z`,
     });
     expect(res.status).to.equal(200);
-    expect(res.body.schedule.nextRuns).to.deep.equal(['2030-07-01T13:00:00.000Z', '2030-07-02T13:00:00.000Z']);
-    expect(res.body.schedule.startAt).to.equal('2030-07-01T00:00:00.000Z');
+    expect(res.body.schedule.nextRuns).to.deep.equal([`${year}-07-01T13:00:00.000Z`, `${year}-07-02T13:00:00.000Z`]);
+    expect(res.body.schedule.startAt).to.equal(`${year}-07-01T00:00:00.000Z`);
+  });
+
+  it('overlap replace: "replace" is "cancel" unless "savepoint" is asked for; PUT scheduleCron keeps it', async () => {
+    const job = await createJob();
+    const cancel = await http.post(`/api/v1/jobs/${job.id}/schedule`, { cron: '0 * * * *', overlap: 'replace' });
+    expect(cancel.status).to.equal(200);
+    expect(cancel.body.schedule).to.include({ overlap: 'replace', replace: 'cancel' });
+    const savepoint = await http.post(`/api/v1/jobs/${job.id}/schedule`, {
+      cron: '0 * * * *',
+      overlap: 'replace',
+      replace: 'savepoint',
+    });
+    expect(savepoint.body.schedule).to.include({ overlap: 'replace', replace: 'savepoint' });
+    expect((await http.get(`/api/v1/jobs/${job.id}`)).body.schedule.replace).to.equal('savepoint');
+    const put = await http.put(`/api/v1/jobs/${job.id}`, { scheduleCron: '30 * * * *' });
+    expect(put.body.schedule).to.include({ cron: '30 * * * *', overlap: 'replace', replace: 'savepoint' });
+    const list = await http.get('/api/v1/schedules');
+    expect(list.body.find((e: { jobId: string }) => e.jobId === job.id)).to.include({ replace: 'savepoint' });
+    // Back to skip: the replace mode goes with it.
+    const skip = await http.post(`/api/v1/jobs/${job.id}/schedule`, { cron: '0 * * * *', overlap: 'skip' });
+    expect(skip.body.schedule).to.include({ overlap: 'skip', replace: null });
+  });
+
+  it('a schedule past its endAt shows no next runs', async () => {
+    const job = await createJob();
+    const now = Date.now();
+    const res = await http.post(`/api/v1/jobs/${job.id}/schedule`, {
+      cron: '* * * * * *',
+      startAt: new Date(now - 3600_000).toISOString(),
+      endAt: new Date(now - 60_000).toISOString(),
+    });
+    expect(res.status).to.equal(200);
+    expect(res.body.schedule.nextRuns).to.deep.equal([]);
+    expect((await http.get(`/api/v1/jobs/${job.id}`)).body.schedule.nextRuns).to.deep.equal([]);
   });
 
   it('refuses bad expressions, zones and windows with 400 naming the field, and keeps the old schedule', async () => {
@@ -65,6 +102,13 @@ describe('schedules API (validation, time zones, shorthand)', () => {
       [{}, 'cron', /required/],
       [{ cron: '* * * * *', timezone: 'Mars/Olympus' }, 'timezone', /IANA time zone/],
       [{ cron: '* * * * *', overlap: 'queue' }, 'overlap', /must be one of/],
+      [{ cron: '* * * * *', overlap: 'replace', replace: 'drain' }, 'replace', /must be one of \[savepoint, cancel\]/],
+      [
+        { cron: '* * * * *', overlap: 'skip', replace: 'cancel' },
+        'replace',
+        /"replace" applies only with "overlap": "replace"/,
+      ],
+      [{ cron: '* * * * *', replace: 'savepoint' }, 'replace', /"replace" applies only with "overlap": "replace"/],
       [{ cron: '* * * * *', startAt: 'tomorrow' }, 'startAt', /ISO/],
       [
         { cron: '* * * * *', startAt: '2030-01-02T00:00:00Z', endAt: '2030-01-01T00:00:00Z' },

@@ -21,6 +21,8 @@ export interface Config {
   savepointDir: string | null;
   pollIntervalMs: number;
   scheduleMisfireGraceMs: number;
+  /** How long a tick under `overlap: replace` waits for the old execution to end before it gives up (SKIPPED). */
+  scheduleReplaceWaitMs: number;
   shutdownTimeoutMs: number;
   metricsPort: number;
   /** How long a worker may go silent before BullMQ hands its job to another worker. */
@@ -88,6 +90,7 @@ const schema = Joi.object({
   SAVEPOINT_DIR: Joi.string().allow('').default(''),
   POLL_INTERVAL_MS: Joi.number().integer().min(100).default(2000),
   SCHEDULE_MISFIRE_GRACE: Joi.number().integer().min(0).default(60).description('seconds'),
+  SCHEDULE_REPLACE_WAIT_MS: Joi.number().integer().min(0).default(60_000),
   SHUTDOWN_TIMEOUT_MS: Joi.number().integer().min(0).default(30_000),
   METRICS_PORT: Joi.number().port().default(9464),
   LOCK_DURATION_MS: Joi.number().integer().min(1000).default(30_000),
@@ -148,6 +151,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     savepointDir: (v.SAVEPOINT_DIR as string) || null,
     pollIntervalMs: v.POLL_INTERVAL_MS as number,
     scheduleMisfireGraceMs: (v.SCHEDULE_MISFIRE_GRACE as number) * 1000,
+    scheduleReplaceWaitMs: v.SCHEDULE_REPLACE_WAIT_MS as number,
     shutdownTimeoutMs: v.SHUTDOWN_TIMEOUT_MS as number,
     metricsPort: v.METRICS_PORT as number,
     lockDurationMs: v.LOCK_DURATION_MS as number,

@@ -1,4 +1,4 @@
-import { InvalidSchedule, type CronCalendar, type Schedule } from '@flink-orchestrator/domain';
+import { InvalidSchedule, type CronCalendar, type LatestRuns, type Schedule } from '@flink-orchestrator/domain';
 import { CronExpressionParser, type CronExpression } from 'cron-parser';
 
 /**
@@ -60,6 +60,41 @@ export class CronParserCalendar implements CronCalendar {
     return runs;
   }
 
+  latestRunsBetween(
+    schedule: Pick<Schedule, 'cron' | 'timezone' | 'startAt'>,
+    after: Date,
+    until: Date,
+    limit: number,
+  ): LatestRuns {
+    const floor = notBefore(schedule.startAt, after).getTime();
+    const expression = this.expression(schedule.cron, schedule.timezone);
+    // Walk back from `until` (prev() is strictly before its start, so start just past it).
+    // prev() throws when there is no earlier time; hasPrev() would compute each step twice.
+    expression.reset(new Date(until.getTime() + 1));
+    const previous = (): number | null => {
+      try {
+        const at = expression.prev().getTime();
+        return at > floor ? at : null;
+      } catch {
+        return null;
+      }
+    };
+    const runs: Date[] = [];
+    let at: number | null = null;
+    while (runs.length < limit && (at = previous()) !== null) runs.push(new Date(at));
+    if (at === null) return { runs: runs.reverse(), earlier: 0, earlierExact: true };
+    // Past the newest `limit` times only the count matters. A step costs 10 to 100 µs, so past
+    // MAX_COUNTED the rest is estimated from the mean interval (a week of a per-second cron).
+    const newest = runs[0]?.getTime() ?? at;
+    let earlier = 0;
+    while ((at = previous()) !== null) {
+      if (++earlier < MAX_COUNTED) continue;
+      const meanMs = (newest - at) / (runs.length + earlier - 1);
+      return { runs: runs.reverse(), earlier: earlier + Math.floor((at - floor) / meanMs), earlierExact: false };
+    }
+    return { runs: runs.reverse(), earlier, earlierExact: true };
+  }
+
   private expression(cron: string, timezone: string): CronExpression {
     const key = `${timezone} ${cron}`;
     let expression = this.parsed.get(key);
@@ -73,6 +108,7 @@ export class CronParserCalendar implements CronCalendar {
 }
 
 const MAX_PARSED = 1000;
+const MAX_COUNTED = 50_000;
 
 /** Where to start counting runs so that none falls before `startAt` (runs come strictly after it). */
 function notBefore(startAt: Date | null, from: Date): Date {

@@ -86,7 +86,7 @@ export class ConcurrentModification extends DomainError {
 export class InvalidSchedule extends DomainError {
   readonly code = 'invalid_schedule';
   constructor(
-    readonly field: 'cron' | 'timezone' | 'startAt' | 'endAt',
+    readonly field: 'cron' | 'timezone' | 'overlap' | 'replace' | 'startAt' | 'endAt',
     reason: string,
   ) {
     super(`${field}: ${reason}`, { field });

@@ -1,4 +1,4 @@
-import { EXECUTION_STATUSES, OVERLAP_POLICIES } from '@flink-orchestrator/domain';
+import { EXECUTION_STATUSES, OVERLAP_POLICIES, REPLACE_MODES } from '@flink-orchestrator/domain';
 import type Joi from 'joi';
 import parse from 'joi-to-json';
 import { createJobSchema, scheduleSchema, startSchema, stopSchema, updateJobSchema } from './validation';
@@ -167,6 +167,7 @@ const SCHEDULE = {
     cron: { type: 'string' },
     timezone: { type: 'string' },
     overlap: { enum: [...OVERLAP_POLICIES] },
+    replace: { enum: [...REPLACE_MODES, null] },
     startAt: nullable('string', { format: 'date-time' }),
     endAt: nullable('string', { format: 'date-time' }),
     nextRuns: { type: 'array', items: dateTime },

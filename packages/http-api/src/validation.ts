@@ -1,4 +1,4 @@
-import { EXECUTION_STATUSES, OVERLAP_POLICIES } from '@flink-orchestrator/domain';
+import { EXECUTION_STATUSES, OVERLAP_POLICIES, REPLACE_MODES } from '@flink-orchestrator/domain';
 import Joi from 'joi';
 import { HttpProblem } from './problem';
 
@@ -88,6 +88,9 @@ export const scheduleSchema = Joi.object({
   overlap: Joi.string()
     .valid(...OVERLAP_POLICIES)
     .default('skip'),
+  // Only with overlap replace, which the use case checks (a joi `when` would describe the
+  // field as never valid in the OpenAPI document); it also applies the default, 'cancel'.
+  replace: Joi.string().valid(...REPLACE_MODES),
   startAt: Joi.date().iso().allow(null).default(null),
   endAt: Joi.date().iso().allow(null).default(null),
 });

@@ -19,6 +19,7 @@ export function jobView(job: Job, nextRuns: Date[]) {
           cron: job.schedule.cron,
           timezone: job.schedule.timezone,
           overlap: job.schedule.overlap,
+          replace: job.schedule.replace,
           startAt: iso(job.schedule.startAt),
           endAt: iso(job.schedule.endAt),
           nextRuns: job.enabled ? nextRuns.map((d) => d.toISOString()) : [],

@@ -10,6 +10,7 @@ import {
   type ExecutionStatus,
   type InsertOutcome,
   type NewExecution,
+  type NotRunTick,
   type PageRequest,
 } from '@flink-orchestrator/domain';
 import type { Knex } from 'knex';
@@ -135,6 +136,68 @@ export class KnexExecutionRepository implements ExecutionRepository {
       if (locked.rowCount === 0) return { kind: 'job_missing' } as const;
       const row = inserted.rows[0];
       return row ? ({ kind: 'created', execution: toExecution(row) } as const) : ({ kind: 'duplicate_tick' } as const);
+    });
+  }
+
+  insertNotRun(jobId: string, parallelism: number | null, ticks: NotRunTick[]): Promise<NotRunTick[]> {
+    if (ticks.length === 0) return Promise.resolve([]);
+    return guarded(async () => {
+      const sorted = [...ticks].sort((a, b) => a.scheduledFor.getTime() - b.scheduledFor.getTime());
+      const newest = (sorted[sorted.length - 1] as NotRunTick).scheduledFor;
+      // One statement for all of them. The rows of one statement share a creation millisecond
+      // or a few, and the history orders by (created_at, id): ids that grow with the tick time
+      // (a UUIDv7 layout: the time in ms, then the row's ordinal) keep it in tick order.
+      const { rows } = await this.db.raw<{ rows: { scheduled_for: Date; status: NotRunTick['status'] }[] }>(
+        `WITH ticks AS (
+           SELECT t.scheduled_for, t.status, t.error_message, t.ord
+             FROM jsonb_to_recordset(:ticks::jsonb) AS t(scheduled_for timestamptz, status text, error_message text, ord int)
+         ),
+         inserted AS (
+           INSERT INTO job_executions (id, job_id, trigger, status, parallelism, scheduled_for, error_message, finished_at)
+           SELECT (lpad(to_hex((extract(epoch from clock_timestamp()) * 1000)::bigint), 12, '0')
+                   || '7' || lpad(to_hex(ticks.ord % 4096), 3, '0')
+                   || '8' || substr(md5(random()::text), 1, 15))::uuid,
+                  :jobId, 'schedule', ticks.status, :parallelism, ticks.scheduled_for, ticks.error_message, now()
+             FROM ticks
+            WHERE EXISTS (SELECT 1 FROM jobs WHERE id = :jobId)
+            ORDER BY ticks.scheduled_for
+           ON CONFLICT (job_id, scheduled_for) WHERE scheduled_for IS NOT NULL DO NOTHING
+           RETURNING scheduled_for, status
+         ),
+         marked AS (
+           UPDATE jobs SET schedule_last_run_at = GREATEST(schedule_last_run_at, :newest::timestamptz)
+            WHERE id = :jobId
+         )
+         SELECT scheduled_for, status FROM inserted`,
+        {
+          jobId,
+          parallelism,
+          newest: newest.toISOString(),
+          ticks: JSON.stringify(
+            sorted.map((t, ord) => ({
+              scheduled_for: t.scheduledFor.toISOString(),
+              status: t.status,
+              error_message: t.errorMessage,
+              ord,
+            })),
+          ),
+        },
+      );
+      const messages = new Map(sorted.map((t) => [t.scheduledFor.getTime(), t.errorMessage]));
+      return rows
+        .map((r) => ({
+          scheduledFor: r.scheduled_for,
+          status: r.status,
+          errorMessage: messages.get(r.scheduled_for.getTime()) ?? '',
+        }))
+        .sort((a, b) => a.scheduledFor.getTime() - b.scheduledFor.getTime());
+    });
+  }
+
+  findTick(jobId: string, scheduledFor: Date): Promise<Execution | null> {
+    return guarded(async () => {
+      const row = await this.db<ExecutionRow>(TABLE).where({ job_id: jobId, scheduled_for: scheduledFor }).first();
+      return row ? toExecution(row) : null;
     });
   }
 

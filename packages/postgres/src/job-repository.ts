@@ -7,6 +7,7 @@ import {
   type JobRepository,
   type NewJob,
   type PageRequest,
+  replaceModeOf,
   type ScheduleInput,
 } from '@flink-orchestrator/domain';
 import type { Knex } from 'knex';
@@ -95,6 +96,7 @@ export class KnexJobRepository implements JobRepository {
           schedule_cron: schedule?.cron ?? null,
           schedule_timezone: schedule?.timezone ?? null,
           schedule_overlap: schedule?.overlap ?? null,
+          schedule_replace: schedule ? replaceModeOf(schedule) : null,
           schedule_start_at: schedule?.startAt ?? null,
           schedule_end_at: schedule?.endAt ?? null,
           updated_at: this.db.fn.now(),

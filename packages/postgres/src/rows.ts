@@ -1,11 +1,13 @@
-import type {
-  Execution,
-  ExecutionDefinition,
-  ExecutionStatus,
-  ExecutionTrigger,
-  Job,
-  OverlapPolicy,
-  ProgramConfig,
+import {
+  replaceModeOf,
+  type Execution,
+  type ExecutionDefinition,
+  type ExecutionStatus,
+  type ExecutionTrigger,
+  type Job,
+  type OverlapPolicy,
+  type ProgramConfig,
+  type ReplaceMode,
 } from '@flink-orchestrator/domain';
 
 export interface JobRow {
@@ -19,6 +21,7 @@ export interface JobRow {
   schedule_cron: string | null;
   schedule_timezone: string | null;
   schedule_overlap: string | null;
+  schedule_replace: string | null;
   schedule_start_at: Date | null;
   schedule_end_at: Date | null;
   schedule_last_run_at: Date | null;
@@ -28,6 +31,7 @@ export interface JobRow {
 }
 
 export function toJob(row: JobRow): Job {
+  const overlap = (row.schedule_overlap ?? 'skip') as OverlapPolicy;
   return {
     id: row.id,
     name: row.name,
@@ -40,7 +44,8 @@ export function toJob(row: JobRow): Job {
       ? {
           cron: row.schedule_cron,
           timezone: row.schedule_timezone ?? 'UTC',
-          overlap: (row.schedule_overlap ?? 'skip') as OverlapPolicy,
+          overlap,
+          replace: replaceModeOf({ overlap, replace: row.schedule_replace as ReplaceMode | null }),
           startAt: row.schedule_start_at,
           endAt: row.schedule_end_at,
           lastRunAt: row.schedule_last_run_at,

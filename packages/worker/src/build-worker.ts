@@ -114,14 +114,10 @@ export async function buildWorker(config: Config, log: Logger): Promise<RunningW
     calendar,
     systemClock,
     log,
-    {
-      misfireGraceMs: config.scheduleMisfireGraceMs,
-      savepointOnReplace: config.savepointDir !== null,
-      replaceWaitMs: 60_000,
-    },
+    { misfireGraceMs: config.scheduleMisfireGraceMs, replaceWaitMs: config.scheduleReplaceWaitMs },
     {
       lateness: (seconds) => metrics.scheduleLateness.observe(seconds),
-      outcome: (outcome) => metrics.scheduleTicks.inc({ outcome }),
+      outcome: (outcome, count = 1) => metrics.scheduleTicks.inc({ outcome }, count),
     },
   );
 

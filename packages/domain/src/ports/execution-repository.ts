@@ -50,6 +50,13 @@ export interface ExecutionFilter {
   until?: Date;
 }
 
+/** A schedule tick that did not run, as its row records it. */
+export interface NotRunTick {
+  scheduledFor: Date;
+  status: 'MISSED' | 'SKIPPED';
+  errorMessage: string;
+}
+
 export type InsertOutcome =
   | { kind: 'created'; execution: Execution }
   | { kind: 'active'; active: Execution }
@@ -68,6 +75,14 @@ export interface ExecutionRepository {
    * execution, QUEUED, or SKIPPED (naming the active one) when `skipIfActive` and one is active.
    */
   insertTick(tick: NewExecution & { scheduledFor: Date }, options: { skipIfActive: boolean }): Promise<InsertOutcome>;
+  /**
+   * Records ticks that did not run in one statement (an outage may leave a thousand), and
+   * advances the job's lastRunAt to the newest of them. A tick that has a row keeps it.
+   * Answers the ticks inserted.
+   */
+  insertNotRun(jobId: string, parallelism: number | null, ticks: NotRunTick[]): Promise<NotRunTick[]>;
+  /** The execution of one schedule tick, if it has one. */
+  findTick(jobId: string, scheduledFor: Date): Promise<Execution | null>;
   get(id: string): Promise<Execution | null>;
   /** Newest first, across jobs. */
   list(filter: ExecutionFilter, page: PageRequest): Promise<Execution[]>;

@@ -9,6 +9,16 @@ export interface ScheduleTimer {
   list(): Promise<Map<string, { cron: string; timezone: string }>>;
 }
 
+/** The newest fire times of a range, and how many earlier ones it holds. */
+export interface LatestRuns {
+  /** Oldest first. */
+  runs: Date[];
+  /** Fire times in the range before `runs[0]`. */
+  earlier: number;
+  /** False when `earlier` was too many to count and is an estimate. */
+  earlierExact: boolean;
+}
+
 export interface CronCalendar {
   /** Throws InvalidSchedule naming the field at fault. */
   validate(cron: string, timezone: string): void;
@@ -20,4 +30,14 @@ export interface CronCalendar {
     before: Date,
     limit: number,
   ): Date[];
+  /**
+   * The newest `limit` fire times after `after` and at or before `until` (none before `startAt`),
+   * and how many earlier ones the range holds. Costs a step per fire time in the range, up to a bound.
+   */
+  latestRunsBetween(
+    schedule: Pick<Schedule, 'cron' | 'timezone' | 'startAt'>,
+    after: Date,
+    until: Date,
+    limit: number,
+  ): LatestRuns;
 }

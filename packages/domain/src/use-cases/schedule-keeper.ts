@@ -1,9 +1,9 @@
 import { JobNotFound } from '../errors';
 import type { Job } from '../job';
-import type { Logger } from '../ports/runtime';
+import { systemClock, type Clock, type Logger } from '../ports/runtime';
 import type { JobRepository } from '../ports/job-repository';
 import type { CronCalendar, ScheduleTimer } from '../ports/schedule-timer';
-import type { ScheduleInput } from '../schedule';
+import { replaceModeOf, type ScheduleInput } from '../schedule';
 import { InvalidSchedule } from '../errors';
 
 /**
@@ -16,6 +16,7 @@ export class ScheduleKeeper {
     private readonly timer: ScheduleTimer,
     private readonly calendar: CronCalendar,
     private readonly log: Logger,
+    private readonly clock: Clock = systemClock,
   ) {}
 
   validate(schedule: ScheduleInput): void {
@@ -23,11 +24,17 @@ export class ScheduleKeeper {
     if (schedule.startAt && schedule.endAt && schedule.endAt <= schedule.startAt) {
       throw new InvalidSchedule('endAt', 'must be later than startAt');
     }
+    if (schedule.replace && schedule.overlap !== 'replace') {
+      throw new InvalidSchedule(
+        'replace',
+        `"replace" applies only with "overlap": "replace" (overlap is "${schedule.overlap}")`,
+      );
+    }
   }
 
   async set(jobId: string, schedule: ScheduleInput): Promise<Job> {
     this.validate(schedule);
-    const job = await this.jobs.setSchedule(jobId, schedule);
+    const job = await this.jobs.setSchedule(jobId, { ...schedule, replace: replaceModeOf(schedule) });
     if (!job) throw new JobNotFound(jobId);
     await this.syncTimer(job);
     return job;
@@ -48,10 +55,18 @@ export class ScheduleKeeper {
     return this.calendar.nextRuns(job.schedule, from, count);
   }
 
-  /** A timer runs only for an enabled job with a schedule. */
+  /**
+   * A timer runs only for an enabled job with a schedule that has not ended (BullMQ refuses
+   * a scheduler whose end date is past, and it would have nothing to fire).
+   */
+  private wantsTimer(job: Job): boolean {
+    const endAt = job.schedule?.endAt;
+    return job.schedule !== null && job.enabled && !(endAt && endAt <= this.clock.now());
+  }
+
   async syncTimer(job: Job): Promise<void> {
     try {
-      if (job.schedule && job.enabled) await this.timer.upsert(job.id, job.schedule);
+      if (job.schedule && this.wantsTimer(job)) await this.timer.upsert(job.id, job.schedule);
       else await this.timer.remove(job.id);
     } catch (error) {
       // PostgreSQL already holds the change; the reconciler brings the timer in line.
@@ -69,17 +84,26 @@ export class ScheduleKeeper {
 
   /** Makes the timers match PostgreSQL: creates missing ones, fixes changed ones, removes orphans. */
   async reconcile(): Promise<{ created: number; updated: number; removed: number }> {
-    const wanted = new Map((await this.jobs.listScheduled()).filter((j) => j.enabled).map((j) => [j.id, j]));
+    const wanted = new Map((await this.jobs.listScheduled()).filter((j) => this.wantsTimer(j)).map((j) => [j.id, j]));
     const existing = await this.timer.list();
     const result = { created: 0, updated: 0, removed: 0 };
     for (const [jobId, job] of wanted) {
       const current = existing.get(jobId);
       const schedule = job.schedule;
       if (!schedule) continue;
-      if (!current) result.created++;
-      else if (current.cron !== schedule.cron || current.timezone !== schedule.timezone) result.updated++;
-      else continue;
-      await this.timer.upsert(jobId, schedule);
+      const kind = !current
+        ? 'created'
+        : current.cron !== schedule.cron || current.timezone !== schedule.timezone
+          ? 'updated'
+          : null;
+      if (!kind) continue;
+      try {
+        await this.timer.upsert(jobId, schedule);
+        result[kind]++;
+      } catch (error) {
+        // One timer Redis refuses must not keep every other schedule from coming back.
+        this.log.warn({ err: error, jobId }, 'schedule timer not reconciled');
+      }
     }
     for (const jobId of existing.keys()) {
       if (wanted.has(jobId)) continue;

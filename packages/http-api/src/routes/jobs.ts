@@ -63,6 +63,7 @@ function shorthandSchedule(body: JobBody, current: Job | null): ScheduleInput | 
     cron: body.scheduleCron,
     timezone: keep?.timezone ?? 'UTC',
     overlap: keep?.overlap ?? 'skip',
+    replace: keep?.replace ?? null,
     startAt: keep?.startAt ?? null,
     endAt: keep?.endAt ?? null,
   };
