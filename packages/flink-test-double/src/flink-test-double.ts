@@ -165,6 +165,7 @@ export class FlinkTestDouble {
   private outage: OutageMode = 'none';
   private latencyMs = 0;
   private runHook: ((jobId: string) => Promise<void>) | null = null;
+  private runAnswerHook: ((jobId: string) => Promise<void>) | null = null;
   private uploadHook: ((fileName: string) => Promise<void>) | null = null;
   private savepointHook: ((jobId: string, triggerId: string) => Promise<void>) | null = null;
   private savepointFailure: string | null = null;
@@ -282,6 +283,14 @@ export class FlinkTestDouble {
 
   setRunDelayHook(fn: ((jobId: string) => Promise<void>) | null): void {
     this.runHook = fn;
+  }
+
+  /**
+   * Awaited once a run request was accepted (the job is registered and has left
+   * INITIALIZING), before the answer is written: Flink runs the job, the client has not heard.
+   */
+  setRunAnswerHook(fn: ((jobId: string) => Promise<void>) | null): void {
+    this.runAnswerHook = fn;
   }
 
   /**
@@ -589,6 +598,7 @@ export class FlinkTestDouble {
     // The run call returns only once the job has left INITIALIZING.
     await sleep(this.timing.initializeMs);
     job.initialized();
+    if (this.runAnswerHook) await this.runAnswerHook(jobId);
     if (behaviour === 'finishes') job.later(this.timing.finishMs, () => job.moveTo('FINISHED'));
     if (behaviour === 'fails') {
       job.later(this.timing.failMs, () => job.fail('java.lang.IllegalStateException: Simulated failure in operator'));

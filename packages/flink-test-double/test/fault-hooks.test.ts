@@ -54,6 +54,7 @@ describe('FlinkTestDouble: records and gates for fault tests', () => {
   after(() => flink.stop());
   afterEach(() => {
     flink.setRunDelayHook(null);
+    flink.setRunAnswerHook(null);
     flink.setUploadHook(null);
     flink.setSavepointHook(null);
     flink.failSavepoints(null);
@@ -91,6 +92,17 @@ describe('FlinkTestDouble: records and gates for fault tests', () => {
     // Flink still took the job: the client just never heard.
     expect(flink.runRequestsFor(jobId('b'))[0]).to.include({ outcome: 'accepted', status: 200, delivered: false });
     expect(flink.job(jobId('b'))?.state).to.equal('RUNNING');
+  });
+
+  it('setRunAnswerHook holds the answer of an accepted run: the job runs, the client waits', async () => {
+    const held = gate();
+    flink.setRunAnswerHook(held.hook);
+    const pending = call('POST', `/jars/${jarId}/run`, { jobId: jobId('9') });
+    await until('the answer to be held', () => held.held.length === 1);
+    expect(flink.job(jobId('9'))?.state).to.equal('RUNNING');
+    expect(flink.runRequestsFor(jobId('9'))[0]).to.include({ outcome: 'accepted', status: null, delivered: null });
+    held.open();
+    expect((await pending).status).to.equal(200);
   });
 
   it('setUploadHook holds an upload after the bytes arrived: nothing is stored or answered until released', async () => {
