@@ -165,6 +165,7 @@ export class FlinkTestDouble {
   private outage: OutageMode = 'none';
   private latencyMs = 0;
   private runHook: ((jobId: string) => Promise<void>) | null = null;
+  private requestHook: ((method: string, path: string) => Promise<void> | void) | null = null;
   private runAnswerHook: ((jobId: string) => Promise<void>) | null = null;
   private uploadHook: ((fileName: string) => Promise<void>) | null = null;
   private savepointHook: ((jobId: string, triggerId: string) => Promise<void>) | null = null;
@@ -286,6 +287,14 @@ export class FlinkTestDouble {
   }
 
   /**
+   * Awaited as each request arrives, before it is routed (so before a run request's jar is
+   * looked up); `path` without the /v1 prefix. For counting requests, or holding one kind.
+   */
+  setRequestHook(fn: ((method: string, path: string) => Promise<void> | void) | null): void {
+    this.requestHook = fn;
+  }
+
+  /**
    * Awaited once a run request was accepted (the job is registered and has left
    * INITIALIZING), before the answer is written: Flink runs the job, the client has not heard.
    */
@@ -367,6 +376,10 @@ export class FlinkTestDouble {
     }
     let reply: Reply;
     try {
+      if (this.requestHook) {
+        const path = new URL(req.url ?? '/', 'http://flink').pathname.replace(/^\/v1(?=\/)/, '');
+        await this.requestHook(req.method ?? 'GET', path);
+      }
       if (this.outage === 'unavailable') {
         req.resume();
         reply = { status: 503, body: { errors: [LEADER_ELECTION] } };

@@ -54,6 +54,7 @@ describe('FlinkTestDouble: records and gates for fault tests', () => {
   after(() => flink.stop());
   afterEach(() => {
     flink.setRunDelayHook(null);
+    flink.setRequestHook(null);
     flink.setRunAnswerHook(null);
     flink.setUploadHook(null);
     flink.setSavepointHook(null);
@@ -103,6 +104,22 @@ describe('FlinkTestDouble: records and gates for fault tests', () => {
     expect(flink.runRequestsFor(jobId('9'))[0]).to.include({ outcome: 'accepted', status: null, delivered: null });
     held.open();
     expect((await pending).status).to.equal(200);
+  });
+
+  it('setRequestHook sees every request as it arrives (without /v1) and can hold it', async () => {
+    const seen: string[] = [];
+    const held = gate();
+    flink.setRequestHook(async (method, urlPath) => {
+      seen.push(`${method} ${urlPath}`);
+      if (urlPath.endsWith('/run')) await held.hook(urlPath);
+    });
+    expect((await call('GET', '/v1/jars')).status).to.equal(200);
+    const pending = call('POST', `/jars/${jarId}/run`, { jobId: jobId('7') });
+    await until('the run request to be held', () => held.held.length === 1);
+    expect(flink.runRequestsFor(jobId('7'))).to.deep.equal([]);
+    held.open();
+    expect((await pending).status).to.equal(200);
+    expect(seen).to.deep.equal(['GET /jars', `POST /jars/${jarId}/run`]);
   });
 
   it('setUploadHook holds an upload after the bytes arrived: nothing is stored or answered until released', async () => {
