@@ -393,6 +393,9 @@ export class FlinkTestDouble {
     if (record) {
       record.status = reply.status;
       record.outcome ??= 'refused';
+      // One poll phase: a client that went away (killed, timed out) while the run was held
+      // is seen as gone before its answer is judged delivered.
+      await new Promise((resolve) => setImmediate(() => setImmediate(resolve)));
     }
     if (res.destroyed || req.socket.destroyed) {
       if (record) record.delivered = false;
