@@ -16,11 +16,11 @@ export class FlinkProxy {
   readonly runRequests: (RunRequestFact & { jarPath: string })[] = [];
   url = '';
   private server: Server | null = null;
-  private answerHook: ((jobId: string | null) => Promise<void>) | null = null;
+  private answerHook: ((jobId: string) => Promise<void>) | null = null;
 
   constructor(private readonly target: string) {}
 
-  setRunAnswerHook(fn: ((jobId: string | null) => Promise<void>) | null): void {
+  setRunAnswerHook(fn: ((jobId: string) => Promise<void>) | null): void {
     this.answerHook = fn;
   }
 
@@ -93,7 +93,7 @@ export class FlinkProxy {
         : record.status === 400 && DUPLICATE.test(text.toString())
           ? 'duplicate'
           : 'refused';
-    if (this.answerHook) await this.answerHook(record.jobId);
+    if (this.answerHook) await this.answerHook(record.jobId ?? '');
     await pollOnce();
     if (res.destroyed || req.socket.destroyed) {
       record.delivered = false;
