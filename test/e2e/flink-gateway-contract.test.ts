@@ -23,6 +23,7 @@ for (const version of versions) {
 
     flinkGatewayContract(() => ({
       gateway: () => client,
+      restUrl: () => flink.url,
       streamingJar: () => localJar(path.join(flink.examples, 'TopSpeedWindowing.jar'), 'TopSpeedWindowing.jar'),
     }));
   });

@@ -4,8 +4,12 @@ import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
 import { startApi } from '../support/api-process';
 import { DataProcessor } from '../support/data-processor';
+import { FlinkProxy } from '../support/flink-proxy';
+import { Gate } from '../support/gate';
 import { client, type Client } from '../support/http';
+import { assertFlinkIntegrity, executionsOwning } from '../support/integrity';
 import { TERMINAL } from '../support/pipeline-harness';
+import { databaseUrl } from '../support/test-env';
 import { GiveUp, sleep, waitFor } from '../support/wait';
 import { startWorkers, stopAll, type ServiceProcess } from '../support/worker-processes';
 import { e2eVersions, startFlink } from './support/flink-cluster';
@@ -14,11 +18,14 @@ const WORD_COUNT = 'org.apache.flink.streaming.examples.wordcount.WordCount';
 const TOP_SPEED = 'org.apache.flink.streaming.examples.windowing.TopSpeedWindowing';
 
 const versions = e2eVersions();
+const flinkIdOf = (executionId: string) => executionId.replace(/-/g, '');
 
 for (const version of versions) {
   describe(`end to end against a real Flink ${version}`, function () {
     this.timeout(300_000);
     let flink: Awaited<ReturnType<typeof startFlink>>;
+    // The workers talk to Flink through it: it records every run request, and can hold one's answer.
+    let proxy: FlinkProxy;
     let api: Awaited<ReturnType<typeof startApi>>;
     let http: Client;
     let workers: ServiceProcess[] = [];
@@ -34,7 +41,7 @@ for (const version of versions) {
       startWorkers(
         n,
         {
-          flinkUrl: flink.url,
+          flinkUrl: proxy.url,
           dataProcessorUrl: data.url,
           env: { SAVEPOINT_DIR: `file://${flink.dir}/savepoints`, RETRY_BACKOFF_MS: '500', POLL_INTERVAL_MS: '500' },
         },
@@ -44,6 +51,8 @@ for (const version of versions) {
     before(async function () {
       this.timeout(900_000);
       flink = await startFlink(version);
+      proxy = new FlinkProxy(flink.url);
+      await proxy.start();
       jars = {
         wordCount: readFileSync(path.join(flink.examples, 'WordCount.jar')),
         topSpeed: readFileSync(path.join(flink.examples, 'TopSpeedWindowing.jar')),
@@ -62,8 +71,25 @@ for (const version of versions) {
       await stopAll(workers);
       await api?.close();
       await data.stop();
+      await proxy?.stop();
       await flink?.stop();
     });
+
+    // Exactly once and no orphan after every case: GET /jobs/overview of the real Flink
+    // against PostgreSQL, and every run request the proxy saw.
+    afterEach(() =>
+      assertFlinkIntegrity({
+        flinkUrl: flink.url,
+        databaseUrl: databaseUrl(),
+        runRequests: proxy.runRequests,
+        context: `Flink ${version}`,
+      }),
+    );
+
+    async function row(executionId: string) {
+      const [found] = await executionsOwning(databaseUrl(), [flinkIdOf(executionId)]);
+      return found;
+    }
 
     let seq = 0;
     async function createJob(jarURL: string, entryClass: string | null, extra: Record<string, unknown> = {}) {
@@ -185,22 +211,58 @@ for (const version of versions) {
       expect(listed[0].id).to.equal([...jarIds][0]);
     });
 
-    it('6. the worker killed mid-submission → a new worker finishes it: one Flink job, RUNNING', async () => {
-      data.serveJar('/SlowTopSpeed.jar', jars.topSpeed, { chunkDelayMs: 150 });
-      const job = await createJob('SlowTopSpeed.jar', TOP_SPEED);
+    it('6. the worker killed mid-download → a new worker downloads again and submits: one run request, one Flink job', async () => {
+      const gate = new Gate();
+      data.serveJar('/HeldTopSpeed.jar', jars.topSpeed, { gate });
+      const job = await createJob('HeldTopSpeed.jar', TOP_SPEED);
       await stopAll(workers);
       workers = await addWorkers(1, `e2e-${flink.version}-victim`);
       const execution = await start(job.id);
-      await waitFor('the download to begin', () => (data.hits.get('/SlowTopSpeed.jar') ?? 0) > 0, 30_000);
+      await waitFor('the download to be held halfway', () => gate.held.length === 1, 30_000);
+      expect(await row(execution.id)).to.include({ status: 'SUBMITTING', runRequestedAt: null });
+      expect(proxy.runRequestsFor(flinkIdOf(execution.id))).to.deep.equal([]);
       await workers[0]?.kill('SIGKILL');
+      gate.open();
       workers = await addWorkers(2, `e2e-${flink.version}-after-kill`);
       const running = await waitForStatus(execution.id, 'RUNNING');
+      expect(gate.count('/HeldTopSpeed.jar'), 'downloads').to.equal(2);
+      expect(proxy.runRequestsFor(running.flinkJobId).map((r) => r.outcome)).to.deep.equal(['accepted']);
       expect(await flinkJobsWithId(running.flinkJobId)).to.equal(1);
       await http.post(`/api/v1/jobs/${job.id}/stop`);
       await waitForStatus(execution.id, 'CANCELLED');
     });
 
-    it('7. a schedule every 10 s for 35 s → 3 or 4 executions on Flink, none duplicated', async () => {
+    it('7. the worker killed after Flink answered its run request → Flink runs it once; a new worker finds it: RUNNING', async () => {
+      const gate = new Gate();
+      proxy.setRunAnswerHook(gate.pass);
+      try {
+        const job = await createJob('TopSpeedWindowing.jar', TOP_SPEED);
+        await stopAll(workers);
+        workers = await addWorkers(1, `e2e-${flink.version}-victim-after-run`);
+        const execution = await start(job.id);
+        const jid = flinkIdOf(execution.id);
+        await waitFor('Flink to answer the run request', () => gate.held.length === 1, 120_000);
+        // The stage: Flink took the job (200), the worker has not heard, the record says SUBMITTING.
+        expect(gate.held).to.deep.equal([jid]);
+        expect(proxy.runRequestsFor(jid).map((r) => [r.status, r.outcome])).to.deep.equal([[200, 'accepted']]);
+        expect((await flinkGet(`/jobs/${jid}`)).status).to.equal(200);
+        expect((await row(execution.id))?.status).to.equal('SUBMITTING');
+        await workers[0]?.kill('SIGKILL');
+        gate.open();
+        workers = await addWorkers(2, `e2e-${flink.version}-after-run-kill`);
+        await waitForStatus(execution.id, 'RUNNING');
+        // The new worker asked Flink first and sent no second run request.
+        expect(proxy.runRequestsFor(jid).map((r) => [r.outcome, r.delivered])).to.deep.equal([['accepted', false]]);
+        const onFlink = (await flinkGet('/jobs/overview')).body.jobs.filter((j: { jid: string }) => j.jid === jid);
+        expect(onFlink.map((j: { state: string }) => j.state)).to.deep.equal(['RUNNING']);
+        await http.post(`/api/v1/jobs/${job.id}/stop`);
+        await waitForStatus(execution.id, 'CANCELLED');
+      } finally {
+        proxy.setRunAnswerHook(null);
+      }
+    });
+
+    it('8. a schedule every 10 s for 35 s → 3 or 4 executions on Flink, each submitted once', async () => {
       const job = await createJob('WordCount.jar', WORD_COUNT);
       expect(
         (await http.post(`/api/v1/jobs/${job.id}/schedule`, { cron: '*/10 * * * * *', overlap: 'allow' })).status,
@@ -212,11 +274,12 @@ for (const version of versions) {
       expect(new Set(executions.map((e) => e.scheduledFor)).size).to.equal(executions.length);
       for (const e of executions) {
         const done = await waitForStatus(e.id, 'FINISHED');
-        expect(await flinkJobsWithId(done.flinkJobId)).to.equal(1);
+        // No crash here: one run request each, which Flink accepted (the JobIDs Flink lists are unique anyway).
+        expect(proxy.runRequestsFor(done.flinkJobId).map((r) => r.outcome)).to.deep.equal(['accepted']);
       }
     });
 
-    it('8. JobManager restart that loses the jars → running executions LOST; the next start uploads again', async () => {
+    it('9. JobManager restart that loses the jars → running executions LOST; the next start uploads again', async () => {
       const job = await createJob('TopSpeedWindowing.jar', TOP_SPEED);
       const old = await waitForStatus((await start(job.id)).id, 'RUNNING');
       await flink.restartJobManager(true);

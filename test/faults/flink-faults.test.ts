@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { assertHarnessIntegrity } from '../support/integrity';
 import { PipelineHarness } from '../support/pipeline-harness';
 import { waitFor } from '../support/wait';
 import { checkInvariants } from './support/invariants';
@@ -18,6 +19,11 @@ describe('fault: Flink down, slow, or lying', function () {
     h.flink.setOutage('none');
     h.flink.setLatency(0);
     await h.stop();
+  });
+  afterEach(async () => {
+    h.flink.setOutage('none');
+    h.flink.setLatency(0);
+    await assertHarnessIntegrity(h);
   });
 
   it('down (503 for good): retried with backoff, then FAILED saying Flink is unavailable', async () => {

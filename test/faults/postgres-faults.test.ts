@@ -1,5 +1,6 @@
 import { migrateToLatest } from '@flink-orchestrator/postgres';
 import { expect } from 'chai';
+import { assertHarnessIntegrity } from '../support/integrity';
 import { PipelineHarness } from '../support/pipeline-harness';
 import { sleep } from '../support/wait';
 import { checkInvariants } from './support/invariants';
@@ -22,6 +23,7 @@ describe("fault: PostgreSQL restarted under load (a cluster of the suite's own)"
     await h?.stop();
     await pg.destroy();
   });
+  afterEach(() => assertHarnessIntegrity(h));
 
   it('requests fail fast with 503 during the outage; afterwards everything works without restarting a process', async () => {
     const before = [];

@@ -1,11 +1,24 @@
+import { SCHEDULES_QUEUE } from '@flink-orchestrator/queue-bullmq';
+import { Queue } from 'bullmq';
 import { expect } from 'chai';
+import IORedis from 'ioredis';
 import { Client } from 'pg';
 import { startApi } from '../support/api-process';
 import { client } from '../support/http';
+import { assertHarnessIntegrity } from '../support/integrity';
 import { PipelineHarness } from '../support/pipeline-harness';
-import { databaseUrl } from '../support/test-env';
-import { sleep, waitFor } from '../support/wait';
+import { seededRandom, seedFrom } from '../support/seeded';
+import { databaseUrl, REDIS_PREFIX, REDIS_URL } from '../support/test-env';
+import { waitFor } from '../support/wait';
 import { checkInvariants } from './support/invariants';
+
+/**
+ * Each actor draws its moves from its own generator, seeded from RACES_SEED, so a failing
+ * run replays the same sequence of requests per actor (their interleaving still depends on
+ * timing). The seed is printed first, and in every failure, timeouts included.
+ */
+const seed = seedFrom('RACES_SEED');
+const replay = `replay: RACES_SEED=${seed}`;
 
 const CLASSES = [
   'org.apache.flink.streaming.examples.windowing.TopSpeedWindowing',
@@ -15,10 +28,27 @@ const CLASSES = [
 describe('fault: two API replicas and three workers, with starts, stops and schedule changes racing', function () {
   this.timeout(300_000);
   const h = new PipelineHarness({ workers: 3 });
-  before(() => h.start());
+  before(() => {
+    process.stdout.write(`      races seed ${seed} (${replay})\n`);
+    return h.start();
+  });
   after(() => h.stop());
+  afterEach(async function () {
+    // A mocha timeout never reaches the test's own catch: name the seed here too.
+    if (this.currentTest?.state === 'failed') process.stdout.write(`      races failed (${replay})\n`);
+    await assertHarnessIntegrity(h, replay);
+  });
 
-  it('keeps every invariant', async () => {
+  it(`keeps every invariant (${replay})`, async () => {
+    try {
+      await race();
+    } catch (error) {
+      if (error instanceof Error) error.message = `${error.message} (${replay})`;
+      throw error;
+    }
+  });
+
+  async function race(): Promise<void> {
     const second = await startApi();
     const apis = [h.http, client(second.url)];
     try {
@@ -26,10 +56,9 @@ describe('fault: two API replicas and three workers, with starts, stops and sche
       for (let i = 0; i < 12; i++) jobs.push(await h.createJob(CLASSES[i % 2] as string));
       const accepted: string[] = [];
       const statuses = new Map<string, number>();
-      let next = 1;
-      const random = () => (next = (next * 48271) % 2147483647) / 2147483647;
       const deadline = Date.now() + 20_000;
-      const actor = async () => {
+      const actor = async (index: number) => {
+        const random = seededRandom(seed * 8 + index);
         while (Date.now() < deadline) {
           const api = apis[Math.floor(random() * apis.length)] ?? h.http;
           const job = jobs[Math.floor(random() * jobs.length)] as { id: string };
@@ -50,9 +79,9 @@ describe('fault: two API replicas and three workers, with starts, stops and sche
           if (roll < 0.45 && res.status === 202) accepted.push(res.body.id);
         }
       };
-      await Promise.all(Array.from({ length: 8 }, actor));
+      await Promise.all(Array.from({ length: 8 }, (_, i) => actor(i)));
       for (const job of jobs) await h.http.delete(`/api/v1/jobs/${job.id}/schedule`);
-      await sleep(1500);
+      await ticksDrained();
       for (const job of jobs) await h.http.post(`/api/v1/jobs/${job.id}/stop`);
       // Settle: every execution ends (stops in flight finish, schedule ticks drain).
       const db = new Client({ connectionString: databaseUrl() });
@@ -86,7 +115,7 @@ describe('fault: two API replicas and three workers, with starts, stops and sche
           [ids],
         );
         expect(duplicateTicks.rows).to.deep.equal([]);
-        const tally = await checkInvariants(h, [...known] as string[]);
+        const tally = await checkInvariants(h, [...known] as string[], replay);
         process.stdout.write(
           `      races: requests ${JSON.stringify(Object.fromEntries(statuses))}; executions ${JSON.stringify(tally)}\n`,
         );
@@ -96,5 +125,25 @@ describe('fault: two API replicas and three workers, with starts, stops and sche
     } finally {
       await second.close();
     }
-  });
+  }
+
+  /** No schedule left, and no tick still waiting or being turned into an execution. */
+  async function ticksDrained(): Promise<void> {
+    const redis = new IORedis(REDIS_URL, { maxRetriesPerRequest: null });
+    const ticks = new Queue(SCHEDULES_QUEUE, { connection: redis, prefix: REDIS_PREFIX });
+    try {
+      await waitFor(
+        'the schedule ticks to drain',
+        async () => {
+          if ((await ticks.getJobSchedulersCount()) > 0) return false;
+          const counts = await ticks.getJobCounts('waiting', 'active', 'delayed', 'prioritized');
+          return Object.values(counts).every((n) => n === 0);
+        },
+        30_000,
+      );
+    } finally {
+      await ticks.close();
+      redis.disconnect();
+    }
+  }
 });

@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { assertHarnessIntegrity } from '../support/integrity';
 import { PipelineHarness } from '../support/pipeline-harness';
 import { sleep, waitFor } from '../support/wait';
 import { checkInvariants } from './support/invariants';
@@ -21,39 +22,50 @@ describe("fault: Redis stopped and Redis flushed (a Redis of the suite's own)", 
     await h?.stop();
     await redis.stop();
   });
+  afterEach(() => assertHarnessIntegrity(h));
 
   it('stopped for 10 s under a start load: 503 (never 500), nothing half-created, the accepted ones run after', async () => {
     const jobs = [];
     for (let i = 0; i < 40; i++) jobs.push(await h.createJob(STREAMING));
     const accepted: string[] = [];
-    const refused: string[] = [];
+    const refused: { jobId: string; sentAt: number; answeredAt: number }[] = [];
     const statuses = new Map<number, number>();
-    let outage = false;
     const load = (async () => {
       for (const job of jobs) {
+        const sentAt = Date.now();
         const res = await h.http.post(`/api/v1/jobs/${job.id}/start`);
         statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
         if (res.status === 202) accepted.push(res.body.id);
         else {
           expect(res.status, JSON.stringify(res.body)).to.equal(503);
           expect(res.body.error.code).to.equal('dependency_unavailable');
-          expect(outage, 'a 503 outside the outage').to.equal(true);
-          refused.push(job.id);
+          refused.push({ jobId: job.id, sentAt, answeredAt: Date.now() });
         }
         await sleep(400);
       }
     })();
-    await sleep(2000);
-    outage = true;
+    await waitFor('a few starts accepted before the outage', () => accepted.length >= 3);
+    const outageFrom = Date.now();
     await redis.stop();
-    await sleep(10_000);
+    await sleep(10_000); // the outage itself
     await redis.start();
-    // Clients reconnect with a backoff capped at 2 s: that much recovery time counts as the outage.
-    await sleep(2500);
-    outage = false;
+    // The outage lasts until the API reaches Redis again (its client reconnects with a backoff).
+    await waitFor(
+      'the API to reach Redis again',
+      async () => (await h.http.get('/health')).body?.checks?.redis === 'ok',
+      30_000,
+      50,
+    );
+    const outageUntil = Date.now();
     await load;
+    // A 503 only for a start that was in flight during the outage.
+    for (const r of refused)
+      expect(
+        r.answeredAt >= outageFrom && r.sentAt <= outageUntil,
+        `a 503 outside the outage (${outageFrom}–${outageUntil}): ${JSON.stringify(r)}`,
+      ).to.equal(true);
     expect(refused.length, 'some starts fell in the outage').to.be.greaterThan(5);
-    for (const jobId of refused) {
+    for (const { jobId } of refused) {
       expect(
         (await h.http.get(`/api/v1/jobs/${jobId}/executions`)).body,
         `job ${jobId} has a half-created execution`,

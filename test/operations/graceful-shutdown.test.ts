@@ -48,11 +48,15 @@ describe('graceful shutdown on SIGTERM', function () {
   this.timeout(90_000);
 
   it('the API finishes in-flight requests, stops accepting, and exits 0', async () => {
-    const api = new ServiceProcess('api-shutdown', 'api', testEnv({ LOG_LEVEL: 'info', PORT: '18391' })).start();
+    // Port 0, and the port read from the log: a fixed one may be taken by another run.
+    const api = new ServiceProcess('api-shutdown', 'api', testEnv({ LOG_LEVEL: 'info', PORT: '0' })).start();
     await api.waitForLog('api listening');
-    const http = client('http://127.0.0.1:18391');
+    const url = /"url":"(http:\/\/127\.0\.0\.1:\d+)"[^\n]*"msg":"api listening"/.exec(api.output)?.[1];
+    if (!url) throw new Error(`no URL in the API's log:\n${api.output.slice(-2000)}`);
+    const port = Number(new URL(url).port);
+    const http = client(url);
     // Requests whose bodies are still arriving when SIGTERM lands: truly in flight.
-    const pending = Array.from({ length: 5 }, (_, i) => slowCreate(18391, `shutdown-${Date.now()}-${i}`));
+    const pending = Array.from({ length: 5 }, (_, i) => slowCreate(port, `shutdown-${Date.now()}-${i}`));
     await sleep(300);
     const exited = api.kill('SIGTERM');
     await sleep(300);

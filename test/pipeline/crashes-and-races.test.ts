@@ -4,16 +4,23 @@ import { expect } from 'chai';
 import { startApi } from '../support/api-process';
 import { client } from '../support/http';
 import { PipelineHarness } from '../support/pipeline-harness';
+import { Gate } from '../support/gate';
+import { assertHarnessIntegrity, executionsOwning } from '../support/integrity';
 import { holdRunRequests } from '../support/run-gate';
 import { REDIS_PREFIX } from '../support/test-env';
-import { sleep, waitFor } from '../support/wait';
+import { waitFor } from '../support/wait';
 import type { ServiceProcess } from '../support/worker-processes';
 
 const STREAMING = 'org.apache.flink.streaming.examples.windowing.TopSpeedWindowing';
+const flinkIdOf = (executionId: string) => executionId.replace(/-/g, '');
 
-/** How many jobs Flink accepted under this execution's JobID: the exactly-once check. */
-function acceptedOnFlink(h: PipelineHarness, flinkJobId: string): number {
-  return h.flink.submittedJobIds().filter((id) => id === flinkJobId).length;
+/**
+ * What Flink received under this execution's JobID, as [outcome, answer delivered] per run
+ * request. The exactly-once check proper (at most one accepted, every request explained)
+ * runs after each test; this pins down what each crash must have produced.
+ */
+function runRequests(h: PipelineHarness, executionId: string): [string | null, boolean | null][] {
+  return h.flink.runRequestsFor(flinkIdOf(executionId)).map((r) => [r.outcome, r.delivered]);
 }
 
 describe('worker crashes and races (SIGKILL, stop racing start, Redis down)', function () {
@@ -26,9 +33,17 @@ describe('worker crashes and races (SIGKILL, stop racing start, Redis down)', fu
   before(() => h.start());
   after(async () => {
     h.flink.setRunDelayHook(null);
-    h.flink.setLatency(0);
+    h.flink.setRunAnswerHook(null);
+    h.flink.setUploadHook(null);
+    h.flink.setSavepointHook(null);
     await h.stop();
   });
+  afterEach(() => assertHarnessIntegrity(h));
+
+  async function row(executionId: string) {
+    const [found] = await executionsOwning(h.databaseUrl, [flinkIdOf(executionId)]);
+    return found;
+  }
 
   /** Kills the only worker and starts a fresh one, which inherits the work once the lock expires. */
   async function crashWorker(): Promise<ServiceProcess> {
@@ -39,51 +54,81 @@ describe('worker crashes and races (SIGKILL, stop racing start, Redis down)', fu
     return replacement as ServiceProcess;
   }
 
-  it('killed while downloading the JAR → another worker finishes; one Flink job', async () => {
-    const bytes = buildTestJar(STREAMING, 200_000);
+  it('killed while downloading the JAR → another worker downloads again and finishes; one run request', async () => {
+    const gate = new Gate();
     const path = `/jars/slow-${randomUUID().slice(0, 6)}.jar`;
-    const job = await h.createJob(STREAMING, {}, { path: '/jars/placeholder.jar', bytes });
-    await h.http.put(`/api/v1/jobs/${job.id}`, { jarURL: h.data.serveJar(path, bytes, { chunkDelayMs: 200 }) });
+    const jarURL = h.data.serveJar(path, buildTestJar(STREAMING, 200_000), { gate });
+    const job = await h.createJob(STREAMING, { jarURL });
     const execution = await h.start202(job.id);
-    await waitFor('the download to begin', () => (h.data.hits.get(path) ?? 0) > 0);
+    await waitFor('the download to be held halfway', () => gate.held.length === 1);
+    expect(await row(execution.id)).to.include({ status: 'SUBMITTING', runRequestedAt: null });
     await crashWorker();
-    const running = await h.waitForStatus(execution.id, 'RUNNING', 60_000);
-    expect(acceptedOnFlink(h, running.flinkJobId)).to.equal(1);
+    gate.open();
+    await h.waitForStatus(execution.id, 'RUNNING', 60_000);
+    expect(gate.count(path), 'downloads').to.equal(2);
+    expect(runRequests(h, execution.id)).to.deep.equal([['accepted', true]]);
     await h.http.post(`/api/v1/jobs/${job.id}/stop`);
     await h.waitForStatus(execution.id, 'CANCELLED');
   });
 
-  it('killed while uploading to Flink → another worker finishes; one Flink job', async () => {
-    const job = await h.createJob(STREAMING);
-    h.flink.setLatency(2000);
+  it('killed while Flink holds the upload unanswered → another worker uploads again and finishes; one run request', async () => {
+    const gate = new Gate();
+    h.flink.setUploadHook(gate.pass);
     try {
+      const path = `/jars/held-${randomUUID().slice(0, 6)}.jar`;
+      const job = await h.createJob(STREAMING, {}, { path, bytes: buildTestJar(STREAMING, 3000) });
       const execution = await h.start202(job.id);
-      await waitFor('submission to begin', async () => (await h.execution(execution.id)).status === 'SUBMITTING');
-      await sleep(500);
+      const name = path.split('/').pop() as string;
+      await waitFor('the upload to be held', () => gate.held.length === 1);
+      expect(gate.held).to.deep.equal([name]);
+      expect(await row(execution.id)).to.include({ status: 'SUBMITTING', runRequestedAt: null });
       await crashWorker();
-      h.flink.setLatency(0);
-      const running = await h.waitForStatus(execution.id, 'RUNNING', 60_000);
-      expect(acceptedOnFlink(h, running.flinkJobId)).to.equal(1);
+      gate.open();
+      await h.waitForStatus(execution.id, 'RUNNING', 60_000);
+      expect(gate.count(name), 'uploads').to.equal(2);
+      expect(runRequests(h, execution.id)).to.deep.equal([['accepted', true]]);
       await h.http.post(`/api/v1/jobs/${job.id}/stop`);
       await h.waitForStatus(execution.id, 'CANCELLED');
     } finally {
-      h.flink.setLatency(0);
+      h.flink.setUploadHook(null);
     }
   });
 
-  it('killed while the run request is in flight → the next worker finds the job on Flink; one Flink job', async () => {
+  it('killed while the run request is in flight → the next worker finds the job on Flink; one accepted', async () => {
     const job = await h.createJob(STREAMING);
     const held = holdRunRequests(h.flink);
     const execution = await h.start202(job.id);
     await waitFor('the run request to reach Flink', () => held.arrived() > 0);
+    expect(held.jobIds()).to.deep.equal([flinkIdOf(execution.id)]);
     held.stopHolding();
     await crashWorker();
     held.release();
     const running = await h.waitForStatus(execution.id, 'RUNNING', 60_000);
-    expect(acceptedOnFlink(h, running.flinkJobId)).to.equal(1);
+    // The held request still got the job in, but its worker never heard the answer.
+    expect(runRequests(h, execution.id)).to.deep.equal([['accepted', false]]);
     await h.http.post(`/api/v1/jobs/${job.id}/stop`);
     await h.waitForStatus(execution.id, 'CANCELLED');
     expect(h.flink.job(running.flinkJobId)?.state).to.equal('CANCELED');
+  });
+
+  it('killed after Flink took the job, before its answer arrived → the next worker finds it; no second request', async () => {
+    const gate = new Gate();
+    h.flink.setRunAnswerHook(gate.pass);
+    try {
+      const job = await h.createJob(STREAMING);
+      const execution = await h.start202(job.id);
+      await waitFor('Flink to take the job', () => gate.held.length === 1);
+      expect(h.flink.job(flinkIdOf(execution.id))?.state).to.equal('RUNNING');
+      expect((await row(execution.id))?.status).to.equal('SUBMITTING');
+      await crashWorker();
+      gate.open();
+      await h.waitForStatus(execution.id, 'RUNNING', 60_000);
+      expect(runRequests(h, execution.id)).to.deep.equal([['accepted', false]]);
+      await h.http.post(`/api/v1/jobs/${job.id}/stop`);
+      await h.waitForStatus(execution.id, 'CANCELLED');
+    } finally {
+      h.flink.setRunAnswerHook(null);
+    }
   });
 
   it('killed while tracking → another worker picks the tracking up and records the end', async () => {
@@ -99,28 +144,45 @@ describe('worker crashes and races (SIGKILL, stop racing start, Redis down)', fu
     const job = await h.createJob(STREAMING);
     const execution = await h.start202(job.id);
     const running = await h.waitForStatus(execution.id, 'RUNNING');
-    await h.http.post(`/api/v1/jobs/${job.id}/stop`, { savepoint: true });
-    await sleep(500);
-    await crashWorker();
-    const stopped = await h.waitForStatus(execution.id, 'STOPPED', 60_000);
-    expect(stopped.savepointLocation)
-      .to.be.a('string')
-      .and.match(/savepoint-/);
-    expect(h.flink.job(running.flinkJobId)?.state).to.equal('FINISHED');
+    const gate = new Gate();
+    h.flink.setSavepointHook(gate.pass);
+    try {
+      await h.http.post(`/api/v1/jobs/${job.id}/stop`, { savepoint: true });
+      await waitFor('the savepoint to be in progress', () => gate.held.length === 1);
+      expect(gate.held).to.deep.equal([running.flinkJobId]);
+      await crashWorker();
+      gate.open();
+      const stopped = await h.waitForStatus(execution.id, 'STOPPED', 60_000);
+      expect(stopped.savepointLocation)
+        .to.be.a('string')
+        .and.match(/savepoint-/);
+      expect(h.flink.job(running.flinkJobId)?.state).to.equal('FINISHED');
+      const triggers = h.flink.savepointTriggers.filter((t) => t.jobId === running.flinkJobId);
+      expect(
+        triggers.map((t) => t.created),
+        'the second worker asked for the same operation',
+      ).to.deep.equal([true, false]);
+    } finally {
+      h.flink.setSavepointHook(null);
+    }
   });
 
   it('a stop while the JAR downloads wins: CANCELLED, Flink never sees the job', async () => {
-    const bytes = buildTestJar(STREAMING, 100_000);
-    const job = await h.createJob(STREAMING, {}, { path: `/jars/slow-${randomUUID().slice(0, 6)}.jar`, bytes });
+    const gate = new Gate();
     const path = `/jars/slower-${randomUUID().slice(0, 6)}.jar`;
-    await h.http.put(`/api/v1/jobs/${job.id}`, { jarURL: h.data.serveJar(path, bytes, { chunkDelayMs: 100 }) });
+    const jarURL = h.data.serveJar(path, buildTestJar(STREAMING, 100_000), { gate });
+    const job = await h.createJob(STREAMING, { jarURL });
     const execution = await h.start202(job.id);
-    await waitFor('the download to begin', () => (h.data.hits.get(path) ?? 0) > 0);
+    await waitFor('the download to be held halfway', () => gate.held.length === 1);
     const stop = await h.http.post(`/api/v1/jobs/${job.id}/stop`);
     expect(stop.status).to.equal(202);
-    const cancelled = await h.waitForStatus(execution.id, 'CANCELLED');
-    await sleep(500);
-    expect(h.flink.runRequests.filter((r) => r.body.jobId === cancelled.flinkJobId)).to.have.length(0);
+    expect(stop.body.status).to.equal('STOPPING');
+    gate.open();
+    // The submitting worker itself records CANCELLED, at the point where it would have asked
+    // Flink, and sends nothing after that.
+    await h.waitForStatus(execution.id, 'CANCELLED');
+    expect(await row(execution.id)).to.include({ runRequestedAt: null });
+    expect(runRequests(h, execution.id)).to.deep.equal([]);
   });
 
   it('a stop while the run request is in flight wins: the job is cancelled on Flink as soon as it exists', async () => {
@@ -147,7 +209,7 @@ describe('worker crashes and races (SIGKILL, stop racing start, Redis down)', fu
       const stop = await http.post(`/api/v1/jobs/${job.id}/stop`);
       expect(stop.status).to.equal(202);
       expect(stop.body.status).to.equal('CANCELLED');
-      expect(h.flink.runRequests.filter((r) => r.body.jobId === started.body.id.replace(/-/g, ''))).to.have.length(0);
+      expect(runRequests(h, started.body.id)).to.deep.equal([]);
     } finally {
       await idle.close();
     }

@@ -19,7 +19,13 @@ export class DataProcessor {
   serveJar(
     path: string,
     bytes: Buffer,
-    options: { delayMs?: number; chunkDelayMs?: number; etag?: string } = {},
+    options: {
+      delayMs?: number;
+      chunkDelayMs?: number;
+      etag?: string;
+      /** Sends the headers and half the body, then waits for `gate.pass(path)` before the rest. */
+      gate?: { pass(what: string): Promise<void> };
+    } = {},
   ): string {
     this.routes.set(path, async (req, res) => {
       if (options.delayMs) await new Promise((r) => setTimeout(r, options.delayMs));
@@ -27,6 +33,13 @@ export class DataProcessor {
       if (options.etag && req.headers['if-none-match'] === options.etag) return void res.writeHead(304, etag).end();
       this.downloads.set(path, (this.downloads.get(path) ?? 0) + 1);
       res.writeHead(200, { 'content-type': 'application/java-archive', 'content-length': bytes.length, ...etag });
+      if (options.gate) {
+        const half = Math.floor(bytes.length / 2);
+        res.write(bytes.subarray(0, half));
+        await options.gate.pass(path);
+        if (res.destroyed) return;
+        return void res.end(bytes.subarray(half));
+      }
       if (!options.chunkDelayMs) return void res.end(bytes);
       // Trickle the body so a test can act (kill a worker) mid-download.
       const chunk = Math.ceil(bytes.length / 20);

@@ -5,6 +5,7 @@ import { expect } from 'chai';
 import { startApi } from './api-process';
 import { DataProcessor } from './data-processor';
 import { client, type Client } from './http';
+import { databaseUrl } from './test-env';
 import { GiveUp, waitFor } from './wait';
 import { startWorkers, stopAll, type ServiceProcess } from './worker-processes';
 
@@ -30,6 +31,11 @@ export class PipelineHarness {
     } = {},
   ) {
     this.flink = new FlinkTestDouble({ ...options.flink });
+  }
+
+  /** The database the API and the workers use (a test may point them at its own). */
+  get databaseUrl(): string {
+    return this.options.apiEnv?.DATABASE_URL ?? databaseUrl();
   }
 
   async start(): Promise<this> {

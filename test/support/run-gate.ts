@@ -6,18 +6,21 @@ import type { FlinkTestDouble } from '@flink-orchestrator/flink-test-double';
  */
 export function holdRunRequests(flink: FlinkTestDouble): {
   arrived: () => number;
+  /** The JobIDs of the requests held, in arrival order. */
+  jobIds: () => string[];
   stopHolding: () => void;
   release: () => void;
 } {
   let release!: () => void;
   const gate = new Promise<void>((resolve) => (release = resolve));
-  let arrived = 0;
-  flink.setRunDelayHook(async () => {
-    arrived++;
+  const held: string[] = [];
+  flink.setRunDelayHook(async (jobId) => {
+    held.push(jobId);
     await gate;
   });
   return {
-    arrived: () => arrived,
+    arrived: () => held.length,
+    jobIds: () => [...held],
     // New requests pass; the held ones wait for release().
     stopHolding: () => flink.setRunDelayHook(null),
     release: () => {

@@ -5,6 +5,8 @@ import { expect } from 'chai';
 
 export interface ContractSubject {
   gateway(): FlinkGateway;
+  /** The REST base URL, for the raw answers the gateway turns into outcomes. */
+  restUrl(): string;
   /** A JAR whose main class streams until cancelled. */
   streamingJar(): LocalJar;
 }
@@ -62,7 +64,8 @@ export function flinkGatewayContract(subject: () => ContractSubject): void {
     expect(state).to.equal('RUNNING');
     expect(await gateway.cancel(jobId)).to.equal('accepted');
     await eventually(async () => ((await gateway.getJob(jobId))?.state === 'CANCELED' ? true : null));
-    expect(await gateway.cancel(jobId)).to.be.oneOf(['accepted', 'already_terminal']);
+    // A cancelled job is acknowledged again (Dispatcher.cancelJob): 202.
+    expect(await gateway.cancel(jobId)).to.equal('accepted');
   });
 
   it('knows no job under an unknown JobID', async () => {
@@ -100,6 +103,17 @@ export function flinkGatewayContract(subject: () => ContractSubject): void {
     expect(done.status).to.equal('COMPLETED');
     expect(done.status === 'COMPLETED' && done.location).to.match(/savepoint-/);
     await eventually(async () => ((await gateway.getJob(jobId))?.state === 'FINISHED' ? true : null));
+
+    // The stop path relies on this: a job that ended otherwise than cancelled cannot be
+    // cancelled, and Flink says so with a 409 naming the state it ended in.
+    expect(await gateway.cancel(jobId)).to.equal('already_terminal');
+    const raw = await fetch(`${subject().restUrl()}/jobs/${jobId}?mode=cancel`, { method: 'PATCH' });
+    expect(raw.status).to.equal(409);
+    const body = (await raw.json()) as { errors: string[] };
+    expect(body.errors).to.have.length(1);
+    expect(body.errors[0]).to.match(
+      /^org\.apache\.flink\.runtime\.rest\.handler\.RestHandlerException: Job cancellation failed because the job has already reached another terminal state \(FINISHED\)\.\n\tat /,
+    );
   });
 
   it('refuses a wrong entry class permanently, naming the class', async () => {

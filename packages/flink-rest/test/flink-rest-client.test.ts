@@ -24,6 +24,7 @@ for (const version of ['1.20.1', '2.1.0']) {
     describe('the FlinkGateway contract', () => {
       flinkGatewayContract(() => ({
         gateway: () => client,
+        restUrl: () => flink.url,
         streamingJar: () => localJar(jarPath, 'TopSpeedWindowing.jar'),
       }));
     });

@@ -97,7 +97,29 @@ export type OutageMode = 'none' | 'unavailable' | 'refuse';
 export interface RunRequestRecord {
   jarId: string;
   body: Record<string, unknown>;
+  /** The JobID the body asked for (a string), also for requests that were refused; null when it named none. */
+  jobId: string | null;
+  /** When the request arrived (Date.now()). */
   at: number;
+  /** The HTTP status answered; null while the request is still being handled. */
+  status: number | null;
+  /** accepted: the dispatcher took the job; duplicate: refused, the JobID was taken; refused: any other answer. */
+  outcome: 'accepted' | 'duplicate' | 'refused' | null;
+  /**
+   * Whether the answer reached the client's socket: false when the client had gone (killed,
+   * timed out) before it was written; null while the request is still being handled.
+   */
+  delivered: boolean | null;
+}
+
+/** One POST /jobs/:jobid/stop or /savepoints trigger, as received. */
+export interface SavepointTriggerRecord {
+  jobId: string;
+  triggerId: string;
+  kind: 'stop' | 'savepoint';
+  at: number;
+  /** False when it named a (job, triggerId) already known: the same operation again. */
+  created: boolean;
 }
 
 interface Jar {
@@ -111,6 +133,9 @@ type Handler = (req: IncomingMessage, params: Params, url: URL) => Reply | Promi
 
 /** MiniCluster-like upload dir; Flink's own paths show up in its answers. */
 const UPLOAD_DIR = '/tmp/flink-web-upload';
+/** The default failSavepoints() cause: what CheckpointCoordinator reports when a savepoint times out. */
+const SAVEPOINT_EXPIRED =
+  'org.apache.flink.runtime.checkpoint.CheckpointException: Checkpoint expired before completing.';
 /** Flink answers an EmptyResponseBody as `{}`. */
 const EMPTY = {};
 /** `maxExceptions` default of JobExceptionsHandler. */
@@ -133,11 +158,18 @@ export class FlinkTestDouble {
   private readonly savepoints = new Map<string, SavepointOperation>();
   private readonly pendingTimers = new Set<NodeJS.Timeout>();
   private readonly runLog: RunRequestRecord[] = [];
+  private readonly runRecordOf = new WeakMap<IncomingMessage, RunRequestRecord>();
+  private readonly triggerLog: SavepointTriggerRecord[] = [];
   private uploadCount = 0;
 
   private outage: OutageMode = 'none';
   private latencyMs = 0;
   private runHook: ((jobId: string) => Promise<void>) | null = null;
+  private requestHook: ((method: string, path: string) => Promise<void> | void) | null = null;
+  private runAnswerHook: ((jobId: string) => Promise<void>) | null = null;
+  private uploadHook: ((fileName: string) => Promise<void>) | null = null;
+  private savepointHook: ((jobId: string, triggerId: string) => Promise<void>) | null = null;
+  private savepointFailure: string | null = null;
 
   constructor(private readonly options: FlinkTestDoubleOptions = {}) {
     this.version = options.version ?? '1.20.1';
@@ -152,7 +184,7 @@ export class FlinkTestDouble {
       ['GET', '/jars', () => this.listJars()],
       ['POST', '/jars/upload', (req) => this.upload(req)],
       ['DELETE', '/jars/:jarid', (_req, p) => this.deleteJar(p.jarid ?? '')],
-      ['POST', '/jars/:jarid/run', async (req, p, url) => this.run(p.jarid ?? '', await readText(req), url)],
+      ['POST', '/jars/:jarid/run', async (req, p, url) => this.run(req, p.jarid ?? '', await readText(req), url)],
       ['GET', '/jobs', () => this.listJobs()],
       ['GET', '/jobs/overview', () => this.jobsOverview()],
       ['GET', '/jobs/:jobid', (_req, p) => this.jobDetails(p.jobid ?? '')],
@@ -214,6 +246,16 @@ export class FlinkTestDouble {
     return this.runLog;
   }
 
+  /** Every run request that named `jobId`, in arrival order. */
+  runRequestsFor(jobId: string): RunRequestRecord[] {
+    return this.runLog.filter((r) => r.jobId === jobId);
+  }
+
+  /** Every stop-with-savepoint and savepoint trigger received, repeated trigger ids included. */
+  get savepointTriggers(): ReadonlyArray<SavepointTriggerRecord> {
+    return this.triggerLog;
+  }
+
   /** JobIDs the dispatcher accepted, in order (a restart() makes ids reusable, so one may then repeat). */
   submittedJobIds(): string[] {
     return [...this.acceptedIds];
@@ -242,6 +284,48 @@ export class FlinkTestDouble {
 
   setRunDelayHook(fn: ((jobId: string) => Promise<void>) | null): void {
     this.runHook = fn;
+  }
+
+  /**
+   * Awaited as each request arrives, before it is routed (so before a run request's jar is
+   * looked up); `path` without the /v1 prefix. For counting requests, or holding one kind.
+   */
+  setRequestHook(fn: ((method: string, path: string) => Promise<void> | void) | null): void {
+    this.requestHook = fn;
+  }
+
+  /**
+   * Awaited once a run request was accepted (the job is registered and has left
+   * INITIALIZING), before the answer is written: Flink runs the job, the client has not heard.
+   */
+  setRunAnswerHook(fn: ((jobId: string) => Promise<void>) | null): void {
+    this.runAnswerHook = fn;
+  }
+
+  /**
+   * Awaited inside POST /jars/upload once the whole file has arrived, before the jar is
+   * stored and answered: an upload held mid-flight (the client waits for the answer).
+   */
+  setUploadHook(fn: ((fileName: string) => Promise<void>) | null): void {
+    this.uploadHook = fn;
+  }
+
+  /**
+   * Awaited when a savepoint operation would complete (after `savepointMs`): while it is
+   * pending the operation reads IN_PROGRESS, so a hook that never resolves is a savepoint
+   * that never completes.
+   */
+  setSavepointHook(fn: ((jobId: string, triggerId: string) => Promise<void>) | null): void {
+    this.savepointHook = fn;
+  }
+
+  /**
+   * Savepoint operations completing from now on fail with `cause` (a Java exception line),
+   * null: they succeed again. As in Flink, a failed stop-with-savepoint leaves the job
+   * RUNNING, and the operation reads COMPLETED with a `failure-cause`.
+   */
+  failSavepoints(cause: string | null = SAVEPOINT_EXPIRED): void {
+    this.savepointFailure = cause;
   }
 
   finishJob(jobId: string): void {
@@ -292,6 +376,10 @@ export class FlinkTestDouble {
     }
     let reply: Reply;
     try {
+      if (this.requestHook) {
+        const path = new URL(req.url ?? '/', 'http://flink').pathname.replace(/^\/v1(?=\/)/, '');
+        await this.requestHook(req.method ?? 'GET', path);
+      }
       if (this.outage === 'unavailable') {
         req.resume();
         reply = { status: 503, body: { errors: [LEADER_ELECTION] } };
@@ -301,7 +389,24 @@ export class FlinkTestDouble {
     } catch (error) {
       reply = { status: 500, body: internalError(`java.lang.RuntimeException: ${(error as Error).message}`) };
     }
-    if (res.destroyed) return;
+    const record = this.runRecordOf.get(req);
+    if (record) {
+      record.status = reply.status;
+      record.outcome ??= 'refused';
+      // One poll phase: a client that went away (killed, timed out) while the run was held
+      // is seen as gone before its answer is judged delivered.
+      await new Promise((resolve) => setImmediate(() => setImmediate(resolve)));
+    }
+    if (res.destroyed || req.socket.destroyed) {
+      if (record) record.delivered = false;
+      return;
+    }
+    if (record) {
+      res.once('finish', () => (record.delivered = true));
+      res.once('close', () => {
+        if (!res.writableFinished) record.delivered = false;
+      });
+    }
     const text = JSON.stringify(reply.body);
     res.writeHead(reply.status, {
       'content-type': 'application/json; charset=UTF-8',
@@ -388,6 +493,7 @@ export class FlinkTestDouble {
   private async upload(req: IncomingMessage): Promise<Reply> {
     const form = await readUploadForm(req);
     if ('error' in form) return { status: 400, body: restHandlerError(form.error) };
+    if (this.uploadHook) await this.uploadHook(form.files[0]?.name ?? '');
     return this.storeUpload(form);
   }
 
@@ -415,12 +521,22 @@ export class FlinkTestDouble {
 
   // --- run: JarRunHandler → DetachedApplicationRunner → Dispatcher.submitJob ---
 
-  private async run(jarId: string, text: string, url: URL): Promise<Reply> {
-    const record: RunRequestRecord = { jarId, body: {}, at: Date.now() };
+  private async run(req: IncomingMessage, jarId: string, text: string, url: URL): Promise<Reply> {
+    const record: RunRequestRecord = {
+      jarId,
+      body: {},
+      jobId: null,
+      at: Date.now(),
+      status: null,
+      outcome: null,
+      delivered: null,
+    };
     this.runLog.push(record);
+    this.runRecordOf.set(req, record);
     let request: RunRequest;
     try {
       record.body = parseJsonObject(text, JAR_RUN_BODY);
+      if (typeof record.body.jobId === 'string') record.jobId = record.body.jobId.toLowerCase();
       request = readRunRequest(record.body);
     } catch (error) {
       if (error instanceof BodyFormatError) return { status: 400, body: bodyFormatError(JAR_RUN_BODY, error.message) };
@@ -478,8 +594,12 @@ export class FlinkTestDouble {
         ]),
       };
     }
-    if (this.takenIds.has(jobId)) return { status: 400, body: this.duplicateError(jobName) };
+    if (this.takenIds.has(jobId)) {
+      record.outcome = 'duplicate';
+      return { status: 400, body: this.duplicateError(jobName) };
+    }
 
+    record.outcome = 'accepted';
     this.takenIds.add(jobId);
     this.acceptedIds.push(jobId);
     const job = new SimulatedJob({
@@ -494,6 +614,7 @@ export class FlinkTestDouble {
     // The run call returns only once the job has left INITIALIZING.
     await sleep(this.timing.initializeMs);
     job.initialized();
+    if (this.runAnswerHook) await this.runAnswerHook(jobId);
     if (behaviour === 'finishes') job.later(this.timing.finishMs, () => job.moveTo('FINISHED'));
     if (behaviour === 'fails') {
       job.later(this.timing.failMs, () => job.fail('java.lang.IllegalStateException: Simulated failure in operator'));
@@ -602,28 +723,49 @@ export class FlinkTestDouble {
     }
     const triggerId = request.triggerId ?? randomBytes(16).toString('hex');
     const key = `${jid}/${triggerId}`;
+    const known = this.savepoints.has(key);
+    this.triggerLog.push({ jobId: jid, triggerId, kind, at: Date.now(), created: !known });
     // Same (job, triggerId): the same operation, not a second savepoint.
-    if (this.savepoints.has(key)) return { status: 202, body: { 'request-id': triggerId } };
+    if (known) return { status: 202, body: { 'request-id': triggerId } };
     const operation: SavepointOperation = { status: 'IN_PROGRESS' };
     this.savepoints.set(key, operation);
     const triggered = Date.now();
     // An unknown job still gets its 202; the failure shows in the status poll.
-    this.later(this.timing.savepointMs, () => {
-      const job = this.jobs.get(jid);
-      if (!job || TERMINAL_STATES.has(job.state)) {
-        operation.failure = jobNotFoundCause(jid);
-      } else if (job.state !== 'RUNNING') {
-        operation.failure = `org.apache.flink.runtime.checkpoint.CheckpointException: Checkpoint triggering task ${job.spec.name} (1/1) of job ${jid} is not being executed at the moment. Aborting checkpoint. Failure reason: Not all required tasks are currently running.`;
-      } else {
-        operation.location = savepointLocation(directory, jid);
-        createLocalDirectory(operation.location);
-        job.recordSavepoint(operation.location, triggered);
-        const ends = kind === 'stop' ? 'FINISHED' : request.cancelJob ? 'CANCELED' : null;
-        if (ends) job.moveTo(ends);
-      }
-      operation.status = 'COMPLETED';
-    });
+    this.later(
+      this.timing.savepointMs,
+      () => void this.completeSavepoint(jid, triggerId, operation, kind, request, directory, triggered),
+    );
     return { status: 202, body: { 'request-id': triggerId } };
+  }
+
+  private async completeSavepoint(
+    jid: string,
+    triggerId: string,
+    operation: SavepointOperation,
+    kind: 'stop' | 'savepoint',
+    request: SavepointRequest,
+    directory: string,
+    triggered: number,
+  ): Promise<void> {
+    if (this.savepointHook) await this.savepointHook(jid, triggerId);
+    // A restart() meanwhile forgot the operation: nothing is left to complete.
+    if (this.savepoints.get(`${jid}/${triggerId}`) !== operation) return;
+    const job = this.jobs.get(jid);
+    if (!job || TERMINAL_STATES.has(job.state)) {
+      operation.failure = jobNotFoundCause(jid);
+    } else if (job.state !== 'RUNNING') {
+      operation.failure = `org.apache.flink.runtime.checkpoint.CheckpointException: Checkpoint triggering task ${job.spec.name} (1/1) of job ${jid} is not being executed at the moment. Aborting checkpoint. Failure reason: Not all required tasks are currently running.`;
+    } else if (this.savepointFailure) {
+      // The job keeps running: a failed stop-with-savepoint does not stop it.
+      operation.failure = this.savepointFailure;
+    } else {
+      operation.location = savepointLocation(directory, jid);
+      createLocalDirectory(operation.location);
+      job.recordSavepoint(operation.location, triggered);
+      const ends = kind === 'stop' ? 'FINISHED' : request.cancelJob ? 'CANCELED' : null;
+      if (ends) job.moveTo(ends);
+    }
+    operation.status = 'COMPLETED';
   }
 
   private savepointDirKey(): string {

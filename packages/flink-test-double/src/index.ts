@@ -4,6 +4,7 @@ export {
   type JobView,
   type OutageMode,
   type RunRequestRecord,
+  type SavepointTriggerRecord,
 } from './flink-test-double';
 export { buildTestJar } from './test-jar';
 export { manifestEntryClass } from './zip';

@@ -42,17 +42,26 @@ export class BullWorkQueue implements WorkQueue {
   }
 
   private async add(message: WorkMessage, delayMs: number): Promise<void> {
-    const job = await this.queue.add(message.kind, message, {
-      jobId: jobIdFor(message),
-      delay: delayMs,
-      // Transient pipeline failures retry with exponential backoff: 2 s, 4 s, ... ~8 min in all.
-      attempts: this.retry.attempts,
-      backoff: { type: 'exponential', delay: this.retry.backoffMs },
-      removeOnComplete: { count: 1000 },
-      removeOnFail: { count: 5000 },
-    });
+    const send = () =>
+      this.queue.add(message.kind, message, {
+        jobId: jobIdFor(message),
+        delay: delayMs,
+        // Transient pipeline failures retry with exponential backoff: 2 s, 4 s, ... ~8 min in all.
+        attempts: this.retry.attempts,
+        backoff: { type: 'exponential', delay: this.retry.backoffMs },
+        removeOnComplete: { count: 1000 },
+        removeOnFail: { count: 5000 },
+      });
+    const job = await send();
     // Same id as a message that failed for good: give it another round (the reconciler's resend).
     if (await job.isFailed()) await job.retry('failed');
+    // Same id as a message already done (BullMQ keeps the last completed ones and ignores an
+    // add under their id): not pending, so it goes again. E.g. the track message of an
+    // execution that is RUNNING again after a failed stop.
+    else if (await job.isCompleted()) {
+      await job.remove();
+      await send();
+    }
   }
 
   close(): Promise<void> {

@@ -154,7 +154,8 @@ start_taskmanager() {
   echo $! > "$dir/taskmanager.pid"
 }
 
-# Waits until the REST API answers and a TaskManager offers free slots.
+# Waits until the REST API answers and a TaskManager offers free slots:
+# 0 ready, 1 not in time, 2 a process exited.
 wait_ready() {
   local dir="$1" port; port="$(cat "$dir/port")"
   local deadline=$((SECONDS + ${FLINK_START_TIMEOUT:-180}))
@@ -165,13 +166,22 @@ wait_ready() {
     for p in jobmanager taskmanager; do
       if ! kill -0 "$(cat "$dir/$p.pid")" 2>/dev/null; then
         tail -n 40 "$dir/log/$p.out" "$dir/log/$p.log" >&2 2>/dev/null || true
-        die "the $p exited"
+        log "the $p exited"
+        return 2
       fi
     done
     sleep 1
   done
   tail -n 40 "$dir/log/jobmanager.log" "$dir/log/taskmanager.log" >&2 2>/dev/null || true
-  die "Flink not ready on port $port in time"
+  log "Flink not ready on port $port in time"
+  return 1
+}
+
+# The ports are picked free, then bound by the JVMs seconds later: another process may take
+# one meanwhile. Flink then fails to bind (a BindException in its log).
+bind_failed() {
+  grep -qsE 'BindException|Address already in use' "$1/log/jobmanager.log" "$1/log/jobmanager.out" \
+    "$1/log/taskmanager.log" "$1/log/taskmanager.out"
 }
 
 stop_pid() {
@@ -207,16 +217,28 @@ case "$cmd" in
     home="$(fetch "$version")"
     dir="${dir:-$(mktemp -d /tmp/flink-cluster-XXXXXX)}"
     mkdir -p "$dir"
-    port="${port:-$(free_port)}"
-    write_config "$dir" "$port" "$(free_port)"
     echo "$home" > "$dir/home"
-    echo "$port" > "$dir/port"
-    log "starting Flink $version on 127.0.0.1:$port (logs in $dir/log)"
     STARTED_DIR="$dir"
     trap cleanup_failed_start EXIT
-    start_jobmanager "$dir"
-    start_taskmanager "$dir"
-    wait_ready "$dir"
+    requested_port="$port"
+    for attempt in 1 2 3; do
+      port="${requested_port:-$(free_port)}"
+      write_config "$dir" "$port" "$(free_port)"
+      echo "$port" > "$dir/port"
+      log "starting Flink $version on 127.0.0.1:$port (logs in $dir/log)"
+      start_jobmanager "$dir"
+      start_taskmanager "$dir"
+      status=0
+      wait_ready "$dir" || status=$?
+      ((status == 0)) && break
+      cleanup_failed_start
+      if [[ -z "$requested_port" ]] && ((status == 2 && attempt < 3)) && bind_failed "$dir"; then
+        log "a picked port was taken before Flink bound it; trying other ports"
+        rm -f "$dir"/log/*
+        continue
+      fi
+      die "Flink $version did not start"
+    done
     trap - EXIT
     echo "FLINK_URL=http://127.0.0.1:$port"
     echo "FLINK_DIR=$dir"
@@ -235,7 +257,7 @@ case "$cmd" in
     while kill -0 "$(cat "$dir/jobmanager.pid")" 2>/dev/null; do sleep 0.2; done
     if $wipe; then rm -rf "${dir:?}/jars/"*; fi
     start_jobmanager "$dir"
-    wait_ready "$dir"
+    wait_ready "$dir" || die "the JobManager did not come back"
     log "JobManager restarted"
     ;;
   *)

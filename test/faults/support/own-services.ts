@@ -4,8 +4,13 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import IORedis from 'ioredis';
-import { sleep, waitFor } from '../../support/wait';
+import { GiveUp, sleep, waitFor } from '../../support/wait';
 
+/**
+ * A port that was free a moment ago. Redis and PostgreSQL cannot be told to bind port 0
+ * and report it, so whoever binds one of these later may lose it to another process in
+ * between: the servers below retry on another port when that happens.
+ */
 export function freePort(): Promise<number> {
   return new Promise((resolve) => {
     const server = createServer().listen(0, '127.0.0.1', () => {
@@ -24,25 +29,53 @@ export class OwnRedis {
   url = '';
   constructor(private port = 0) {}
 
+  /**
+   * Starts on a free port the first time; a restart keeps the port (the clients know it),
+   * retrying while another process holds it.
+   */
   async start(): Promise<this> {
-    if (!this.port) this.port = await freePort();
+    const keepPort = this.port !== 0;
+    for (let attempt = 1; ; attempt++) {
+      if (!keepPort) this.port = await freePort();
+      if (await this.startOnce()) return this;
+      if (attempt >= 5) throw new Error(`redis-server could not bind 127.0.0.1:${this.port} (${attempt} tries)`);
+      await sleep(keepPort ? 500 : 0);
+    }
+  }
+
+  /** False when redis-server exited at once (its port was taken). */
+  private async startOnce(): Promise<boolean> {
     this.url = `redis://127.0.0.1:${this.port}`;
-    this.child = spawn(
+    const child = spawn(
       'redis-server',
       ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
       { stdio: 'ignore' },
     );
-    await waitFor('redis to answer', async () => {
-      const probe = new IORedis(this.url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-      probe.on('error', () => undefined);
-      try {
-        await probe.connect();
-        return (await probe.ping()) === 'PONG';
-      } finally {
-        probe.disconnect();
-      }
-    });
-    return this;
+    this.child = child;
+    try {
+      await waitFor('redis to answer', async () => {
+        if (child.exitCode !== null) throw new GiveUp(`redis-server exited ${child.exitCode}`);
+        const probe = new IORedis(this.url, {
+          lazyConnect: true,
+          maxRetriesPerRequest: 0,
+          retryStrategy: () => null,
+          // Something else may hold the port and never answer.
+          connectTimeout: 1000,
+          commandTimeout: 1000,
+        });
+        probe.on('error', () => undefined);
+        try {
+          await probe.connect();
+          return (await probe.ping()) === 'PONG' && child.exitCode === null;
+        } finally {
+          probe.disconnect();
+        }
+      });
+      return true;
+    } catch (error) {
+      if (error instanceof GiveUp) return false;
+      throw error;
+    }
   }
 
   async stop(): Promise<void> {
@@ -73,13 +106,20 @@ export class OwnPostgres {
   }
 
   async start(): Promise<this> {
-    this.port = await freePort();
     this.dir = mkdtempSync(path.join(tmpdir(), 'fo-faults-pg-'));
     chmodSync(this.dir, 0o777);
     const data = path.join(this.dir, 'data');
     this.run([`${PG_BIN}/initdb`, '-D', data, '-A', 'trust', '-U', 'postgres', '--no-sync']);
-    await this.up();
-    return this;
+    // pg_ctl -w fails when the server cannot bind: another process took the port meanwhile.
+    for (let attempt = 1; ; attempt++) {
+      this.port = await freePort();
+      try {
+        await this.up();
+        return this;
+      } catch (error) {
+        if (attempt >= 5) throw error;
+      }
+    }
   }
 
   url(database = 'postgres'): string {

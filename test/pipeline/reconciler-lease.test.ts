@@ -1,0 +1,96 @@
+import { randomUUID } from 'node:crypto';
+import { RedisLease } from '@flink-orchestrator/queue-bullmq';
+import { expect } from 'chai';
+import IORedis from 'ioredis';
+import { PipelineHarness } from '../support/pipeline-harness';
+import { REDIS_PREFIX, REDIS_URL } from '../support/test-env';
+import { waitFor } from '../support/wait';
+import type { ServiceProcess } from '../support/worker-processes';
+
+/**
+ * The lease under which one worker per period runs the chores (schedule timers, the
+ * reconciler's sweep, JAR garbage collection): exclusive while held, and passed on when it
+ * expires, so chores go on when the worker that held it dies.
+ */
+describe("the reconciler's lease", function () {
+  this.timeout(120_000);
+
+  describe('RedisLease (real Redis)', () => {
+    const redis = new IORedis(REDIS_URL);
+    const prefix = `${REDIS_PREFIX}-lease-${randomUUID().slice(0, 6)}`;
+    after(() => redis.disconnect());
+
+    it('ten contenders at once: exactly one gets it; nobody, the holder included, until it expires', async () => {
+      const leases = Array.from({ length: 10 }, () => new RedisLease(redis, prefix));
+      const won = await Promise.all(leases.map((l) => l.tryAcquire('exclusive', 10_000)));
+      expect(won.filter(Boolean)).to.have.length(1);
+      const holder = leases[won.indexOf(true)] as RedisLease;
+      expect(await holder.tryAcquire('exclusive', 10_000), 'the holder again').to.equal(false);
+      expect(await Promise.all(leases.map((l) => l.tryAcquire('exclusive', 10_000)))).to.deep.equal(
+        leases.map(() => false),
+      );
+      const ttl = await redis.pttl(`${prefix}:lease:exclusive`);
+      expect(ttl).to.be.within(1, 10_000);
+    });
+
+    it('expires after its TTL, and then goes to whoever asks first', async () => {
+      const [a, b] = [new RedisLease(redis, prefix), new RedisLease(redis, prefix)] as const;
+      expect(await a.tryAcquire('expiring', 300)).to.equal(true);
+      expect(await b.tryAcquire('expiring', 300)).to.equal(false);
+      const at = Date.now();
+      await waitFor('the lease to pass on', () => b.tryAcquire('expiring', 300), 5000, 20);
+      expect(Date.now() - at).to.be.below(1000);
+      expect(await a.tryAcquire('expiring', 300)).to.equal(false);
+    });
+
+    it('leases of different names are independent', async () => {
+      const lease = new RedisLease(redis, prefix);
+      expect(await lease.tryAcquire('one', 5000)).to.equal(true);
+      expect(await new RedisLease(redis, prefix).tryAcquire('two', 5000)).to.equal(true);
+    });
+  });
+
+  describe('three workers sharing it', () => {
+    // Chores every 3 s under a 2 s lease (RECONCILE_INTERVAL_MS − 1 s). Each run ends with
+    // GET /jars (the garbage collector), which the double timestamps.
+    const PERIOD = 3000;
+    const LEASE = PERIOD - 1000;
+    const h = new PipelineHarness({ workers: 3, workerEnv: { RECONCILE_INTERVAL_MS: String(PERIOD) } });
+    const listings: number[] = [];
+    before(async () => {
+      await h.start();
+      h.flink.setRequestHook((method, path) => {
+        if (method === 'GET' && path === '/jars') listings.push(Date.now());
+      });
+    });
+    after(async () => {
+      h.flink.setRequestHook(null);
+      await h.stop();
+    });
+
+    /** Gaps between successive chore runs, from the moment `from` on. */
+    const gaps = (from: number) => {
+      const times = listings.filter((t) => t >= from);
+      return times.slice(1).map((t, i) => t - (times[i] as number));
+    };
+
+    it('chores never run in two workers within a lease, and go on after the others are killed', async () => {
+      const started = Date.now();
+      await waitFor('four chore runs', () => listings.filter((t) => t >= started).length >= 4, 30_000);
+      const before = gaps(started);
+      // Without the lease, three workers started together would each run the chores every
+      // period: gaps well under a second. With it, a run excludes the others for 2 s.
+      expect(Math.min(...before), `gaps ${before.join(', ')} ms`).to.be.at.least(LEASE - 1000);
+      expect(Math.max(...before), `gaps ${before.join(', ')} ms`).to.be.at.most(2 * PERIOD);
+
+      // Two of the three die without a word; whichever held the lease, the chores go on.
+      const victims = h.workers.splice(0, 2);
+      await Promise.all(victims.map((w: ServiceProcess) => w.kill('SIGKILL')));
+      const killed = Date.now();
+      await waitFor('three chore runs after the kills', () => listings.filter((t) => t >= killed).length >= 3, 30_000);
+      const after = gaps(killed);
+      expect(Math.min(...after), `gaps ${after.join(', ')} ms`).to.be.at.least(LEASE - 1000);
+      expect(Math.max(...after), `gaps ${after.join(', ')} ms`).to.be.at.most(2 * PERIOD);
+    });
+  });
+});
