@@ -43,6 +43,15 @@ describe("the reconciler's lease", function () {
       expect(await a.tryAcquire('expiring', 300)).to.equal(false);
     });
 
+    it('release gives the lease back at once, and only from its holder', async () => {
+      const [a, b] = [new RedisLease(redis, prefix), new RedisLease(redis, prefix)] as const;
+      expect(await a.tryAcquire('released', 60_000)).to.equal(true);
+      await b.release('released'); // not b's: nothing happens
+      expect(await b.tryAcquire('released', 60_000)).to.equal(false);
+      await a.release('released');
+      expect(await b.tryAcquire('released', 60_000)).to.equal(true);
+    });
+
     it('leases of different names are independent', async () => {
       const lease = new RedisLease(redis, prefix);
       expect(await lease.tryAcquire('one', 5000)).to.equal(true);

@@ -171,10 +171,14 @@ export async function assertFlinkIntegrity(options: {
   /** Printed with the failure, e.g. the seed that replays the test. */
   context?: string;
 }): Promise<void> {
+  // Run requests first, Flink's jobs next, PostgreSQL last: a row always precedes its run
+  // request, so every request and job seen has its row by the time PostgreSQL is read. The
+  // request log is copied because it grows while we look (a schedule may still fire).
+  const runRequests = options.runRequests ? [...options.runRequests] : undefined;
   const jobs = await flinkJobs(options.flinkUrl);
-  const ids = [...jobs.map((j) => j.jid), ...(options.runRequests ?? []).flatMap((r) => (r.jobId ? [r.jobId] : []))];
+  const ids = [...jobs.map((j) => j.jid), ...(runRequests ?? []).flatMap((r) => (r.jobId ? [r.jobId] : []))];
   const executions = await executionsOwning(options.databaseUrl, ids);
-  const violations = integrityViolations({ flinkJobs: jobs, executions, runRequests: options.runRequests });
+  const violations = integrityViolations({ flinkJobs: jobs, executions, ...(runRequests ? { runRequests } : {}) });
   expect(
     violations,
     `Flink and PostgreSQL disagree${options.context ? ` (${options.context})` : ''}:\n  ${violations.join('\n  ')}\n`,

@@ -18,4 +18,14 @@ export class RedisLease {
     const result = await this.redis.set(`${this.prefix}:lease:${name}`, this.owner, 'PX', ttlMs, 'NX');
     return result === 'OK';
   }
+
+  /**
+   * Gives the lease back if this process still holds it (compare-and-delete in one script),
+   * so a worker that shuts down does not keep the chores from others until the TTL ends.
+   */
+  async release(name: string): Promise<void> {
+    await this.redis.eval(RELEASE, 1, `${this.prefix}:lease:${name}`, this.owner);
+  }
 }
+
+const RELEASE = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end";

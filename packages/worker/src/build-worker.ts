@@ -165,6 +165,7 @@ export async function buildWorker(config: Config, log: Logger): Promise<RunningW
   return {
     async close() {
       chores.stop();
+      await lease.release('reconcile').catch(() => undefined); // Redis gone: the TTL frees it
       metricsServer.close();
       // Stop taking work; in-flight jobs get the shutdown budget, then are left to
       // another worker (their locks expire and BullMQ hands them over).
