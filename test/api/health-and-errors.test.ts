@@ -1,17 +1,8 @@
-import {
-  ExecutionControl,
-  JobCatalog,
-  ScheduleKeeper,
-  systemClock,
-  type JobRepository,
-} from '@flink-orchestrator/domain';
-import { CronParserCalendar } from '@flink-orchestrator/cron';
-import { createApp } from '@flink-orchestrator/http-api';
-import { createLogger } from '@flink-orchestrator/observability';
+import type { JobRepository } from '@flink-orchestrator/domain';
 import { expect } from 'chai';
-import type { AddressInfo } from 'node:net';
 import { startApi } from '../support/api-process';
 import { client } from '../support/http';
+import { appOver } from '../support/in-process-app';
 
 describe('health and dependency failures', () => {
   it('GET /health → 200 with both checks ok; /health/live → 200', async () => {
@@ -57,33 +48,15 @@ describe('health and dependency failures', () => {
         throw new Error('secret internals at /srv/app/db.ts:42');
       },
     });
-    const log = createLogger({ level: 'silent', name: 'test' });
-    const schedules = new ScheduleKeeper(
-      broken,
-      { upsert: async () => {}, remove: async () => {}, list: async () => new Map() },
-      new CronParserCalendar(),
-      log,
-    );
-    const app = createApp({
-      catalog: new JobCatalog(broken, schedules),
-      executions: new ExecutionControl(broken, {} as never, {} as never, systemClock, log),
-      schedules,
-      health: [],
-      clock: systemClock,
-      log,
-      auth: { tokens: null },
-    });
-    const server = app.listen(0, '127.0.0.1');
-    await new Promise((r) => server.once('listening', r));
+    const { http, close } = await appOver(broken);
     try {
-      const http = client(`http://127.0.0.1:${(server.address() as AddressInfo).port}`);
       const res = await http.get('/api/v1/jobs');
       expect(res.status).to.equal(500);
       expect(res.body.error.code).to.equal('internal_error');
       expect(res.body.error.requestId).to.equal(res.headers.get('x-request-id'));
       expect(JSON.stringify(res.body)).not.to.match(/secret|\/srv|at /);
     } finally {
-      server.close();
+      await close();
     }
   });
 });

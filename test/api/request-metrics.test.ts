@@ -1,19 +1,10 @@
-import type { AddressInfo } from 'node:net';
 import type { RunningApi } from '@flink-orchestrator/api';
-import { CronParserCalendar } from '@flink-orchestrator/cron';
-import {
-  DependencyUnavailable,
-  ExecutionControl,
-  JobCatalog,
-  ScheduleKeeper,
-  systemClock,
-  type JobRepository,
-} from '@flink-orchestrator/domain';
-import { createApp } from '@flink-orchestrator/http-api';
-import { createLogger, Metrics } from '@flink-orchestrator/observability';
+import { DependencyUnavailable, type JobRepository } from '@flink-orchestrator/domain';
+import { Metrics } from '@flink-orchestrator/observability';
 import { expect } from 'chai';
 import { startApi } from '../support/api-process';
 import { client } from '../support/http';
+import { appOver } from '../support/in-process-app';
 import { TEST_READ_TOKEN } from '../support/test-env';
 
 /** The `http_requests_total` series as "METHOD route status" → count. */
@@ -65,31 +56,16 @@ describe('request metrics count every answer under the status it was given', () 
         throw new Error('unexpected');
       },
     });
-    const log = createLogger({ level: 'silent', name: 'test' });
-    const timer = { upsert: async () => {}, remove: async () => {}, list: async () => new Map() };
-    const schedules = new ScheduleKeeper(failing, timer, new CronParserCalendar(), log);
     const metrics = new Metrics('api-test');
-    const app = createApp({
-      catalog: new JobCatalog(failing, schedules),
-      executions: new ExecutionControl(failing, {} as never, {} as never, systemClock, log),
-      schedules,
-      health: [],
-      clock: systemClock,
-      log,
-      auth: { tokens: null },
-      metrics: { metrics, refresh: async () => {} },
-    });
-    const server = app.listen(0, '127.0.0.1');
-    await new Promise((resolve) => server.once('listening', resolve));
+    const { http, close } = await appOver(failing, metrics);
     try {
-      const http = client(`http://127.0.0.1:${(server.address() as AddressInfo).port}`, null);
       expect((await http.get('/api/v1/jobs')).status).to.equal(500);
       expect((await http.get('/api/v1/jobs/00000000-0000-4000-8000-000000000000')).status).to.equal(503);
       const counts = countsIn(await metrics.registry.metrics());
       expect(counts.get('GET /api/v1/jobs 500')).to.equal(1);
       expect(counts.get('GET /api/v1/jobs/:id 503')).to.equal(1);
     } finally {
-      server.close();
+      await close();
     }
   });
 });

@@ -4,19 +4,8 @@ import { expect } from 'chai';
 import { Client } from 'pg';
 import { startApi } from '../support/api-process';
 import { client, type Client as Http } from '../support/http';
+import { seededRandom, seedFrom } from '../support/seeded';
 import { databaseUrl, REDIS_PREFIX } from '../support/test-env';
-
-/** A small seeded generator, so a failing run can be replayed with FUZZ_SEED. */
-function rng(seed: number) {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const NASTY: unknown[] = [
   '',
@@ -118,7 +107,7 @@ describe('fuzz: generated bad requests across every endpoint', function () {
   let api: RunningApi;
   let http: Http;
   const COUNT = Number(process.env.FUZZ_REQUESTS ?? 6000);
-  const seed = Number(process.env.FUZZ_SEED ?? Date.now() % 100_000);
+  const seed = seedFrom('FUZZ_SEED');
 
   before(async () => {
     // An API on a queue no worker consumes: accepted starts would stay visible, not run.
@@ -134,7 +123,7 @@ describe('fuzz: generated bad requests across every endpoint', function () {
     ).body;
     await http.post(`/api/v1/jobs/${job.id}/schedule`, { cron: '0 0 1 1 *' });
     const before = await snapshot();
-    const next = rng(seed);
+    const next = seededRandom(seed);
     const ids = [job.id, randomUUID(), 'not-a-uuid', "1' OR '1'='1", '%00', '..%2F..%2F', '💥', 'a'.repeat(300)];
     const pick = <T>(xs: T[]) => xs[Math.floor(next() * xs.length)] as T;
     const statuses = new Map<number, number>();
