@@ -27,7 +27,9 @@ const CLASSES = [
 
 describe('fault: two API replicas and three workers, with starts, stops and schedule changes racing', function () {
   this.timeout(300_000);
-  const h = new PipelineHarness({ workers: 3 });
+  // A replace tick may wait this long for the execution it replaces; ticks drain within it.
+  const REPLACE_WAIT_MS = 10_000;
+  const h = new PipelineHarness({ workers: 3, workerEnv: { SCHEDULE_REPLACE_WAIT_MS: String(REPLACE_WAIT_MS) } });
   before(() => {
     process.stdout.write(`      races seed ${seed} (${replay})\n`);
     return h.start();
@@ -139,7 +141,8 @@ describe('fault: two API replicas and three workers, with starts, stops and sche
           const counts = await ticks.getJobCounts('waiting', 'active', 'delayed', 'prioritized');
           return Object.values(counts).every((n) => n === 0);
         },
-        30_000,
+        // Every pending tick may wait out a replace, and a failed tick retries with backoff.
+        6 * REPLACE_WAIT_MS,
       );
     } finally {
       await ticks.close();
