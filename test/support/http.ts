@@ -5,9 +5,14 @@ export interface Reply<T = any> {
   body: T;
 }
 
+import { apiContract } from './api-contract';
 import { TEST_TOKEN } from './test-env';
 
-/** Calls carry the test run's write token unless `token` says otherwise (null: none). */
+/**
+ * Calls carry the test run's write token unless `token` says otherwise (null: none). When the
+ * API contract check is on (api-contract.ts), every exchange is checked against the OpenAPI
+ * document, and one that does not match fails the call with a ContractViolation.
+ */
 export function client(baseUrl: string, token: string | null = TEST_TOKEN) {
   async function call<T = any>(
     method: string,
@@ -16,18 +21,34 @@ export function client(baseUrl: string, token: string | null = TEST_TOKEN) {
     headers: Record<string, string> = {},
   ): Promise<Reply<T>> {
     const auth: Record<string, string> = token ? { authorization: `Bearer ${token}` } : {};
-    const init: RequestInit = { method, headers: { ...auth, ...headers } };
+    const sent: Record<string, string> = { ...auth, ...headers };
+    const init: RequestInit = { method, headers: sent };
     if (body !== undefined) {
       init.body = typeof body === 'string' ? body : JSON.stringify(body);
-      (init.headers as Record<string, string>)['content-type'] ??= 'application/json';
+      sent['content-type'] ??= 'application/json';
     }
-    const res = await fetch(new URL(path, baseUrl), init);
+    const url = new URL(path, baseUrl);
+    const res = await fetch(url, init);
     const text = await res.text();
     let parsed: unknown = text;
     try {
       parsed = text ? JSON.parse(text) : undefined;
     } catch {
       // not JSON: keep the text so the assertion shows it
+    }
+    const contract = apiContract();
+    if (contract) {
+      const lowerCase = Object.fromEntries(Object.entries(sent).map(([name, value]) => [name.toLowerCase(), value]));
+      await contract.check({
+        method,
+        url,
+        headers: lowerCase,
+        ...(typeof init.body === 'string' ? { body: init.body } : {}),
+        status: res.status,
+        responseHeaders: res.headers,
+        text,
+        json: parsed,
+      });
     }
     return { status: res.status, headers: res.headers, body: parsed as T };
   }

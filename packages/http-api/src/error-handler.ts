@@ -2,23 +2,26 @@ import { randomUUID } from 'node:crypto';
 import { DomainError } from '@flink-orchestrator/domain';
 import type { Logger } from '@flink-orchestrator/observability';
 import type { Context, Next } from 'koa';
+import { ERROR_STATUS, isErrorCode, type ErrorCode } from './error-codes';
 import { HttpProblem } from './problem';
 
-const STATUS_BY_CODE: Record<string, number> = {
-  job_not_found: 404,
-  execution_not_found: 404,
-  job_name_taken: 409,
-  job_modified: 409,
-  job_disabled: 409,
-  execution_active: 409,
-  no_active_execution: 409,
-  no_savepoint: 409,
-  concurrent_modification: 409,
-  invalid_schedule: 400,
-  dependency_unavailable: 503,
-};
+/** The domain's error codes the API answers as they are; any other domain error is a 500. */
+const DOMAIN_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
+  'job_not_found',
+  'execution_not_found',
+  'job_name_taken',
+  'job_modified',
+  'job_disabled',
+  'execution_active',
+  'no_active_execution',
+  'no_savepoint',
+  'concurrent_modification',
+  'validation_failed',
+  'dependency_unavailable',
+]);
 
-const SAFE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+/** An incoming X-Request-Id that is echoed; any other gets a fresh UUID. */
+export const SAFE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 /**
  * Gives every request an id (echoed in X-Request-Id and every log line) and turns every
@@ -68,12 +71,12 @@ export function requestContext(log: Logger) {
 function toProblem(error: unknown): HttpProblem {
   if (error instanceof HttpProblem) return error;
   if (error instanceof DomainError) {
-    const status = STATUS_BY_CODE[error.code] ?? 500;
-    if (status === 500) return internal();
+    // A schedule the domain refuses is a validation failure like any other bad field.
     const code = error.code === 'invalid_schedule' ? 'validation_failed' : error.code;
+    if (!isErrorCode(code) || !DOMAIN_CODES.has(code)) return internal();
     const details =
       error.code === 'invalid_schedule' ? [{ field: error.details?.field, message: error.message }] : error.details;
-    return new HttpProblem(status, code, error.message, details);
+    return new HttpProblem(ERROR_STATUS[code], code, error.message, details);
   }
   // Errors raised by Koa's body parser carry an HTTP status of their own.
   const status = (error as { status?: unknown }).status;

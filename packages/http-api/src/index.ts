@@ -1,5 +1,8 @@
 export { apiRouter, createApp } from './app';
-export { openApiDocument, OPERATIONS } from './openapi';
+export { errorCodesOf, openApiDocument, OPERATIONS } from './openapi';
+export { ERROR_STATUS, type ErrorCode } from './error-codes';
+export { executionView, jobView, scheduleEntryView } from './views';
+export type { ExecutionView, JobView, ScheduleEntryView, ScheduleView } from './views';
 export type { ApiDependencies, HealthCheck } from './deps';
 export { HttpProblem } from './problem';
 export { TokenAuthority, type ApiToken, type Access } from './auth';

@@ -1,297 +1,466 @@
-import { EXECUTION_STATUSES, OVERLAP_POLICIES, REPLACE_MODES } from '@flink-orchestrator/domain';
-import type Joi from 'joi';
-import parse from 'joi-to-json';
-import { createJobSchema, scheduleSchema, startSchema, stopSchema, updateJobSchema } from './validation';
+import { ERROR_STATUS, type ErrorCode } from './error-codes';
+import { SAFE_REQUEST_ID } from './error-handler';
+import { arrayOf, COMPONENT_SCHEMAS, fromJoi, schemaRef as ref, type JsonSchema } from './schemas';
+import {
+  createJobSchema,
+  executionHistorySchema,
+  INSTANT,
+  pageSchema,
+  scheduleSchema,
+  startSchema,
+  stopSchema,
+  updateJobSchema,
+} from './validation';
 
 /**
- * The OpenAPI 3.1 description of the API. Request bodies are generated from the very joi
- * schemas the routes validate with; a test checks that every route is described and every
- * description has a route.
+ * The OpenAPI 3.1 description of the API, from one source each: request bodies and
+ * parameters from the joi schemas the routes validate with, answers from schemas.ts (which
+ * the API tests check every answer against), error codes and statuses from error-codes.ts.
+ * What every operation of a kind can answer (401 and 403 from the token guard, 400, 413 and
+ * 415 for a body, 503 when PostgreSQL or Redis is down, 500) is added by the rules below,
+ * the way the middleware adds it. A test checks that every route is described, and the API
+ * tests validate each request they send and each answer they get against this document.
  */
 type Method = 'get' | 'post' | 'put' | 'delete';
+export type Tag = 'jobs' | 'executions' | 'schedules' | 'operations' | 'docs';
+/** Who may call: anyone, the metrics scraper (when METRICS_TOKEN is set), or holders of an API token. */
+type Guard = 'none' | 'metrics' | 'token';
+type HeaderName = 'ETag' | 'Location' | 'Link';
 
-interface Operation {
-  method: Method;
-  path: string;
-  summary: string;
-  body?: Joi.Schema;
-  query?: Record<string, object>;
-  headers?: Record<string, object>;
-  ok: { status: number; schema?: object; description: string };
-  errors: number[];
+interface Answer {
+  status: number;
+  description: string;
+  schema?: JsonSchema;
+  /** application/json unless said. */
+  mediaType?: string;
+  headers?: HeaderName[];
 }
 
-const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
-const arrayOf = (name: string) => ({ type: 'array', items: ref(name) });
-const page = { limit: { type: 'integer', minimum: 1, maximum: 500, default: 50 }, cursor: { type: 'string' } };
+export interface Operation {
+  operationId: string;
+  method: Method;
+  path: string;
+  tag: Tag;
+  summary: string;
+  description?: string;
+  guard: Guard;
+  /** A request body: the name of its schema among the components. */
+  body?: { schema: string; required: boolean };
+  /** Query and header parameters, by component name. */
+  parameters?: string[];
+  ok: Answer;
+  /** The error codes particular to the operation; the ones of its kind are added. */
+  errors: ErrorCode[];
+  /** Answers that are not errors besides `ok` (the 503 of /health). */
+  others?: Answer[];
+}
+
+const listed = 'A page; `Link: <...>; rel="next"` names the next one when there is more.';
 
 export const OPERATIONS: Operation[] = [
   {
+    operationId: 'getHealth',
     method: 'get',
     path: '/health',
+    tag: 'operations',
     summary: 'Readiness: PostgreSQL and Redis reachable',
-    ok: { status: 200, schema: ref('Health'), description: 'healthy' },
-    errors: [503],
+    description: 'Flink is reported ("ok" or "unreachable") without deciding readiness.',
+    guard: 'none',
+    ok: { status: 200, schema: ref('Health'), description: 'ready' },
+    errors: [],
+    others: [{ status: 503, schema: ref('Health'), description: 'not ready: a check names the dependency' }],
   },
   {
+    operationId: 'getLiveness',
     method: 'get',
     path: '/health/live',
-    summary: 'Liveness',
-    ok: { status: 200, description: 'the process runs' },
+    tag: 'operations',
+    summary: 'Liveness: the process answers; no dependency is consulted',
+    guard: 'none',
+    ok: { status: 200, schema: ref('Liveness'), description: 'the process runs' },
     errors: [],
   },
   {
+    operationId: 'getMetrics',
     method: 'get',
     path: '/metrics',
+    tag: 'operations',
     summary: 'Prometheus metrics',
-    ok: { status: 200, description: 'text exposition format' },
-    errors: [401],
+    description: 'Needs METRICS_TOKEN as a bearer token when it is set; open otherwise.',
+    guard: 'metrics',
+    ok: {
+      status: 200,
+      mediaType: 'text/plain',
+      schema: { type: 'string' },
+      description: 'the Prometheus text exposition format',
+    },
+    errors: [],
   },
   {
+    operationId: 'getOpenApiDocument',
+    method: 'get',
+    path: '/openapi.json',
+    tag: 'docs',
+    summary: 'This document',
+    guard: 'none',
+    ok: { status: 200, schema: { type: 'object' }, description: 'the OpenAPI 3.1 document' },
+    errors: [],
+  },
+  {
+    operationId: 'getDocsPage',
+    method: 'get',
+    path: '/docs',
+    tag: 'docs',
+    summary: 'Interactive documentation (Swagger UI)',
+    guard: 'none',
+    ok: { status: 200, mediaType: 'text/html', schema: { type: 'string' }, description: 'the page' },
+    errors: [],
+  },
+  {
+    operationId: 'createJob',
     method: 'post',
     path: '/api/v1/jobs',
+    tag: 'jobs',
     summary: 'Create a job',
-    body: createJobSchema,
-    ok: { status: 201, schema: ref('Job'), description: 'created; Location names it' },
-    errors: [400, 409, 413, 415, 503],
+    description: '`scheduleCron` also sets a schedule with default settings.',
+    guard: 'token',
+    body: { schema: 'JobCreate', required: true },
+    ok: {
+      status: 201,
+      schema: ref('Job'),
+      headers: ['Location', 'ETag'],
+      description: 'created; Location names it, ETag is its version',
+    },
+    errors: ['job_name_taken'],
   },
   {
+    operationId: 'listJobs',
     method: 'get',
     path: '/api/v1/jobs',
+    tag: 'jobs',
     summary: 'List jobs, oldest first',
-    query: page,
-    ok: { status: 200, schema: arrayOf('Job'), description: 'a page; Link rel="next" when there is more' },
-    errors: [400, 503],
+    guard: 'token',
+    parameters: ['Limit', 'Cursor'],
+    ok: { status: 200, schema: arrayOf('Job'), headers: ['Link'], description: listed },
+    errors: [],
   },
   {
+    operationId: 'getJob',
     method: 'get',
     path: '/api/v1/jobs/{id}',
+    tag: 'jobs',
     summary: 'Read a job',
-    ok: { status: 200, schema: ref('Job'), description: 'the job; ETag: "<version>"' },
-    errors: [404, 503],
+    guard: 'token',
+    ok: { status: 200, schema: ref('Job'), headers: ['ETag'], description: 'the job; ETag: "<version>"' },
+    errors: [],
   },
   {
+    operationId: 'updateJob',
     method: 'put',
     path: '/api/v1/jobs/{id}',
-    summary:
-      'Change a job (absent fields keep their value). If-Match: "<version>" or a `version` field: 409 job_modified when the job is at another version',
-    body: updateJobSchema,
-    headers: { 'If-Match': { type: 'string', examples: ['"3"', '3', '*'] } },
-    ok: { status: 200, schema: ref('Job'), description: 'the job; ETag: "<version>"' },
-    errors: [400, 404, 409, 503],
+    tag: 'jobs',
+    summary: 'Change a job; absent fields keep their value',
+    description:
+      'Based on a version (If-Match: "<version>", or a `version` field), the change is made only while the job is at that version, else 409 job_modified naming the current one (also in `details.currentVersion`).',
+    guard: 'token',
+    parameters: ['IfMatch'],
+    body: { schema: 'JobUpdate', required: true },
+    ok: { status: 200, schema: ref('Job'), headers: ['ETag'], description: 'the job; ETag: "<version>"' },
+    errors: ['job_name_taken', 'job_modified'],
   },
   {
+    operationId: 'deleteJob',
     method: 'delete',
     path: '/api/v1/jobs/{id}',
+    tag: 'jobs',
     summary: 'Delete a job and its history',
+    guard: 'token',
     ok: { status: 204, description: 'deleted' },
-    errors: [404, 409, 503],
+    errors: ['execution_active'],
   },
   {
+    operationId: 'startJob',
     method: 'post',
     path: '/api/v1/jobs/{id}/start',
+    tag: 'executions',
     summary: 'Start an execution',
-    body: startSchema,
-    ok: { status: 202, schema: ref('Execution'), description: 'queued; Location names it' },
-    errors: [400, 404, 409, 503],
+    description: 'The body is optional: a bare POST starts the job as it is defined.',
+    guard: 'token',
+    body: { schema: 'StartOptions', required: false },
+    ok: {
+      status: 202,
+      schema: ref('Execution'),
+      headers: ['Location'],
+      description: 'queued; Location names the execution',
+    },
+    errors: ['job_disabled', 'execution_active', 'no_savepoint'],
   },
   {
+    operationId: 'stopJob',
     method: 'post',
     path: '/api/v1/jobs/{id}/stop',
-    summary: 'Stop the active execution (cancel, or stop with savepoint)',
-    body: stopSchema,
-    ok: { status: 202, schema: ref('Execution'), description: 'stopping' },
-    errors: [400, 404, 409, 503],
+    tag: 'executions',
+    summary: 'Stop the active execution: cancel, or stop with a savepoint',
+    description: 'A stop-with-savepoint that hangs: POST /stop again with {"savepoint": false} turns it into a cancel.',
+    guard: 'token',
+    body: { schema: 'StopOptions', required: false },
+    ok: {
+      status: 202,
+      schema: ref('Execution'),
+      headers: ['Location'],
+      description: 'stopping; Location names the execution',
+    },
+    errors: ['no_active_execution', 'concurrent_modification'],
   },
   {
+    operationId: 'listJobExecutions',
     method: 'get',
     path: '/api/v1/jobs/{id}/executions',
+    tag: 'executions',
     summary: 'Executions of a job, newest first',
-    query: { ...page, status: { enum: [...EXECUTION_STATUSES] } },
-    ok: { status: 200, schema: arrayOf('Execution'), description: 'a page' },
-    errors: [400, 404, 503],
+    guard: 'token',
+    parameters: ['Limit', 'Cursor', 'Status'],
+    ok: { status: 200, schema: arrayOf('Execution'), headers: ['Link'], description: listed },
+    errors: [],
   },
   {
+    operationId: 'listExecutions',
     method: 'get',
     path: '/api/v1/executions',
-    summary:
-      'Executions of every job, newest first, filtered; since (inclusive) and until (exclusive) are ISO 8601 instants compared with createdAt. Unknown parameters are refused.',
-    query: {
-      ...page,
-      status: { enum: [...EXECUTION_STATUSES] },
-      trigger: { enum: ['manual', 'schedule'] },
-      jobId: { type: 'string', format: 'uuid' },
-      since: { type: 'string', format: 'date-time' },
-      until: { type: 'string', format: 'date-time' },
-    },
-    ok: { status: 200, schema: arrayOf('Execution'), description: 'a page; Link rel="next" when there is more' },
-    errors: [400, 503],
+    tag: 'executions',
+    summary: 'Executions of every job, newest first, filtered',
+    description:
+      'Filters combine with AND. `since` (inclusive) and `until` (exclusive) are compared with `createdAt`. An unknown parameter is refused (400 validation_failed naming it), so a misspelt filter never answers the whole history. A `jobId` that names no job finds nothing.',
+    guard: 'token',
+    parameters: ['Limit', 'Cursor', 'Status', 'Trigger', 'JobId', 'Since', 'Until'],
+    ok: { status: 200, schema: arrayOf('Execution'), headers: ['Link'], description: listed },
+    errors: [],
   },
   {
+    operationId: 'getExecution',
     method: 'get',
     path: '/api/v1/executions/{id}',
+    tag: 'executions',
     summary: 'Read an execution',
+    guard: 'token',
     ok: { status: 200, schema: ref('Execution'), description: 'the execution' },
-    errors: [404, 503],
+    errors: [],
   },
   {
+    operationId: 'setSchedule',
     method: 'post',
     path: '/api/v1/jobs/{id}/schedule',
+    tag: 'schedules',
     summary: 'Set (or replace) the cron schedule',
-    body: scheduleSchema,
+    description:
+      '`overlap` is what a tick does while an execution of the job is still active: `skip` (recorded SKIPPED), `allow` (another one starts) or `replace` (`replace`: `cancel` or `savepoint`, how the active one is stopped). `replace` with another overlap is 400 validation_failed, as are a bad cron expression or zone, and `endAt` not after `startAt`.',
+    guard: 'token',
+    body: { schema: 'ScheduleInput', required: true },
     ok: { status: 200, schema: ref('Job'), description: 'the job with its schedule' },
-    errors: [400, 404, 503],
+    errors: [],
   },
   {
+    operationId: 'deleteSchedule',
     method: 'delete',
     path: '/api/v1/jobs/{id}/schedule',
+    tag: 'schedules',
     summary: 'Remove the schedule',
+    guard: 'token',
     ok: { status: 204, description: 'removed (or there was none)' },
-    errors: [404, 503],
+    errors: [],
   },
   {
+    operationId: 'listSchedules',
     method: 'get',
     path: '/api/v1/schedules',
+    tag: 'schedules',
     summary: 'All schedules with their next runs',
-    ok: { status: 200, schema: { type: 'array', items: ref('ScheduleEntry') }, description: 'schedules' },
-    errors: [503],
+    guard: 'token',
+    ok: { status: 200, schema: arrayOf('ScheduleEntry'), description: 'the schedules' },
+    errors: [],
   },
 ];
 
-const nullable = (type: string, extra: object = {}) => ({ type: [type, 'null'], ...extra });
-const dateTime = { type: 'string', format: 'date-time' };
+const BODY_CODES: ErrorCode[] = [
+  'validation_failed',
+  'malformed_json',
+  'bad_request',
+  'payload_too_large',
+  'unsupported_media_type',
+];
 
-const SCHEDULE = {
-  type: 'object',
-  properties: {
-    cron: { type: 'string' },
-    timezone: { type: 'string' },
-    overlap: { enum: [...OVERLAP_POLICIES] },
-    replace: { enum: [...REPLACE_MODES, null] },
-    startAt: nullable('string', { format: 'date-time' }),
-    endAt: nullable('string', { format: 'date-time' }),
-    nextRuns: { type: 'array', items: dateTime },
-    lastRunAt: nullable('string', { format: 'date-time' }),
-    paused: { type: 'boolean' },
+/** Every error code an operation can answer: its own and those of its kind, as the middleware adds them. */
+export function errorCodesOf(op: Operation): ErrorCode[] {
+  const codes = new Set<ErrorCode>(op.errors);
+  if (op.guard === 'metrics') codes.add('unauthorized');
+  if (op.guard === 'token') {
+    codes.add('unauthorized'); // requireToken: no valid token
+    if (op.method !== 'get') codes.add('forbidden'); // a read-only token
+    codes.add('dependency_unavailable'); // every /api operation reads PostgreSQL
+  }
+  if (op.body) BODY_CODES.forEach((code) => codes.add(code)); // requireJson and the body parser
+  if (op.parameters?.some((name) => PARAMETERS[name]?.in === 'query')) codes.add('validation_failed');
+  // The router's `id` check: anything but a UUID names nothing.
+  if (op.path.includes('{id}'))
+    codes.add(op.path.startsWith('/api/v1/executions/') ? 'execution_not_found' : 'job_not_found');
+  codes.add('internal_error');
+  return [...codes].sort((a, b) => ERROR_STATUS[a] - ERROR_STATUS[b] || a.localeCompare(b));
+}
+
+const header = (name: string) => ({ $ref: `#/components/headers/${name}` });
+
+const HEADERS = {
+  'X-Request-Id': {
+    description: 'The request id: a sane incoming X-Request-Id, else a new UUID. Every log line carries it.',
+    required: true,
+    schema: { type: 'string', pattern: SAFE_REQUEST_ID.source },
+  },
+  ETag: {
+    description: 'The job version as a strong entity tag; PUT takes it back as If-Match.',
+    required: true,
+    schema: { type: 'string', pattern: '^"[1-9][0-9]*"$' },
+  },
+  Location: { description: 'Where the created resource is read.', required: true, schema: { type: 'string' } },
+  Link: { description: '`<...>; rel="next"` when there is a next page.', schema: { type: 'string' } },
+  'Retry-After': {
+    description: 'Seconds to wait before trying again.',
+    required: true,
+    schema: { type: 'string', pattern: '^[0-9]+$' },
+  },
+  'WWW-Authenticate': { description: 'The scheme to use.', required: true, schema: { type: 'string' } },
+};
+
+const page = fromJoi(pageSchema).properties as Record<string, JsonSchema>;
+const history = fromJoi(executionHistorySchema).properties as Record<string, JsonSchema>;
+const instant = (name: string, what: string) => ({
+  name,
+  in: 'query',
+  description: `${what}: an ISO 8601 date ("2026-12-01", midnight UTC) or date-time with Z or an offset ("2026-12-01T08:00:00%2B01:00"); a time without a zone is refused, and a "+" left unencoded (a space) is read as "+".`,
+  schema: { ...history[name], pattern: INSTANT.source },
+});
+
+const PARAMETERS: Record<string, { in: string } & JsonSchema> = {
+  Id: {
+    name: 'id',
+    in: 'path',
+    required: true,
+    description: 'a UUID; any other value names nothing (404)',
+    schema: { type: 'string', format: 'uuid' },
+  },
+  Limit: { name: 'limit', in: 'query', description: 'page size', schema: page.limit },
+  Cursor: { name: 'cursor', in: 'query', description: 'from the Link of the page before', schema: page.cursor },
+  Status: { name: 'status', in: 'query', schema: history.status },
+  Trigger: { name: 'trigger', in: 'query', schema: history.trigger },
+  JobId: { name: 'jobId', in: 'query', schema: history.jobId },
+  Since: instant('since', 'inclusive'),
+  Until: instant('until', 'exclusive, and later than since'),
+  IfMatch: {
+    name: 'If-Match',
+    in: 'header',
+    description: 'The version the change is based on: "3" (the ETag), 3 or W/"3"; * or none means any version.',
+    schema: { type: 'string', examples: ['"3"', '3', '*'] },
   },
 };
 
-const COMPONENTS = {
-  Job: {
-    type: 'object',
-    properties: {
-      id: { type: 'string', format: 'uuid' },
-      name: { type: 'string' },
-      jarURL: { type: 'string' },
-      entryClass: nullable('string'),
-      config: { type: 'object', additionalProperties: { type: ['string', 'number', 'boolean'] } },
-      parallelism: nullable('integer'),
-      enabled: { type: 'boolean' },
-      version: { type: 'integer', description: 'goes up with every change; also the ETag' },
-      schedule: { oneOf: [SCHEDULE, { type: 'null' }] },
-      createdAt: dateTime,
-      updatedAt: dateTime,
+/** The request bodies; `config` is the one ProgramConfig (joi-to-json cannot say what it allows). */
+function requestBody(schema: Parameters<typeof fromJoi>[0]): JsonSchema {
+  const converted = fromJoi(schema);
+  const properties = converted.properties as Record<string, JsonSchema>;
+  if (properties.config) properties.config = ref('ProgramConfig');
+  return converted;
+}
+
+const REQUEST_BODIES: Record<string, JsonSchema> = {
+  JobCreate: requestBody(createJobSchema),
+  JobUpdate: requestBody(updateJobSchema),
+  StartOptions: requestBody(startSchema),
+  StopOptions: requestBody(stopSchema),
+  ScheduleInput: requestBody(scheduleSchema),
+};
+
+function answer(a: Answer): object {
+  return {
+    description: a.description,
+    headers: {
+      'X-Request-Id': header('X-Request-Id'),
+      ...Object.fromEntries((a.headers ?? []).map((name) => [name, header(name)])),
     },
-  },
-  Execution: {
-    type: 'object',
-    properties: {
-      id: { type: 'string', format: 'uuid' },
-      jobId: { type: 'string', format: 'uuid' },
-      trigger: { enum: ['manual', 'schedule'] },
-      status: { enum: [...EXECUTION_STATUSES] },
-      flinkState: nullable('string'),
-      flinkJobId: nullable('string'),
-      flinkJarId: nullable('string'),
-      savepointPath: nullable('string'),
-      savepointLocation: nullable('string'),
-      definition: {
-        description:
-          'What the execution runs, copied from the job when it was created; null when it runs nothing (SKIPPED, MISSED) or predates these records and has not been submitted',
-        oneOf: [
-          {
-            type: 'object',
-            properties: {
-              jarURL: { type: 'string' },
-              entryClass: nullable('string'),
-              config: { type: 'object', additionalProperties: { type: ['string', 'number', 'boolean'] } },
-              programArgs: { type: 'array', items: { type: 'string' } },
-              parallelism: nullable('integer'),
-              savepointPath: nullable('string'),
-              allowNonRestoredState: { type: 'boolean' },
-              jobVersion: { type: 'integer' },
+    ...(a.schema ? { content: { [a.mediaType ?? 'application/json']: { schema: a.schema } } } : {}),
+  };
+}
+
+/** The error answers of one status: the Error shape, with the codes this operation can give. */
+function errorAnswer(status: number, codes: ErrorCode[]): object {
+  return {
+    description: codes.map((code) => `\`${code}\``).join(', '),
+    headers: {
+      'X-Request-Id': header('X-Request-Id'),
+      ...(status === 401 ? { 'WWW-Authenticate': header('WWW-Authenticate') } : {}),
+      ...(status === 503 ? { 'Retry-After': header('Retry-After') } : {}),
+    },
+    content: {
+      'application/json': {
+        schema: {
+          allOf: [ref('Error')],
+          properties: {
+            error: {
+              ...(status >= 500 ? { required: ['requestId'] } : {}),
+              properties: { code: { enum: codes } },
             },
           },
-          { type: 'null' },
-        ],
-      },
-      errorMessage: nullable('string'),
-      attempt: { type: 'integer' },
-      scheduledFor: nullable('string', { format: 'date-time' }),
-      createdAt: dateTime,
-      submittedAt: nullable('string', { format: 'date-time' }),
-      startedAt: nullable('string', { format: 'date-time' }),
-      finishedAt: nullable('string', { format: 'date-time' }),
-    },
-  },
-  ScheduleEntry: {
-    allOf: [SCHEDULE, { type: 'object', properties: { jobId: { type: 'string' }, jobName: { type: 'string' } } }],
-  },
-  Health: {
-    type: 'object',
-    properties: {
-      status: { enum: ['ok', 'unavailable'] },
-      checks: { type: 'object', additionalProperties: { enum: ['ok', 'unavailable'] } },
-    },
-  },
-  Error: {
-    type: 'object',
-    required: ['error'],
-    properties: {
-      error: {
-        type: 'object',
-        required: ['code', 'message'],
-        properties: {
-          code: { type: 'string' },
-          message: { type: 'string' },
-          details: {},
-          requestId: { type: 'string' },
         },
       },
     },
-  },
+  };
+}
+
+function responsesOf(op: Operation): Record<string, object> {
+  const responses: Record<string, object> = {};
+  for (const a of [op.ok, ...(op.others ?? [])]) responses[a.status] = answer(a);
+  const byStatus = new Map<number, ErrorCode[]>();
+  for (const code of errorCodesOf(op))
+    byStatus.set(ERROR_STATUS[code], [...(byStatus.get(ERROR_STATUS[code]) ?? []), code]);
+  for (const [status, codes] of byStatus) responses[status] = errorAnswer(status, codes);
+  return responses;
+}
+
+const SECURITY: Record<Guard, object[] | undefined> = {
+  none: [],
+  metrics: [{ metricsToken: [] }, {}],
+  token: undefined, // the document's default
 };
+
+const TAGS: { name: Tag; description: string }[] = [
+  { name: 'jobs', description: 'Job definitions: a JAR, an entry class, a config' },
+  { name: 'executions', description: 'Starting and stopping jobs, and the history of their runs' },
+  { name: 'schedules', description: 'Cron schedules' },
+  { name: 'operations', description: 'Health and metrics' },
+  { name: 'docs', description: 'This description' },
+];
 
 export function openApiDocument(): object {
   const paths: Record<string, Record<string, object>> = {};
   for (const op of OPERATIONS) {
-    const parameters = [
-      ...(op.path.includes('{id}')
-        ? [{ name: 'id', in: 'path', required: true, schema: { type: 'string', format: 'uuid' } }]
-        : []),
-      ...Object.entries(op.query ?? {}).map(([name, schema]) => ({ name, in: 'query', required: false, schema })),
-      ...Object.entries(op.headers ?? {}).map(([name, schema]) => ({ name, in: 'header', required: false, schema })),
-    ];
-    const responses: Record<string, object> = {
-      [op.ok.status]: {
-        description: op.ok.description,
-        ...(op.ok.schema ? { content: { 'application/json': { schema: op.ok.schema } } } : {}),
-      },
-    };
-    for (const status of op.errors)
-      responses[status] = { description: 'error', content: { 'application/json': { schema: ref('Error') } } };
+    const parameters = [...(op.path.includes('{id}') ? ['Id'] : []), ...(op.parameters ?? [])];
+    const security = SECURITY[op.guard];
     (paths[op.path] ??= {})[op.method] = {
+      operationId: op.operationId,
+      tags: [op.tag],
       summary: op.summary,
-      ...(parameters.length ? { parameters } : {}),
+      ...(op.description ? { description: op.description } : {}),
+      ...(security ? { security } : {}),
+      ...(parameters.length
+        ? { parameters: parameters.map((name) => ({ $ref: `#/components/parameters/${name}` })) }
+        : {}),
       ...(op.body
         ? {
             requestBody: {
-              required: false,
-              content: { 'application/json': { schema: parse(op.body, 'open-api-3.1') } },
+              required: op.body.required,
+              content: { 'application/json': { schema: ref(op.body.schema) } },
             },
           }
         : {}),
-      responses,
+      responses: responsesOf(op),
     };
   }
   return {
@@ -299,10 +468,21 @@ export function openApiDocument(): object {
     info: {
       title: 'Flink orchestrator API',
       version: '1.0.0',
-      description: 'Define, start, stop and schedule Apache Flink jobs.',
+      description:
+        'Define, start, stop and schedule Apache Flink jobs. Every /api route needs an API token (`Authorization: Bearer <token>`, or HTTP basic auth with the token as password); a read-only token may not change anything (403). Errors are `{"error": {"code", "message", "details"?}}` with a stable code.',
     },
-    components: { schemas: COMPONENTS, securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
-    security: [{ bearer: [] }],
+    tags: TAGS,
+    security: [{ apiToken: [] }, { apiTokenBasic: [] }],
     paths,
+    components: {
+      schemas: { ...COMPONENT_SCHEMAS, ...REQUEST_BODIES },
+      parameters: PARAMETERS,
+      headers: HEADERS,
+      securitySchemes: {
+        apiToken: { type: 'http', scheme: 'bearer', description: 'An API token (API_TOKENS or API_READ_TOKENS)' },
+        apiTokenBasic: { type: 'http', scheme: 'basic', description: 'Any user name, the API token as password' },
+        metricsToken: { type: 'http', scheme: 'bearer', description: 'METRICS_TOKEN, when it is set' },
+      },
+    },
   };
 }

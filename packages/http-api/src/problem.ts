@@ -1,8 +1,10 @@
+import type { ErrorCode } from './error-codes';
+
 /** An error answer: `{"error": {"code", "message", "details"?}}`, the one shape clients parse. */
 export class HttpProblem extends Error {
   constructor(
     readonly status: number,
-    readonly code: string,
+    readonly code: ErrorCode,
     message: string,
     readonly details?: unknown,
   ) {

@@ -2,21 +2,33 @@ import { EXECUTION_STATUSES, OVERLAP_POLICIES, REPLACE_MODES } from '@flink-orch
 import Joi from 'joi';
 import { HttpProblem } from './problem';
 
+// The OpenAPI document repeats these patterns as they are written here (`RegExp.source`): keep
+// them valid ECMA-262 patterns under the `u` flag alone, which JSON Schema validators use.
+// No `i` flag: a pattern's text cannot carry it.
 const JOB_NAME = /^(?! )[\p{L}\p{N} ._-]+(?<! )$/u;
 const JAVA_CLASS = /^(?:[\p{L}_$][\p{L}\p{N}_$]*\.)*[\p{L}_$][\p{L}\p{N}_$]*$/u;
 const BARE_JAR_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*\.jar$/;
 const CONFIG_KEY = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const UUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
 
+/** The limits the API enforces; the OpenAPI document states the same numbers. */
 export const LIMITS = {
   nameLength: 255,
   urlLength: 2048,
+  bareJarNameLength: 255,
   classLength: 255,
   configKeys: 100,
   configKeyLength: 128,
   configValueLength: 4096,
+  parallelism: 10_000,
+  version: 2_147_483_647,
   pathLength: 1024,
+  cronLength: 255,
+  timezoneLength: 64,
+  instantLength: 64,
   pageSize: 500,
+  defaultPageSize: 50,
+  cursorLength: 512,
 } as const;
 
 const jarUrl = Joi.alternatives()
@@ -24,18 +36,23 @@ const jarUrl = Joi.alternatives()
     Joi.string()
       .max(LIMITS.urlLength)
       .uri({ scheme: ['http', 'https'] }),
-    Joi.string().max(255).pattern(BARE_JAR_NAME),
+    Joi.string().max(LIMITS.bareJarNameLength).pattern(BARE_JAR_NAME),
   )
   .messages({
     'alternatives.match':
       '"jarURL" must be an absolute http(s) URL or a bare JAR file name such as "data-processor.jar"',
   });
 
+/** A `config` key, and a value: the OpenAPI document converts these two on their own. */
+export const configKeySchema = Joi.string().max(LIMITS.configKeyLength).pattern(CONFIG_KEY);
+export const configValueSchema = Joi.alternatives().try(
+  Joi.string().max(LIMITS.configValueLength),
+  Joi.number(),
+  Joi.boolean(),
+);
+
 const config = Joi.object()
-  .pattern(
-    Joi.string().max(LIMITS.configKeyLength).pattern(CONFIG_KEY),
-    Joi.alternatives().try(Joi.string().max(LIMITS.configValueLength), Joi.number(), Joi.boolean()),
-  )
+  .pattern(configKeySchema, configValueSchema)
   .max(LIMITS.configKeys)
   .messages({ 'alternatives.types': 'config values must be strings, numbers or booleans' });
 
@@ -48,9 +65,9 @@ const jobFields = {
     'string.pattern.base': '"entryClass" must be a Java class name such as "com.example.Main"',
   }),
   config,
-  parallelism: Joi.number().integer().min(1).max(10_000).allow(null),
+  parallelism: Joi.number().integer().min(1).max(LIMITS.parallelism).allow(null),
   enabled: Joi.boolean(),
-  scheduleCron: Joi.string().max(255),
+  scheduleCron: Joi.string().max(LIMITS.cronLength),
 };
 
 // No `version` here: a new job has none to check against, so POST refuses it as unknown.
@@ -65,13 +82,13 @@ export const createJobSchema = Joi.object({
 const changeFields = Object.keys(jobFields);
 export const updateJobSchema = Joi.object({
   ...jobFields,
-  version: Joi.number().integer().min(1).max(2_147_483_647),
+  version: Joi.number().integer().min(1).max(LIMITS.version),
 })
   .or(...changeFields)
   .messages({ 'object.missing': `send at least one field to change (${changeFields.join(', ')})` });
 
 export const startSchema = Joi.object({
-  parallelism: Joi.number().integer().min(1).max(10_000),
+  parallelism: Joi.number().integer().min(1).max(LIMITS.parallelism),
   savepointPath: Joi.string().min(1).max(LIMITS.pathLength),
   allowNonRestoredState: Joi.boolean(),
   restoreFrom: Joi.string().valid('latest-savepoint'),
@@ -83,8 +100,8 @@ export const stopSchema = Joi.object({
 });
 
 export const scheduleSchema = Joi.object({
-  cron: Joi.string().max(255).required(),
-  timezone: Joi.string().max(64).default('UTC'),
+  cron: Joi.string().max(LIMITS.cronLength).required(),
+  timezone: Joi.string().max(LIMITS.timezoneLength).default('UTC'),
   overlap: Joi.string()
     .valid(...OVERLAP_POLICIES)
     .default('skip'),
@@ -96,11 +113,12 @@ export const scheduleSchema = Joi.object({
 });
 
 export const pageSchema = Joi.object({
-  limit: Joi.number().integer().min(1).max(LIMITS.pageSize).default(50),
-  cursor: Joi.string().max(512),
+  limit: Joi.number().integer().min(1).max(LIMITS.pageSize).default(LIMITS.defaultPageSize),
+  cursor: Joi.string().max(LIMITS.cursorLength),
 });
 
-const INSTANT = /^(\d{4})-(\d{2})-(\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2})(\.\d{1,9})?)?(Z|[+ -]\d{2}:\d{2}))?$/;
+/** What `since` and `until` may look like; parseInstant also checks the ranges. */
+export const INSTANT = /^(\d{4})-(\d{2})-(\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2})(\.\d{1,9})?)?(Z|[+ -]\d{2}:\d{2}))?$/;
 
 /**
  * An ISO 8601 instant: a date (midnight UTC) or a date and time with `Z` or an offset.
@@ -123,7 +141,7 @@ export function parseInstant(text: string): Date | null {
 }
 
 const instant = Joi.string()
-  .max(64)
+  .max(LIMITS.instantLength)
   .custom((value: string, helpers) => parseInstant(value) ?? helpers.error('instant.base'))
   .messages({
     'instant.base':

@@ -1,9 +1,103 @@
-import { programArgsFrom, type Execution, type Job } from '@flink-orchestrator/domain';
+import {
+  programArgsFrom,
+  type Execution,
+  type ExecutionStatus,
+  type ExecutionTrigger,
+  type Job,
+  type OverlapPolicy,
+  type ProgramConfig,
+  type ReplaceMode,
+} from '@flink-orchestrator/domain';
+
+/*
+ * What the API answers. The OpenAPI document describes these shapes in schemas.ts; the API
+ * tests check every answer they receive against it, and views of sample records too.
+ */
+
+/** An instant as the API writes it: `Date.prototype.toISOString()`. */
+type Instant = string;
+
+export interface ScheduleView {
+  cron: string;
+  timezone: string;
+  overlap: OverlapPolicy;
+  replace: ReplaceMode | null;
+  startAt: Instant | null;
+  endAt: Instant | null;
+  nextRuns: Instant[];
+  lastRunAt: Instant | null;
+  paused: boolean;
+}
+
+export interface JobView {
+  id: string;
+  name: string;
+  jarURL: string;
+  entryClass: string | null;
+  config: ProgramConfig;
+  parallelism: number | null;
+  enabled: boolean;
+  version: number;
+  schedule: ScheduleView | null;
+  createdAt: Instant;
+  updatedAt: Instant;
+}
+
+export interface ScheduleEntryView extends ScheduleView {
+  jobId: string;
+  jobName: string;
+}
+
+export interface ExecutionDefinitionView {
+  jarURL: string;
+  entryClass: string | null;
+  config: ProgramConfig;
+  programArgs: string[];
+  parallelism: number | null;
+  savepointPath: string | null;
+  allowNonRestoredState: boolean;
+  jobVersion: number;
+}
+
+export interface ExecutionView {
+  id: string;
+  jobId: string;
+  trigger: ExecutionTrigger;
+  status: ExecutionStatus;
+  flinkState: string | null;
+  flinkJobId: string | null;
+  flinkJarId: string | null;
+  savepointPath: string | null;
+  savepointLocation: string | null;
+  definition: ExecutionDefinitionView | null;
+  errorMessage: string | null;
+  attempt: number;
+  scheduledFor: Instant | null;
+  createdAt: Instant;
+  submittedAt: Instant | null;
+  startedAt: Instant | null;
+  finishedAt: Instant | null;
+}
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
 
+function scheduleView(job: Job, nextRuns: Date[]): ScheduleView | null {
+  if (!job.schedule) return null;
+  return {
+    cron: job.schedule.cron,
+    timezone: job.schedule.timezone,
+    overlap: job.schedule.overlap,
+    replace: job.schedule.replace,
+    startAt: iso(job.schedule.startAt),
+    endAt: iso(job.schedule.endAt),
+    nextRuns: job.enabled ? nextRuns.map((d) => d.toISOString()) : [],
+    lastRunAt: iso(job.schedule.lastRunAt),
+    paused: !job.enabled,
+  };
+}
+
 /** A job as the API shows it; field names follow the service this replaces (jarURL). */
-export function jobView(job: Job, nextRuns: Date[]) {
+export function jobView(job: Job, nextRuns: Date[]): JobView {
   return {
     id: job.id,
     name: job.name,
@@ -14,25 +108,19 @@ export function jobView(job: Job, nextRuns: Date[]) {
     enabled: job.enabled,
     /** Goes up with every change; PUT takes it back (If-Match or `version`) to refuse lost updates. */
     version: job.version,
-    schedule: job.schedule
-      ? {
-          cron: job.schedule.cron,
-          timezone: job.schedule.timezone,
-          overlap: job.schedule.overlap,
-          replace: job.schedule.replace,
-          startAt: iso(job.schedule.startAt),
-          endAt: iso(job.schedule.endAt),
-          nextRuns: job.enabled ? nextRuns.map((d) => d.toISOString()) : [],
-          lastRunAt: iso(job.schedule.lastRunAt),
-          paused: !job.enabled,
-        }
-      : null,
+    schedule: scheduleView(job, nextRuns),
     createdAt: job.createdAt.toISOString(),
     updatedAt: job.updatedAt.toISOString(),
   };
 }
 
-export function executionView(e: Execution) {
+/** An entry of GET /api/v1/schedules: a scheduled job's schedule, with the job's id and name. */
+export function scheduleEntryView(job: Job, nextRuns: Date[]): ScheduleEntryView {
+  // Only scheduled jobs are listed, so the schedule is there.
+  return { jobId: job.id, jobName: job.name, ...(scheduleView(job, nextRuns) as ScheduleView) };
+}
+
+export function executionView(e: Execution): ExecutionView {
   return {
     id: e.id,
     jobId: e.jobId,

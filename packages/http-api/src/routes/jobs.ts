@@ -4,7 +4,7 @@ import type { Context } from 'koa';
 import type { ApiDependencies } from '../deps';
 import { pageOf, readPage } from '../pagination';
 import { HttpProblem } from '../problem';
-import { createJobSchema, updateJobSchema, validate } from '../validation';
+import { createJobSchema, LIMITS, updateJobSchema, validate } from '../validation';
 import { jobETag, jobView } from '../views';
 
 interface JobBody {
@@ -35,7 +35,7 @@ function expectedVersion(ctx: Context, body: JobBody): number | undefined {
   if (header !== '' && header !== '*') {
     const match = IF_MATCH.exec(header);
     const version = match ? Number(match[1] ?? match[2]) : NaN;
-    if (!(version <= 2_147_483_647))
+    if (!(version <= LIMITS.version))
       throw badPrecondition('If-Match', 'If-Match must be one job version as its ETag gives it, such as "3"');
     fromHeader = version;
   }

@@ -2,7 +2,7 @@ import type Router from '@koa/router';
 import type { ScheduleInput } from '@flink-orchestrator/domain';
 import type { ApiDependencies } from '../deps';
 import { scheduleSchema, validate } from '../validation';
-import { jobView } from '../views';
+import { jobView, scheduleEntryView } from '../views';
 
 export function scheduleRoutes(router: Router, deps: ApiDependencies): void {
   router.post('/api/v1/jobs/:id/schedule', async (ctx) => {
@@ -19,10 +19,6 @@ export function scheduleRoutes(router: Router, deps: ApiDependencies): void {
   router.get('/api/v1/schedules', async (ctx) => {
     const now = deps.clock.now();
     const jobs = await deps.schedules.listScheduled();
-    ctx.body = jobs.map((job) => ({
-      jobId: job.id,
-      jobName: job.name,
-      ...jobView(job, deps.schedules.nextRuns(job, now)).schedule,
-    }));
+    ctx.body = jobs.map((job) => scheduleEntryView(job, deps.schedules.nextRuns(job, now)));
   });
 }

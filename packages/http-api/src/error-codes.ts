@@ -1,0 +1,30 @@
+/**
+ * Every error code the API answers, with its HTTP status. The error handler maps domain
+ * errors with it, HttpProblem takes only these codes, and the OpenAPI document lists them.
+ */
+export const ERROR_STATUS = {
+  validation_failed: 400,
+  malformed_json: 400,
+  /** A body the parser could not read for another reason (an aborted upload). */
+  bad_request: 400,
+  unauthorized: 401,
+  forbidden: 403,
+  job_not_found: 404,
+  execution_not_found: 404,
+  route_not_found: 404,
+  job_name_taken: 409,
+  job_modified: 409,
+  job_disabled: 409,
+  execution_active: 409,
+  no_active_execution: 409,
+  no_savepoint: 409,
+  concurrent_modification: 409,
+  payload_too_large: 413,
+  unsupported_media_type: 415,
+  internal_error: 500,
+  dependency_unavailable: 503,
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_STATUS;
+
+export const isErrorCode = (code: string): code is ErrorCode => Object.hasOwn(ERROR_STATUS, code);

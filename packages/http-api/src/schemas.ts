@@ -1,0 +1,194 @@
+import { EXECUTION_STATUSES, OVERLAP_POLICIES, REPLACE_MODES } from '@flink-orchestrator/domain';
+import type Joi from 'joi';
+import parse from 'joi-to-json';
+import { configKeySchema, configValueSchema, LIMITS } from './validation';
+
+/**
+ * JSON Schemas (the OpenAPI 3.1 dialect, JSON Schema 2020-12) of what the API answers, and the
+ * conversion of the joi schemas it validates requests with. openapi.ts puts them in the
+ * document; the API tests check every answer they receive against them, so a view that
+ * changes without its schema fails a test.
+ */
+export type JsonSchema = Record<string, unknown>;
+
+/**
+ * joi's `oxor` (at most one of the peers) as the plain `not` of every pair, instead of
+ * joi-to-json's nested oneOf, which says the same and reads much worse.
+ */
+function atMostOneOf(schema: JsonSchema, dependency: { peers: string[] }): void {
+  const pairs: string[][] = [];
+  dependency.peers.forEach((a, i) => dependency.peers.slice(i + 1).forEach((b) => pairs.push([a, b])));
+  const cases = pairs.map((pair) => ({ required: pair }));
+  schema.not = cases.length === 1 ? cases[0] : { anyOf: cases };
+}
+
+/**
+ * joi-to-json writes a pattern as the RegExp's `toString()` without its slashes, so the flags
+ * stay behind in the text (`^...$/u`), which then matches nothing. A JSON Schema pattern is the
+ * RegExp's source, read with the `u` flag; `i` cannot be said at all.
+ */
+function patternSource(text: string): string {
+  const flags = /(?<!\\)\/([dgimsuvy]+)$/.exec(text);
+  if (!flags) return text;
+  if (/[imsy]/.test(flags[1] as string))
+    throw new Error(`the pattern ${text} has flags a JSON Schema pattern cannot carry`);
+  return text.slice(0, flags.index);
+}
+
+function fixPatterns(node: unknown): void {
+  if (Array.isArray(node)) return node.forEach(fixPatterns);
+  if (!node || typeof node !== 'object') return;
+  const schema = node as JsonSchema;
+  for (const [key, value] of Object.entries(schema)) {
+    if (key === 'pattern' && typeof value === 'string') schema.pattern = patternSource(value);
+    else fixPatterns(value);
+  }
+}
+
+/** The JSON Schema of a joi schema, as the OpenAPI document gives it. */
+export function fromJoi(schema: Joi.Schema): JsonSchema {
+  const converted = parse(
+    schema,
+    'open-api-3.1',
+    {},
+    {
+      logicalOpParser: { oxor: atMostOneOf as never },
+    },
+  ) as JsonSchema;
+  fixPatterns(converted);
+  return converted;
+}
+
+const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
+const nullable = (schema: JsonSchema) => ({ ...schema, type: [schema.type, 'null'] });
+const orNull = (schema: JsonSchema) => ({ anyOf: [schema, { type: 'null' }] });
+const instant = { type: 'string', format: 'date-time' };
+const uuid = { type: 'string', format: 'uuid' };
+
+/** An object whose every property is always there, and nothing else. */
+const exactly = (properties: Record<string, JsonSchema>, extra: JsonSchema = {}) => ({
+  type: 'object',
+  ...extra,
+  required: Object.keys(properties),
+  properties,
+  additionalProperties: false,
+});
+
+/**
+ * `config`: joi's `object().pattern(key, value)` has no joi-to-json counterpart (it says "no
+ * key at all"), so the key and the value schema are converted on their own.
+ */
+const PROGRAM_CONFIG = {
+  type: 'object',
+  description:
+    'Flink program arguments: {"input": "/data", "speed": 5} runs the JAR with ["--input", "/data", "--speed", "5"], keys sorted.',
+  maxProperties: LIMITS.configKeys,
+  propertyNames: fromJoi(configKeySchema),
+  additionalProperties: fromJoi(configValueSchema),
+};
+
+const SCHEDULE_FIELDS = {
+  cron: { type: 'string', description: '5 fields, or 6 with seconds first' },
+  timezone: { type: 'string', description: 'IANA time zone' },
+  overlap: { enum: [...OVERLAP_POLICIES] },
+  replace: {
+    enum: [...REPLACE_MODES, null],
+    description: 'with overlap "replace": how the active execution is stopped; null otherwise',
+  },
+  startAt: nullable(instant),
+  endAt: nullable(instant),
+  nextRuns: { type: 'array', items: instant, description: 'the next ticks; none while the job is disabled' },
+  lastRunAt: nullable(instant),
+  paused: { type: 'boolean', description: 'the job is disabled' },
+};
+
+const HEALTH_STATE = { enum: ['ok', 'unavailable', 'unreachable'] };
+
+const FIELD_ERROR = exactly({
+  field: { type: ['string', 'null'], description: 'the field, header or parameter at fault' },
+  message: { type: 'string' },
+});
+
+/** The schemas of the document's components, by name. */
+export const COMPONENT_SCHEMAS: Record<string, JsonSchema> = {
+  ProgramConfig: PROGRAM_CONFIG,
+  Job: exactly({
+    id: uuid,
+    name: { type: 'string' },
+    jarURL: { type: 'string' },
+    entryClass: { type: ['string', 'null'] },
+    config: ref('ProgramConfig'),
+    parallelism: { type: ['integer', 'null'], minimum: 1 },
+    enabled: { type: 'boolean' },
+    version: { type: 'integer', minimum: 1, description: 'goes up with every change; also the ETag' },
+    schedule: orNull(ref('Schedule')),
+    createdAt: instant,
+    updatedAt: instant,
+  }),
+  Schedule: exactly(SCHEDULE_FIELDS),
+  ScheduleEntry: exactly({ jobId: uuid, jobName: { type: 'string' }, ...SCHEDULE_FIELDS }),
+  ExecutionDefinition: exactly(
+    {
+      jarURL: { type: 'string', description: 'as the job had it; a bare name resolves against the data-processor' },
+      entryClass: { type: ['string', 'null'] },
+      config: ref('ProgramConfig'),
+      programArgs: { type: 'array', items: { type: 'string' } },
+      parallelism: { type: ['integer', 'null'], minimum: 1 },
+      savepointPath: { type: ['string', 'null'] },
+      allowNonRestoredState: { type: 'boolean' },
+      jobVersion: { type: 'integer', minimum: 1, description: 'the job version it was copied from' },
+    },
+    { description: 'What the execution runs, copied from the job when the execution was created.' },
+  ),
+  Execution: exactly({
+    id: uuid,
+    jobId: uuid,
+    trigger: { enum: ['manual', 'schedule'] },
+    status: { enum: [...EXECUTION_STATUSES] },
+    flinkState: { type: ['string', 'null'], description: "Flink's own state name, as last observed" },
+    flinkJobId: { type: ['string', 'null'] },
+    flinkJarId: { type: ['string', 'null'] },
+    savepointPath: { type: ['string', 'null'], description: 'the savepoint it was restored from' },
+    savepointLocation: { type: ['string', 'null'], description: 'the savepoint its stop-with-savepoint produced' },
+    definition: {
+      description: 'null when it runs nothing (SKIPPED, MISSED) or predates these records and has not been submitted',
+      ...orNull(ref('ExecutionDefinition')),
+    },
+    errorMessage: { type: ['string', 'null'] },
+    attempt: { type: 'integer', minimum: 0 },
+    scheduledFor: nullable(instant),
+    createdAt: instant,
+    submittedAt: nullable(instant),
+    startedAt: nullable(instant),
+    finishedAt: nullable(instant),
+  }),
+  Health: exactly({
+    status: { enum: ['ok', 'unavailable'] },
+    checks: {
+      type: 'object',
+      description: 'per dependency; "unreachable" marks one that does not decide readiness (Flink)',
+      additionalProperties: HEALTH_STATE,
+    },
+  }),
+  Liveness: exactly({ status: { const: 'ok' } }),
+  FieldError: FIELD_ERROR,
+  Error: exactly({
+    error: {
+      type: 'object',
+      required: ['code', 'message'],
+      properties: {
+        code: { type: 'string', description: 'stable; see the list for each answer' },
+        message: { type: 'string' },
+        details: {
+          description: 'validation_failed: the fields at fault; other codes: facts such as currentVersion',
+          anyOf: [{ type: 'array', items: ref('FieldError') }, { type: 'object' }],
+        },
+        requestId: { type: 'string', description: 'on 5xx answers: the id the logs know the request by' },
+      },
+      additionalProperties: false,
+    },
+  }),
+};
+
+export const schemaRef = ref;
+export const arrayOf = (name: string) => ({ type: 'array', items: ref(name) });
