@@ -29,7 +29,13 @@ describe('fault: two API replicas and three workers, with starts, stops and sche
   this.timeout(300_000);
   // A replace tick may wait this long for the execution it replaces; ticks drain within it.
   const REPLACE_WAIT_MS = 10_000;
-  const h = new PipelineHarness({ workers: 3, workerEnv: { SCHEDULE_REPLACE_WAIT_MS: String(REPLACE_WAIT_MS) } });
+  // Queues of its own: schedules other test files left behind must not count as undrained.
+  const QUEUE_PREFIX = `${REDIS_PREFIX}-races`;
+  const h = new PipelineHarness({
+    workers: 3,
+    apiEnv: { QUEUE_PREFIX },
+    workerEnv: { QUEUE_PREFIX, SCHEDULE_REPLACE_WAIT_MS: String(REPLACE_WAIT_MS) },
+  });
   before(() => {
     process.stdout.write(`      races seed ${seed} (${replay})\n`);
     return h.start();
@@ -51,7 +57,7 @@ describe('fault: two API replicas and three workers, with starts, stops and sche
   });
 
   async function race(): Promise<void> {
-    const second = await startApi();
+    const second = await startApi({ QUEUE_PREFIX });
     const apis = [h.http, client(second.url)];
     try {
       const jobs: { id: string }[] = [];
@@ -132,18 +138,23 @@ describe('fault: two API replicas and three workers, with starts, stops and sche
   /** No schedule left, and no tick still waiting or being turned into an execution. */
   async function ticksDrained(): Promise<void> {
     const redis = new IORedis(REDIS_URL, { maxRetriesPerRequest: null });
-    const ticks = new Queue(SCHEDULES_QUEUE, { connection: redis, prefix: REDIS_PREFIX });
+    const ticks = new Queue(SCHEDULES_QUEUE, { connection: redis, prefix: QUEUE_PREFIX });
+    let last = '';
     try {
       await waitFor(
         'the schedule ticks to drain',
         async () => {
-          if ((await ticks.getJobSchedulersCount()) > 0) return false;
+          const schedulers = await ticks.getJobSchedulers(0, -1);
           const counts = await ticks.getJobCounts('waiting', 'active', 'delayed', 'prioritized');
-          return Object.values(counts).every((n) => n === 0);
+          last = JSON.stringify({ schedulers: schedulers.map((s) => s.key), ...counts });
+          return schedulers.length === 0 && Object.values(counts).every((n) => n === 0);
         },
         // Every pending tick may wait out a replace, and a failed tick retries with backoff.
         6 * REPLACE_WAIT_MS,
       );
+    } catch (error) {
+      if (error instanceof Error) error.message += `; last seen: ${last}`;
+      throw error;
     } finally {
       await ticks.close();
       redis.disconnect();

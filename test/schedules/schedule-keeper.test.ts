@@ -64,3 +64,44 @@ describe('ScheduleKeeper.reconcile', () => {
     for (const id of [ended, live]) await jobs.setSchedule(id, null);
   });
 });
+
+describe('ScheduleKeeper.reconcile racing a schedule removal', () => {
+  it('a timer it creates for a schedule removed meanwhile does not outlive the removal', async () => {
+    const log = createLogger({ level: 'silent', name: 'test' });
+    const db = connect(databaseUrl());
+    const redis = new IORedis(REDIS_URL, { maxRetriesPerRequest: null });
+    const timer = new BullScheduleTimer(redis, `${REDIS_PREFIX}-keeper-race`);
+    try {
+      const jobs = new KnexJobRepository(db);
+      const job = await jobs.create({
+        name: `keeper-race-${randomUUID().slice(0, 8)}`,
+        jarUrl: 'a.jar',
+        entryClass: null,
+        config: {},
+        parallelism: null,
+        enabled: true,
+      });
+      await jobs.setSchedule(job.id, {
+        cron: '* * * * * *',
+        timezone: 'UTC',
+        overlap: 'skip',
+        startAt: null,
+        endAt: null,
+      });
+      // The reconciler lists the schedule; the API removes it (row and timer) before the
+      // reconciler writes the timer it found missing.
+      const racing = Object.create(jobs) as KnexJobRepository;
+      racing.listScheduled = async () => {
+        const listed = await jobs.listScheduled();
+        await new ScheduleKeeper(jobs, timer, new CronParserCalendar(), log).remove(job.id);
+        return listed;
+      };
+      await new ScheduleKeeper(racing, timer, new CronParserCalendar(), log).reconcile();
+      expect((await timer.list()).has(job.id)).to.equal(false);
+    } finally {
+      await timer.close();
+      redis.disconnect();
+      await db.destroy();
+    }
+  });
+});

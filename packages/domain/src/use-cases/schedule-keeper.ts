@@ -99,6 +99,13 @@ export class ScheduleKeeper {
       if (!kind) continue;
       try {
         await this.timer.upsert(jobId, schedule);
+        // The schedule may have been removed since it was listed, its timer with it: then
+        // this upsert brought the timer back, so look again and take it away.
+        const fresh = await this.jobs.get(jobId);
+        if (!fresh || !this.wantsTimer(fresh)) {
+          await this.timer.remove(jobId);
+          continue;
+        }
         result[kind]++;
       } catch (error) {
         // One timer Redis refuses must not keep every other schedule from coming back.
