@@ -5,13 +5,16 @@ export interface Reply<T = any> {
   body: T;
 }
 
-import { apiContract } from './api-contract';
+import { apiContract, checkApiContract } from './api-contract';
 import { TEST_TOKEN } from './test-env';
 
+// On wherever the client is used, with or without the suite's mocha config (`--no-config`).
+checkApiContract();
+
 /**
- * Calls carry the test run's write token unless `token` says otherwise (null: none). When the
- * API contract check is on (api-contract.ts), every exchange is checked against the OpenAPI
- * document, and one that does not match fails the call with a ContractViolation.
+ * Calls carry the test run's write token unless `token` says otherwise (null: none). Every
+ * exchange is checked against the OpenAPI document (api-contract.ts), and one that does not
+ * match fails the call with a ContractViolation.
  */
 export function client(baseUrl: string, token: string | null = TEST_TOKEN) {
   async function call<T = any>(
