@@ -89,7 +89,7 @@ describe('fault: two API replicas and three workers, with starts, stops and sche
       };
       await Promise.all(Array.from({ length: 8 }, (_, i) => actor(i)));
       for (const job of jobs) await h.http.delete(`/api/v1/jobs/${job.id}/schedule`);
-      await ticksDrained();
+      await ticksDrained(new Set(jobs.map((j) => j.id)));
       for (const job of jobs) await h.http.post(`/api/v1/jobs/${job.id}/stop`);
       // Settle: every execution ends (stops in flight finish, schedule ticks drain).
       const db = new Client({ connectionString: databaseUrl() });
@@ -135,8 +135,12 @@ describe('fault: two API replicas and three workers, with starts, stops and sche
     }
   }
 
-  /** No schedule left, and no tick still waiting or being turned into an execution. */
-  async function ticksDrained(): Promise<void> {
+  /**
+   * No schedule of these jobs left, and no tick of theirs still waiting or being turned into
+   * an execution. Only theirs: the workers' reconciler also brings back the timers of
+   * schedules that earlier test files left in the shared database.
+   */
+  async function ticksDrained(ours: Set<string>): Promise<void> {
     const redis = new IORedis(REDIS_URL, { maxRetriesPerRequest: null });
     const ticks = new Queue(SCHEDULES_QUEUE, { connection: redis, prefix: QUEUE_PREFIX });
     let last = '';
@@ -144,10 +148,14 @@ describe('fault: two API replicas and three workers, with starts, stops and sche
       await waitFor(
         'the schedule ticks to drain',
         async () => {
-          const schedulers = await ticks.getJobSchedulers(0, -1);
-          const counts = await ticks.getJobCounts('waiting', 'active', 'delayed', 'prioritized');
-          last = JSON.stringify({ schedulers: schedulers.map((s) => s.key), ...counts });
-          return schedulers.length === 0 && Object.values(counts).every((n) => n === 0);
+          const schedulers = (await ticks.getJobSchedulers(0, -1)).filter((s) =>
+            ours.has((s.id ?? s.key).replace(/^job-/, '')),
+          );
+          const pending = (await ticks.getJobs(['waiting', 'active', 'delayed', 'prioritized'])).filter((t) =>
+            ours.has(t.data.jobId),
+          );
+          last = JSON.stringify({ schedulers: schedulers.map((s) => s.key), pending: pending.map((t) => t.id) });
+          return schedulers.length === 0 && pending.length === 0;
         },
         // Every pending tick may wait out a replace, and a failed tick retries with backoff.
         6 * REPLACE_WAIT_MS,
