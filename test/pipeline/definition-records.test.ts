@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { ExecutionControl, type Job, type WorkMessage } from '@flink-orchestrator/domain';
+import { QueueSubmission, StartExecution, type Job, type WorkMessage } from '@flink-orchestrator/domain';
 import { createLogger } from '@flink-orchestrator/observability';
 import { connect, KnexExecutionRepository, KnexJobRepository, type Knex } from '@flink-orchestrator/postgres';
 import { expect } from 'chai';
@@ -12,7 +12,6 @@ describe('execution definitions are recorded when an execution is created', () =
   let executions: KnexExecutionRepository;
   const queue = { enqueue: async (_m: WorkMessage) => undefined };
   const log = createLogger({ level: 'silent', name: 'test' });
-  const clock = { now: () => new Date() };
 
   before(() => {
     db = connect(databaseUrl());
@@ -36,8 +35,8 @@ describe('execution definitions are recorded when an execution is created', () =
 
   it('a manual start: the job row as it is, with the start overriding parallelism only when asked', async () => {
     const job = await newJob();
-    const control = new ExecutionControl(jobs, executions, queue, clock, log);
-    const plain = await control.start(job.id);
+    const starts = new StartExecution(jobs, executions, new QueueSubmission(executions, queue, log));
+    const plain = await starts.run(job.id);
     expect(plain.definition).to.deep.equal({
       jarUrl: 'second.jar',
       entryClass: 'com.example.First',
@@ -46,7 +45,7 @@ describe('execution definitions are recorded when an execution is created', () =
     });
     expect(plain.parallelism).to.equal(3);
     await executions.transition(plain.id, 'CANCELLED', { finishedAt: new Date() });
-    const overridden = await control.start(job.id, { parallelism: 7, savepointPath: 'file:///sp/1' });
+    const overridden = await starts.run(job.id, { parallelism: 7, savepointPath: 'file:///sp/1' });
     expect(overridden).to.include({ parallelism: 7, savepointPath: 'file:///sp/1' });
     expect(overridden.definition?.jobVersion).to.equal(2);
     expect((await executions.get(overridden.id))?.definition).to.deep.equal(plain.definition);

@@ -1,8 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { JarUploader, type JarSource } from '@flink-orchestrator/domain';
+import { CollectUnusedJars } from '@flink-orchestrator/domain';
 import { FlinkRestClient } from '@flink-orchestrator/flink-rest';
 import { buildTestJar } from '@flink-orchestrator/flink-test-double';
-import { createLogger } from '@flink-orchestrator/observability';
 import { connect, KnexJarRegistry, type Knex } from '@flink-orchestrator/postgres';
 import { expect } from 'chai';
 import { Gate } from '../support/gate';
@@ -11,11 +10,6 @@ import { PipelineHarness } from '../support/pipeline-harness';
 import { waitFor } from '../support/wait';
 
 const FINISHING = 'org.apache.flink.streaming.examples.wordcount.WordCount';
-
-/** Garbage collection is a chore that never downloads. */
-const NO_SOURCE: JarSource = {
-  fetch: (() => Promise.reject(new Error('the collector downloads nothing'))) as JarSource['fetch'],
-};
 
 /** A FlinkRestClient whose DELETE /jars/:id of one jar waits at a gate. */
 class GatedDeletes extends FlinkRestClient {
@@ -33,7 +27,7 @@ class GatedDeletes extends FlinkRestClient {
 }
 
 /**
- * Removing unused JARs from Flink (JarUploader.collectGarbage, a worker chore run here in
+ * Removing unused JARs from Flink (CollectUnusedJars, a worker chore run here in
  * this process so the test decides when), and its race with a submission that reuses one.
  */
 describe('unused JARs removed from Flink, and the race with a submission', function () {
@@ -41,7 +35,6 @@ describe('unused JARs removed from Flink, and the race with a submission', funct
   // The workers' own chores run at their start, then not again during the test.
   const h = new PipelineHarness({ workers: 1, workerEnv: { RECONCILE_INTERVAL_MS: '3600000' } });
   let db: Knex;
-  const log = createLogger({ level: 'silent', name: 'test' });
   before(async () => {
     await h.start();
     db = connect(h.databaseUrl);
@@ -54,7 +47,7 @@ describe('unused JARs removed from Flink, and the race with a submission', funct
   afterEach(() => assertHarnessIntegrity(h));
 
   const collector = (gated: { jarId: string; gate: Gate } | null = null) =>
-    new JarUploader(NO_SOURCE, new GatedDeletes(h.flink.url, gated), new KnexJarRegistry(db), log);
+    new CollectUnusedJars(new GatedDeletes(h.flink.url, gated), new KnexJarRegistry(db));
   const registered = async (jarId: string) => (await db('flink_jars').where({ jar_id: jarId })).length > 0;
   /** A JAR no other test uploads, served under a path of its own. */
   const freshJar = () => {
@@ -77,7 +70,7 @@ describe('unused JARs removed from Flink, and the race with a submission', funct
 
   it('a JAR no latest execution uses is deleted from Flink and forgotten; one in use stays; a later start uploads it again', async () => {
     const { job, x, xJarId, yJarId } = await jobThatMovedOn();
-    expect(await collector().collectGarbage()).to.be.at.least(1);
+    expect(await collector().run()).to.be.at.least(1);
     expect(h.flink.jarIds()).not.to.include(xJarId);
     expect(await registered(xJarId)).to.equal(false);
     expect(h.flink.jarIds()).to.include(yJarId);
@@ -95,7 +88,7 @@ describe('unused JARs removed from Flink, and the race with a submission', funct
     const { x, xJarId } = await jobThatMovedOn();
     // The collector has decided that x is unused and is about to delete it.
     const deleting = new Gate();
-    const collecting = collector({ jarId: xJarId, gate: deleting }).collectGarbage();
+    const collecting = collector({ jarId: xJarId, gate: deleting }).run();
     await waitFor('the collector to reach x', () => deleting.held.length === 1);
 
     // Meanwhile another job with the same content reuses x (still listed) and sends its run.

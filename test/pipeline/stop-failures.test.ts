@@ -4,14 +4,13 @@ import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import {
   flinkJobIdFor,
-  StopExecution,
-  systemClock,
+  StopOnFlink,
   TransientFailure,
   type WorkMessage,
 } from '@flink-orchestrator/domain';
 import { FlinkRestClient } from '@flink-orchestrator/flink-rest';
 import { buildTestJar, FlinkTestDouble } from '@flink-orchestrator/flink-test-double';
-import { createLogger } from '@flink-orchestrator/observability';
+import { createLogger, systemClock } from '@flink-orchestrator/observability';
 import { connect, KnexExecutionRepository, KnexJobRepository, type Knex } from '@flink-orchestrator/postgres';
 import { expect } from 'chai';
 import { localJar } from '../../packages/flink-rest/test/flink-gateway-contract';
@@ -124,8 +123,8 @@ describe('a stop that fails for good: the execution is RUNNING again and tracked
   });
 });
 
-/** StopExecution itself (real PostgreSQL, the double, a recording queue), with a short savepoint timeout. */
-describe('a savepoint that never completes: StopExecution gives up at its timeout', function () {
+/** StopOnFlink itself (real PostgreSQL, the double, a recording queue), with a short savepoint timeout. */
+describe('a savepoint that never completes: StopOnFlink gives up at its timeout', function () {
   this.timeout(60_000);
   const flink = new FlinkTestDouble({ savepointDir: 'file:///tmp/fo-test-savepoints' });
   let db: Knex;
@@ -199,10 +198,13 @@ describe('a savepoint that never completes: StopExecution gives up at its timeou
     const id = await stoppingExecution();
     const gate = new Gate();
     flink.setSavepointHook(gate.pass);
-    const stop = new StopExecution(executions, new FlinkRestClient({ baseUrl: flink.url }), queue, systemClock, log, {
-      savepointDir: null,
-      pollIntervalMs: 50,
-      timeoutMs: 400,
+    const stop = new StopOnFlink({
+      executions,
+      flink: new FlinkRestClient({ baseUrl: flink.url }),
+      queue,
+      clock: systemClock,
+      log,
+      settings: { savepointDir: null, pollIntervalMs: 50, timeoutMs: 400 },
     });
     try {
       sent.length = 0;

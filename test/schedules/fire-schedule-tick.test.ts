@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { CronParserCalendar } from '@flink-orchestrator/cron';
 import {
-  ExecutionControl,
   FireScheduleTick,
+  QueueSubmission,
+  RequestStop,
   flinkJobIdFor,
   type Job,
   type ReplaceMode,
@@ -94,24 +95,25 @@ describe('FireScheduleTick (real PostgreSQL)', () => {
     misfireGraceMs = 60_000,
     options: { replaceWaitMs?: number; onSleep?: (ms: number) => Promise<void> } = {},
   ) {
-    const control = new ExecutionControl(jobs, executions, queue, clock, log);
-    const sleeper = {
+    const fakeClock = {
+      now: () => now,
       sleep: async (ms: number) => {
         now = later(now, ms);
         await options.onSleep?.(ms);
       },
     };
-    return new FireScheduleTick(
+    const submissions = new QueueSubmission(executions, queue, log);
+    const stops = new RequestStop({ jobs, executions, queue, clock: fakeClock, log });
+    return new FireScheduleTick({
       jobs,
       executions,
-      control,
-      new CronParserCalendar(),
-      clock,
+      dispatch: { submit: (e) => submissions.run(e), stop: (e, o) => stops.forExecution(e, o) },
+      calendar: new CronParserCalendar(),
+      clock: fakeClock,
       log,
-      { misfireGraceMs, replaceWaitMs: options.replaceWaitMs ?? 0 },
+      settings: { misfireGraceMs, replaceWaitMs: options.replaceWaitMs ?? 0 },
       observer,
-      sleeper,
-    );
+    });
   }
 
   /** What the submit worker would do: the execution reaches RUNNING on Flink. */

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { CronParserCalendar } from '@flink-orchestrator/cron';
-import { ScheduleKeeper } from '@flink-orchestrator/domain';
+import { ManageSchedules } from '@flink-orchestrator/domain';
+import { systemClock } from '@flink-orchestrator/observability';
 import { createLogger } from '@flink-orchestrator/observability';
 import { connect, KnexJobRepository, type Knex } from '@flink-orchestrator/postgres';
 import { BullScheduleTimer } from '@flink-orchestrator/queue-bullmq';
@@ -9,7 +10,7 @@ import IORedis from 'ioredis';
 import { databaseUrl, REDIS_PREFIX, REDIS_URL } from '../support/test-env';
 
 /** The reconciler's half of schedules: timers rebuilt from PostgreSQL (real PostgreSQL and Redis). */
-describe('ScheduleKeeper.reconcile', () => {
+describe('ManageSchedules.reconcile', () => {
   let db: Knex;
   let redis: IORedis;
   let timer: BullScheduleTimer;
@@ -46,7 +47,7 @@ describe('ScheduleKeeper.reconcile', () => {
   it('a schedule past its endAt gets no timer, and does not keep the others from coming back', async () => {
     const ended = await scheduled(new Date(Date.now() - 60_000));
     const live = await scheduled(null);
-    const keeper = new ScheduleKeeper(jobs, timer, new CronParserCalendar(), log);
+    const keeper = new ManageSchedules({ jobs, timer, calendar: new CronParserCalendar(), clock: systemClock, log });
     await keeper.reconcile();
     const timers = await timer.list();
     expect(timers.has(live)).to.equal(true);
@@ -65,7 +66,7 @@ describe('ScheduleKeeper.reconcile', () => {
   });
 });
 
-describe('ScheduleKeeper.reconcile racing a schedule removal', () => {
+describe('ManageSchedules.reconcile racing a schedule removal', () => {
   it('a timer it creates for a schedule removed meanwhile does not outlive the removal', async () => {
     const log = createLogger({ level: 'silent', name: 'test' });
     const db = connect(databaseUrl());
@@ -93,10 +94,10 @@ describe('ScheduleKeeper.reconcile racing a schedule removal', () => {
       const racing = Object.create(jobs) as KnexJobRepository;
       racing.listScheduled = async () => {
         const listed = await jobs.listScheduled();
-        await new ScheduleKeeper(jobs, timer, new CronParserCalendar(), log).remove(job.id);
+        await new ManageSchedules({ jobs, timer, calendar: new CronParserCalendar(), clock: systemClock, log }).remove(job.id);
         return listed;
       };
-      await new ScheduleKeeper(racing, timer, new CronParserCalendar(), log).reconcile();
+      await new ManageSchedules({ jobs: racing, timer, calendar: new CronParserCalendar(), clock: systemClock, log }).reconcile();
       expect((await timer.list()).has(job.id)).to.equal(false);
     } finally {
       await timer.close();

@@ -1,14 +1,16 @@
 import type { AddressInfo } from 'node:net';
 import { CronParserCalendar } from '@flink-orchestrator/cron';
 import {
-  ExecutionControl,
-  JobCatalog,
-  ScheduleKeeper,
-  systemClock,
+  ManageJobs,
+  ManageSchedules,
+  QueueSubmission,
+  ReadExecutions,
+  RequestStop,
+  StartExecution,
   type JobRepository,
 } from '@flink-orchestrator/domain';
 import { createApp } from '@flink-orchestrator/http-api';
-import { createLogger, type Metrics } from '@flink-orchestrator/observability';
+import { createLogger, systemClock, type Metrics } from '@flink-orchestrator/observability';
 import { client, type Client } from './http';
 
 /**
@@ -21,13 +23,17 @@ export async function appOver(
 ): Promise<{ http: Client; close(): Promise<void> }> {
   const log = createLogger({ level: 'silent', name: 'test' });
   const timer = { upsert: async () => {}, remove: async () => {}, list: async () => new Map() };
-  const schedules = new ScheduleKeeper(jobs, timer, new CronParserCalendar(), log);
+  const clock = systemClock;
+  const schedules = new ManageSchedules({ jobs, timer, calendar: new CronParserCalendar(), clock, log });
   const app = createApp({
-    catalog: new JobCatalog(jobs, schedules),
-    executions: new ExecutionControl(jobs, {} as never, {} as never, systemClock, log),
+    jobs: new ManageJobs(jobs, schedules),
     schedules,
+    // Only job routes are exercised here: the execution use cases get no storage.
+    starts: new StartExecution(jobs, {} as never, new QueueSubmission({} as never, {} as never, log)),
+    stops: new RequestStop({ jobs, executions: {} as never, queue: {} as never, clock, log }),
+    history: new ReadExecutions(jobs, {} as never),
     health: [],
-    clock: systemClock,
+    clock,
     log,
     auth: { tokens: null },
     ...(metrics ? { metrics: { metrics, refresh: async () => {} } } : {}),

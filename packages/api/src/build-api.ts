@@ -4,15 +4,17 @@ import type { Config } from '@flink-orchestrator/config';
 import { CronParserCalendar } from '@flink-orchestrator/cron';
 import {
   EXECUTION_STATUSES,
-  ExecutionControl,
   failureText,
-  JobCatalog,
-  ScheduleKeeper,
-  systemClock,
+  ManageJobs,
+  ManageSchedules,
+  QueueSubmission,
+  ReadExecutions,
+  RequestStop,
+  StartExecution,
 } from '@flink-orchestrator/domain';
 import { createApp, TokenAuthority } from '@flink-orchestrator/http-api';
 import { FlinkRestClient } from '@flink-orchestrator/flink-rest';
-import { Metrics, ReachabilityLog, type Logger } from '@flink-orchestrator/observability';
+import { Metrics, ReachabilityLog, systemClock, type Logger } from '@flink-orchestrator/observability';
 import {
   connect,
   KnexExecutionRepository,
@@ -68,7 +70,8 @@ export async function buildApi(config: Config, log: Logger): Promise<RunningApi>
     backoffMs: config.retryBackoffMs,
   });
   const timer = new BullScheduleTimer(redis, config.queuePrefix);
-  const schedules = new ScheduleKeeper(jobs, timer, new CronParserCalendar(), log);
+  const clock = systemClock;
+  const schedules = new ManageSchedules({ jobs, timer, calendar: new CronParserCalendar(), clock, log });
   const metrics = new Metrics('api');
   const refreshGauges = async () => {
     const counts = await executions.countByStatus();
@@ -97,10 +100,12 @@ export async function buildApi(config: Config, log: Logger): Promise<RunningApi>
   else log.info({}, 'Bull Board is off: set API_TOKENS or BOARD_USER and BOARD_PASSWORD to serve it at /admin/queues');
   const app = createApp(
     {
-      catalog: new JobCatalog(jobs, schedules),
-      executions: new ExecutionControl(jobs, executions, queue, systemClock, log),
+      jobs: new ManageJobs(jobs, schedules),
       schedules,
-      clock: systemClock,
+      starts: new StartExecution(jobs, executions, new QueueSubmission(executions, queue, log)),
+      stops: new RequestStop({ jobs, executions, queue, clock, log }),
+      history: new ReadExecutions(jobs, executions),
+      clock,
       log,
       health: [
         { name: 'postgres', check: () => pingPostgres(db) },

@@ -58,14 +58,28 @@ export function isTerminal(status: ExecutionStatus): boolean {
   return TRANSITIONS[status].length === 0;
 }
 
-export function isActive(status: ExecutionStatus): boolean {
-  return ACTIVE_STATUSES.includes(status);
+/** Flink's globally terminal job states, and the status each ends an execution in. */
+const FLINK_ENDED: Readonly<Record<string, ExecutionStatus>> = {
+  FINISHED: 'FINISHED',
+  FAILED: 'FAILED',
+  CANCELED: 'CANCELLED',
+};
+
+/** The status an execution ends in when its Flink job is in `flinkState`; null while the job is not over. */
+export function endedStatusFor(flinkState: string): ExecutionStatus | null {
+  return FLINK_ENDED[flinkState] ?? null;
 }
 
 export interface StopRequest {
   savepoint: boolean;
   drain: boolean;
   requestedAt: Date;
+}
+
+/** How a stop is asked for: a savepoint first (optionally draining), or a plain cancel. */
+export interface StopOptions {
+  savepoint?: boolean;
+  drain?: boolean;
 }
 
 /**

@@ -9,7 +9,7 @@ import { requireSecretFor, requireToken } from './auth';
 import { requestMetrics } from './metrics';
 import { metricsRoutes } from './routes/metrics';
 import { docsRoutes } from './routes/docs';
-import { isUuid } from './pagination';
+import { isUuid } from './ids';
 import { HttpProblem, notFound } from './problem';
 import { executionRoutes } from './routes/executions';
 import { healthRoutes } from './routes/health';

@@ -1,4 +1,11 @@
-import type { Clock, ExecutionControl, JobCatalog, ScheduleKeeper } from '@flink-orchestrator/domain';
+import type {
+  Clock,
+  ManageJobs,
+  ManageSchedules,
+  ReadExecutions,
+  RequestStop,
+  StartExecution,
+} from '@flink-orchestrator/domain';
 import type { Logger, Metrics } from '@flink-orchestrator/observability';
 import type { TokenAuthority } from './auth';
 
@@ -14,9 +21,11 @@ export interface HealthCheck {
 
 /** What the HTTP adapter needs: use cases and health probes, nothing about storage. */
 export interface ApiDependencies {
-  catalog: JobCatalog;
-  executions: ExecutionControl;
-  schedules: ScheduleKeeper;
+  jobs: ManageJobs;
+  schedules: ManageSchedules;
+  starts: StartExecution;
+  stops: RequestStop;
+  history: ReadExecutions;
   health: HealthCheck[];
   clock: Clock;
   log: Logger;

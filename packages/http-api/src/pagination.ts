@@ -2,8 +2,8 @@ import type { Context } from 'koa';
 import type { PageCursor, PageRequest } from '@flink-orchestrator/domain';
 import { HttpProblem } from './problem';
 import { pageSchema, validate } from './validation';
+import { isUuid } from './ids';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** Opaque to clients: base64url of the last row's (createdAt, id). */
 export function encodeCursor(cursor: PageCursor): string {
@@ -14,7 +14,7 @@ function decodeCursor(raw: string): PageCursor {
   try {
     const [createdAt, id] = JSON.parse(Buffer.from(raw, 'base64url').toString('utf8')) as unknown[];
     const date = new Date(String(createdAt));
-    if (typeof id === 'string' && UUID.test(id) && !Number.isNaN(date.getTime())) return { createdAt: date, id };
+    if (typeof id === 'string' && isUuid(id) && !Number.isNaN(date.getTime())) return { createdAt: date, id };
   } catch {
     // fall through: any undecodable cursor is the same client error
   }
@@ -43,8 +43,4 @@ export function pageOf<T extends { createdAt: Date; id: string }>(ctx: Context, 
   params.set('cursor', encodeCursor(last));
   ctx.set('Link', `<${ctx.path}?${params.toString()}>; rel="next"`);
   return page;
-}
-
-export function isUuid(value: string): boolean {
-  return UUID.test(value);
 }

@@ -2,3 +2,4 @@ export { createLogger, redactUrl, type Logger } from './logger';
 export { stopOnSignals, exitOnStartupFailure } from './lifecycle';
 export { Metrics } from './metrics';
 export { ReachabilityLog, type Reachability } from './reachability';
+export { systemClock, withTimeout } from './time';

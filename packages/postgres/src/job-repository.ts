@@ -1,4 +1,5 @@
 import {
+  ACTIVE_STATUSES,
   ExecutionActive,
   JobModified,
   JobNameTaken,
@@ -128,7 +129,7 @@ export class KnexJobRepository implements JobRepository {
         if (!job) return false;
         const active = await trx('job_executions')
           .where({ job_id: id })
-          .whereIn('status', ['QUEUED', 'SUBMITTING', 'RUNNING', 'STOPPING'])
+          .whereIn('status', ACTIVE_STATUSES)
           .first('id', 'status');
         if (active) throw new ExecutionActive(id, active.id as string, active.status as string);
         await trx('jobs').where({ id }).delete();

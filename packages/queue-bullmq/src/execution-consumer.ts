@@ -2,7 +2,7 @@ import type { Attempt, PollResult, WorkMessage } from '@flink-orchestrator/domai
 import { DelayedError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { workerOptions, type ConsumerOptions } from './consumer-options';
-import { EXECUTIONS_QUEUE } from './queue-names';
+import { EXECUTIONS_QUEUE } from './message-ids';
 
 export interface ExecutionHandlers {
   submit(executionId: string, attempt: Attempt): Promise<void>;

@@ -1,8 +1,8 @@
 export { redisConnection, pingRedis, type RedisSettings } from './connection';
-export { EXECUTIONS_QUEUE, SCHEDULES_QUEUE, jobIdFor, schedulerIdFor } from './queue-names';
+export { EXECUTIONS_QUEUE, SCHEDULES_QUEUE, jobIdFor, schedulerIdFor } from './message-ids';
 export { BullWorkQueue, DEFAULT_RETRY, type RetryPolicy } from './work-queue';
 export { BullScheduleTimer } from './schedule-timer';
 export { startExecutionConsumer, type ExecutionHandlers } from './execution-consumer';
 export type { ConsumerOptions } from './consumer-options';
 export { startTickConsumer, nominalTimeOf } from './tick-consumer';
-export { RedisLease } from './leader-lock';
+export { RedisLease } from './redis-lease';

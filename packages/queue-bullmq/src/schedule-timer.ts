@@ -1,7 +1,7 @@
 import type { Schedule, ScheduleTimer } from '@flink-orchestrator/domain';
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { jobIdFromSchedulerId, SCHEDULES_QUEUE, schedulerIdFor, type TickData } from './queue-names';
+import { jobIdFromSchedulerId, SCHEDULES_QUEUE, schedulerIdFor, type TickData } from './message-ids';
 
 /** BullMQ job schedulers as the timer: one scheduler per job, id derived from the job id. */
 export class BullScheduleTimer implements ScheduleTimer {

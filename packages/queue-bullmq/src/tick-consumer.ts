@@ -1,7 +1,7 @@
 import { Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { workerOptions, type ConsumerOptions } from './consumer-options';
-import { SCHEDULES_QUEUE, type TickData } from './queue-names';
+import { SCHEDULES_QUEUE, type TickData } from './message-ids';
 
 /** The tick's nominal fire time, which BullMQ puts in the scheduler job's id and options. */
 export function nominalTimeOf(job: {

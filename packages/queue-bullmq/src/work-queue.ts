@@ -1,7 +1,8 @@
 import { DependencyUnavailable, type WorkMessage, type WorkQueue } from '@flink-orchestrator/domain';
+import { withTimeout } from '@flink-orchestrator/observability';
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { EXECUTIONS_QUEUE, jobIdFor } from './queue-names';
+import { EXECUTIONS_QUEUE, jobIdFor } from './message-ids';
 
 export interface RetryPolicy {
   attempts: number;
@@ -10,14 +11,6 @@ export interface RetryPolicy {
 
 // BullMQ waits for a connection that may never come; a request cannot.
 const ENQUEUE_TIMEOUT_MS = 3000;
-
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`Redis did not answer within ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
 
 export const DEFAULT_RETRY: RetryPolicy = { attempts: 8, backoffMs: 2000 };
 
@@ -35,7 +28,11 @@ export class BullWorkQueue implements WorkQueue {
 
   async enqueue(message: WorkMessage, options: { delayMs?: number } = {}): Promise<void> {
     try {
-      await withTimeout(this.add(message, options.delayMs ?? 0), ENQUEUE_TIMEOUT_MS);
+      await withTimeout(
+        this.add(message, options.delayMs ?? 0),
+        ENQUEUE_TIMEOUT_MS,
+        `Redis did not answer within ${ENQUEUE_TIMEOUT_MS} ms`,
+      );
     } catch (error) {
       throw new DependencyUnavailable('redis', error);
     }

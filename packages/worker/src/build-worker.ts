@@ -1,23 +1,25 @@
 import type { Config } from '@flink-orchestrator/config';
 import { CronParserCalendar } from '@flink-orchestrator/cron';
 import {
+  CollectUnusedJars,
   DEFAULT_RETENTION_BATCH,
-  ExecutionControl,
-  FireScheduleTick,
-  JarUploader,
-  PruneExecutions,
-  ReconcileExecutions,
-  ScheduleKeeper,
-  StopExecution,
-  SubmitExecution,
+  EnsureJarOnFlink,
   failureText,
-  systemClock,
-  TrackExecution,
+  FireScheduleTick,
+  ManageSchedules,
+  PruneExecutions,
+  QueueSubmission,
+  ReconcileExecutions,
+  RequestStop,
+  StopOnFlink,
+  SubmitToFlink,
+  TrackOnFlink,
   TransientFailure,
+  type TickDispatch,
 } from '@flink-orchestrator/domain';
 import { FlinkRestClient } from '@flink-orchestrator/flink-rest';
 import { HttpJarSource, JarUrlPolicy } from '@flink-orchestrator/jar-fetcher';
-import { Metrics, ReachabilityLog, type Logger } from '@flink-orchestrator/observability';
+import { Metrics, ReachabilityLog, systemClock, type Logger } from '@flink-orchestrator/observability';
 import {
   connect,
   KnexExecutionRepository,
@@ -72,12 +74,14 @@ export async function buildWorker(config: Config, log: Logger): Promise<RunningW
     timeoutMs: config.jarDownloadTimeoutMs,
     policy: new JarUrlPolicy(config.jarAllowedHosts),
   });
-  const jars = new JarUploader(jarSource, flink, new KnexJarRegistry(db), log);
-  const control = new ExecutionControl(jobs, executions, queue, systemClock, log);
+  const clock = systemClock;
+  const registry = new KnexJarRegistry(db);
+  const jars = new EnsureJarOnFlink(jarSource, flink, registry, log);
+  const collectJars = new CollectUnusedJars(flink, registry);
   const calendar = new CronParserCalendar();
-  const schedules = new ScheduleKeeper(jobs, timer, calendar, log);
+  const schedules = new ManageSchedules({ jobs, timer, calendar, clock, log });
   const reconcile = new ReconcileExecutions(executions, queue, log);
-  const prune = new PruneExecutions(executions, systemClock, log, {
+  const prune = new PruneExecutions(executions, clock, log, {
     skippedDays: config.executionRetentionSkippedDays,
     otherDays: config.executionRetentionDays,
     batchSize: DEFAULT_RETENTION_BATCH,
@@ -85,41 +89,51 @@ export async function buildWorker(config: Config, log: Logger): Promise<RunningW
   });
   const poll = config.pollIntervalMs;
 
-  const submit = new SubmitExecution(
+  const submit = new SubmitToFlink({
     jobs,
     executions,
     flink,
     jars,
     queue,
-    systemClock,
+    clock,
     log,
-    { dataProcessorUrl: config.dataProcessorUrl, pollIntervalMs: poll },
-    {
+    settings: { dataProcessorUrl: config.dataProcessorUrl, pollIntervalMs: poll },
+    timings: {
       observe: (stage, seconds, labels) => {
         metrics.stageDuration.observe({ stage }, seconds);
         if (labels?.jar) metrics.jarCache.inc({ result: labels.jar });
       },
     },
-  );
-  const track = new TrackExecution(executions, flink, systemClock, log, poll);
-  const stop = new StopExecution(executions, flink, queue, systemClock, log, {
-    savepointDir: config.savepointDir,
-    pollIntervalMs: Math.min(poll, 500),
-    timeoutMs: 10 * 60_000,
   });
-  const tick = new FireScheduleTick(
+  const track = new TrackOnFlink({ executions, flink, clock, log, pollIntervalMs: poll });
+  const stop = new StopOnFlink({
+    executions,
+    flink,
+    queue,
+    clock,
+    log,
+    settings: { savepointDir: config.savepointDir, pollIntervalMs: Math.min(poll, 500), timeoutMs: 10 * 60_000 },
+  });
+  // A tick queues its execution and, for `overlap: replace`, stops the one it replaces.
+  const submissions = new QueueSubmission(executions, queue, log);
+  const stops = new RequestStop({ jobs, executions, queue, clock, log });
+  const dispatch: TickDispatch = {
+    submit: (execution) => submissions.run(execution),
+    stop: (execution, options) => stops.forExecution(execution, options),
+  };
+  const tick = new FireScheduleTick({
     jobs,
     executions,
-    control,
+    dispatch,
     calendar,
-    systemClock,
+    clock,
     log,
-    { misfireGraceMs: config.scheduleMisfireGraceMs, replaceWaitMs: config.scheduleReplaceWaitMs },
-    {
+    settings: { misfireGraceMs: config.scheduleMisfireGraceMs, replaceWaitMs: config.scheduleReplaceWaitMs },
+    observer: {
       lateness: (seconds) => metrics.scheduleLateness.observe(seconds),
       outcome: (outcome, count = 1) => metrics.scheduleTicks.inc({ outcome }, count),
     },
-  );
+  });
 
   // Bring every unfinished execution up to date before taking new work.
   await reconcile.sweep();
@@ -147,10 +161,10 @@ export async function buildWorker(config: Config, log: Logger): Promise<RunningW
     const timers = await schedules.reconcile();
     if (timers.created + timers.updated + timers.removed > 0) log.info(timers, 'schedule timers reconciled');
     // Rows idle for a while may have lost their message (Redis flushed or failed over).
-    await reconcile.sweep(new Date(Date.now() - 30_000));
+    await reconcile.sweep(new Date(clock.now().getTime() - 30_000));
     await prune.run();
     try {
-      await jars.collectGarbage();
+      await collectJars.run();
     } catch (error) {
       // Flink down: the reachability log has said so once; the next period tries again.
       if (!(error instanceof TransientFailure)) throw error;

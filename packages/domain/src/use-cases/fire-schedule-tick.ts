@@ -1,11 +1,13 @@
 import { isTerminal, type Execution } from '../execution';
 import type { Job } from '../job';
-import type { ExecutionRepository, InsertOutcome, NewExecution, NotRunTick } from '../ports/execution-repository';
+import type { Clock } from '../ports/clock';
+import type { ExecutionRepository, InsertOutcome, NewExecution } from '../ports/execution-repository';
 import type { JobRepository } from '../ports/job-repository';
-import { systemSleeper, type Clock, type Logger, type Sleeper } from '../ports/runtime';
-import type { CronCalendar } from '../ports/schedule-timer';
+import type { Logger } from '../ports/logger';
+import type { CronCalendar, LatestRuns } from '../ports/schedule-timer';
+import type { TickDispatch } from '../ports/tick-dispatch';
 import { DEFAULT_REPLACE_MODE, type ReplaceMode, type Schedule } from '../schedule';
-import type { ExecutionControl } from './execution-control';
+import { MAX_CATCH_UP, MAX_NOT_RUN_ROWS, planTicks, type TickPlan } from './tick-plan';
 
 export interface TickSettings {
   /** A tick later than this is recorded as MISSED instead of run. */
@@ -14,10 +16,6 @@ export interface TickSettings {
   replaceWaitMs: number;
 }
 
-/** A grace of hours on a per-second cron must not turn one tick into thousands of runs. */
-export const MAX_CATCH_UP = 100;
-/** Nor an outage into millions of rows: the newest this many ticks that did not run get one, the rest a count. */
-export const MAX_NOT_RUN_ROWS = 1000;
 const REPLACE_POLL_MS = 250;
 
 export type TickOutcome = 'started' | 'skipped' | 'missed' | 'duplicate' | 'ignored';
@@ -28,30 +26,43 @@ export interface TickObserver {
   outcome(kind: TickOutcome, count?: number): void;
 }
 
-/** What one delivered tick does: the ticks to run now, in order, and the ones to record as not run. */
-interface TickPlan {
-  run: Date[];
-  notRun: NotRunTick[];
-  /** Due ticks left without a row by the cap. */
-  notRecorded: number;
-}
-
 /**
  * One schedule tick. The (job, scheduledFor) unique key makes a tick delivered twice
  * (a stalled BullMQ job, a retry, two workers) create one execution only.
  */
+export interface FireScheduleTickDeps {
+  jobs: JobRepository;
+  executions: ExecutionRepository;
+  dispatch: TickDispatch;
+  calendar: CronCalendar;
+  clock: Clock;
+  log: Logger;
+  settings: TickSettings;
+  observer?: TickObserver;
+}
+
 export class FireScheduleTick {
-  constructor(
-    private readonly jobs: JobRepository,
-    private readonly executions: ExecutionRepository,
-    private readonly control: ExecutionControl,
-    private readonly calendar: CronCalendar,
-    private readonly clock: Clock,
-    private readonly log: Logger,
-    private readonly settings: TickSettings,
-    private readonly observer?: TickObserver,
-    private readonly sleeper: Sleeper = systemSleeper,
-  ) {}
+  private readonly jobs: JobRepository;
+  private readonly executions: ExecutionRepository;
+  private readonly dispatch: TickDispatch;
+  private readonly calendar: CronCalendar;
+  private readonly clock: Clock;
+  private readonly log: Logger;
+  private readonly settings: TickSettings;
+  private readonly observer?: TickObserver;
+
+  constructor(deps: FireScheduleTickDeps) {
+    ({
+      jobs: this.jobs,
+      executions: this.executions,
+      dispatch: this.dispatch,
+      calendar: this.calendar,
+      clock: this.clock,
+      log: this.log,
+      settings: this.settings,
+      observer: this.observer,
+    } = deps);
+  }
 
   async run(jobId: string, scheduledFor: Date): Promise<void> {
     const job = await this.jobs.get(jobId);
@@ -62,7 +73,14 @@ export class FireScheduleTick {
       return;
     }
     const now = this.clock.now();
-    const plan = this.plan(job, schedule, scheduledFor, now);
+    const plan = planTicks({
+      delivered: scheduledFor,
+      now,
+      misfireGraceMs: this.settings.misfireGraceMs,
+      overlap: schedule.overlap,
+      lastRunAt: schedule.lastRunAt,
+      ...this.dueSince(job, schedule, now),
+    });
     if (!plan.run.some((t) => t.getTime() === scheduledFor.getTime())) {
       this.observer?.lateness((now.getTime() - scheduledFor.getTime()) / 1000);
     }
@@ -71,97 +89,17 @@ export class FireScheduleTick {
   }
 
   /**
-   * Every tick that fell due since the schedule's last tick, not only the delivered one.
-   * BullMQ computes a scheduler's next fire time from when the last tick was taken: a tick
-   * taken late makes it drop the ones in between (about 6 % of the ticks of 500 per-second
-   * schedules on a busy machine), and after an outage it delivers the one tick that was
-   * pending and continues from now, so every tick of the outage would vanish. Due ticks
-   * within the misfire grace run, in order (`replace`: only the newest; the others are
-   * SKIPPED as superseded); older ones are recorded MISSED, the newest MAX_NOT_RUN_ROWS of
-   * them, with a count of the rest. Ticks from before the job last changed (a pause, a new
-   * cron) were never due.
+   * The newest ticks due since the schedule's last tick or the job's last change, whichever
+   * is later (ticks from before a pause or a new cron were never due), up to now or endAt.
    */
-  private plan(job: Job, schedule: Schedule, delivered: Date, now: Date): TickPlan {
-    const grace = this.settings.misfireGraceMs;
-    const { ordered, earlier, exact } = this.dueTicks(job, schedule, delivered, now);
-    const lateS = (t: Date) => Math.round((now.getTime() - t.getTime()) / 1000);
-    const graceS = grace / 1000;
-    const notRun: NotRunTick[] = [];
-    const inGrace: Date[] = [];
-    for (const t of ordered) {
-      if (now.getTime() - t.getTime() <= grace) inGrace.push(t);
-      else
-        notRun.push({
-          scheduledFor: t,
-          status: 'MISSED',
-          errorMessage:
-            t.getTime() === delivered.getTime()
-              ? `Tick fired ${lateS(t)} s late (grace ${graceS} s); not run.`
-              : `Tick not delivered by the timer (no worker took ticks, or one was taken late); noticed ${lateS(t)} s late (grace ${graceS} s); not run.`,
-        });
-    }
-    const overflow = inGrace.splice(0, Math.max(0, inGrace.length - MAX_CATCH_UP));
-    for (const t of overflow) {
-      notRun.push({
-        scheduledFor: t,
-        status: 'MISSED',
-        errorMessage: `Not run: more than ${MAX_CATCH_UP} ticks were due within the grace at once; the newest ${MAX_CATCH_UP} ran.`,
-      });
-    }
-    let run = inGrace;
-    if (schedule.overlap === 'replace' && inGrace.length > 0) {
-      // Only the newest tick survives, and never one older than a tick that ran already
-      // (delivered out of order): it would replace a newer execution with an older tick's.
-      const newest = inGrace[inGrace.length - 1] as Date;
-      const last = schedule.lastRunAt;
-      const winner = last && last > newest ? last : newest;
-      run = winner === newest ? [newest] : [];
-      for (const t of winner === newest ? inGrace.slice(0, -1) : inGrace) {
-        notRun.push({
-          scheduledFor: t,
-          status: 'SKIPPED',
-          errorMessage: `Skipped: superseded by the tick at ${winner.toISOString()} (overlap replace runs the newest due tick only).`,
-        });
-      }
-    }
-    notRun.sort((a, b) => a.scheduledFor.getTime() - b.scheduledFor.getTime());
-    const dropped = notRun.splice(0, Math.max(0, notRun.length - MAX_NOT_RUN_ROWS));
-    const notRecorded = dropped.length + earlier;
-    const first = notRun[0];
-    if (first && notRecorded > 0) {
-      const about = exact ? '' : 'about ';
-      first.errorMessage += ` …and ${about}${grouped(notRecorded)} earlier tick${notRecorded === 1 ? '' : 's'} not recorded (cap ${grouped(MAX_NOT_RUN_ROWS)}).`;
-    }
-    return { run, notRun, notRecorded };
-  }
-
-  /**
-   * The delivered tick and the ones due since the schedule's last tick or the job's last
-   * change, whichever is later, up to now (or endAt), oldest first: the newest of them, and
-   * a count of the earlier ones.
-   */
-  private dueTicks(
-    job: Job,
-    schedule: Schedule,
-    delivered: Date,
-    now: Date,
-  ): { ordered: Date[]; earlier: number; exact: boolean } {
+  private dueSince(job: Job, schedule: Schedule, now: Date): { since: Date; due: LatestRuns } {
     const since = new Date(Math.max(schedule.lastRunAt?.getTime() ?? 0, job.updatedAt.getTime()));
     const until = schedule.endAt && schedule.endAt < now ? schedule.endAt : now;
     const due =
       since < until
         ? this.calendar.latestRunsBetween(schedule, since, until, MAX_NOT_RUN_ROWS + MAX_CATCH_UP)
         : { runs: [], earlier: 0, earlierExact: true };
-    const times = new Map(due.runs.map((t) => [t.getTime(), t]));
-    let earlier = due.earlier;
-    const oldest = due.runs[0];
-    if (!times.has(delivered.getTime())) {
-      // A delivered tick older than the newest ones the calendar gave is among the counted ones.
-      if (earlier > 0 && oldest && delivered > since && delivered < oldest) earlier--;
-      times.set(delivered.getTime(), delivered);
-    }
-    const ordered = [...times.values()].sort((a, b) => a.getTime() - b.getTime());
-    return { ordered, earlier, exact: due.earlierExact };
+    return { since, due };
   }
 
   private async recordNotRun(job: Job, plan: TickPlan, delivered: Date): Promise<void> {
@@ -266,7 +204,7 @@ export class FireScheduleTick {
     const active = await this.executions.findActive(jobId);
     if (active.length === 0) return { kind: 'clear', savepointPath: null };
     const savepoint = mode === 'savepoint';
-    for (const execution of active) await this.control.stopExecution(execution, { savepoint });
+    for (const execution of active) await this.dispatch.stop(execution, { savepoint });
     const waitS = this.settings.replaceWaitMs / 1000;
     const deadline = this.clock.now().getTime() + this.settings.replaceWaitMs;
     for (;;) {
@@ -293,7 +231,7 @@ export class FireScheduleTick {
           reason: `Skipped: execution ${pending.id} was still ${pending.status} ${waitS} s after it was asked to ${savepoint ? 'stop with a savepoint' : 'cancel'}; no second Flink job is started.`,
         };
       }
-      await this.sleeper.sleep(Math.min(REPLACE_POLL_MS, left));
+      await this.clock.sleep(Math.min(REPLACE_POLL_MS, left));
     }
   }
 
@@ -316,7 +254,7 @@ export class FireScheduleTick {
   private async started(outcome: InsertOutcome, log: Logger): Promise<void> {
     switch (outcome.kind) {
       case 'created':
-        await this.control.enqueueOrDiscard(outcome.execution);
+        await this.dispatch.submit(outcome.execution);
         this.observer?.outcome('started');
         log.info({ executionId: outcome.execution.id }, 'schedule tick started an execution');
         return;
@@ -336,9 +274,4 @@ export class FireScheduleTick {
     this.observer?.outcome(outcome.kind === 'created' ? 'skipped' : 'duplicate');
     if (outcome.kind === 'created') log.info({ reason: tick.errorMessage }, 'schedule tick skipped');
   }
-}
-
-/** 4213 → "4,213", independent of the process locale. */
-function grouped(n: number): string {
-  return String(n).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
 }

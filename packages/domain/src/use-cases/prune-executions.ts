@@ -1,6 +1,7 @@
 import { EXECUTION_STATUSES, isTerminal, type ExecutionStatus } from '../execution';
 import type { ExecutionRepository } from '../ports/execution-repository';
-import type { Clock, Logger } from '../ports/runtime';
+import type { Clock } from '../ports/clock';
+import type { Logger } from '../ports/logger';
 
 export interface RetentionSettings {
   /** SKIPPED and MISSED executions (ticks that did not run) older than this go. */

@@ -1,5 +1,5 @@
 import type { ExecutionRepository } from '../ports/execution-repository';
-import type { Logger } from '../ports/runtime';
+import type { Logger } from '../ports/logger';
 import type { WorkMessage, WorkQueue } from '../ports/work-queue';
 import type { Execution } from '../execution';
 

@@ -18,7 +18,7 @@ const statusFilter = Joi.object({ status: Joi.string().valid(...EXECUTION_STATUS
 export function executionRoutes(router: Router, deps: ApiDependencies): void {
   router.post('/api/v1/jobs/:id/start', async (ctx) => {
     const options = validate<StartOptions>(startSchema, ctx.request.body);
-    const execution = await deps.executions.start(ctx.params.id as string, options);
+    const execution = await deps.starts.run(ctx.params.id as string, options);
     ctx.status = 202;
     ctx.set('Location', `/api/v1/executions/${execution.id}`);
     ctx.body = executionView(execution);
@@ -26,7 +26,7 @@ export function executionRoutes(router: Router, deps: ApiDependencies): void {
 
   router.post('/api/v1/jobs/:id/stop', async (ctx) => {
     const options = validate<StopOptions>(stopSchema, ctx.request.body);
-    const execution = await deps.executions.stop(ctx.params.id as string, options);
+    const execution = await deps.stops.forJob(ctx.params.id as string, options);
     ctx.status = 202;
     ctx.set('Location', `/api/v1/executions/${execution.id}`);
     ctx.body = executionView(execution);
@@ -39,7 +39,7 @@ export function executionRoutes(router: Router, deps: ApiDependencies): void {
       { convert: true },
     );
     const { page, limit } = readPage(ctx);
-    const rows = await deps.executions.list(ctx.params.id as string, page, status);
+    const rows = await deps.history.listForJob(ctx.params.id as string, page, status);
     ctx.body = pageOf(ctx, rows, limit).map(executionView);
   });
 
@@ -52,11 +52,11 @@ export function executionRoutes(router: Router, deps: ApiDependencies): void {
     }
     const { page, limit } = readPage(ctx);
     const { status, trigger, jobId, since, until } = filter;
-    const rows = await deps.executions.history({ status, trigger, jobId, since, until }, page);
+    const rows = await deps.history.list({ status, trigger, jobId, since, until }, page);
     ctx.body = pageOf(ctx, rows, limit).map(executionView);
   });
 
   router.get('/api/v1/executions/:id', async (ctx) => {
-    ctx.body = executionView(await deps.executions.get(ctx.params.id as string));
+    ctx.body = executionView(await deps.history.get(ctx.params.id as string));
   });
 }

@@ -1,15 +1,8 @@
 import type Router from '@koa/router';
+import { withTimeout } from '@flink-orchestrator/observability';
 import type { ApiDependencies } from '../deps';
 
 const CHECK_TIMEOUT_MS = 2000;
-
-function withTimeout(check: Promise<void>): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error('timed out')), CHECK_TIMEOUT_MS);
-  });
-  return Promise.race([check, timeout]).finally(() => clearTimeout(timer));
-}
 
 export function healthRoutes(router: Router, deps: ApiDependencies): void {
   // Liveness: the process answers; no dependency is consulted.
@@ -21,7 +14,7 @@ export function healthRoutes(router: Router, deps: ApiDependencies): void {
     const results = await Promise.all(
       deps.health.map(async ({ name, check, informational }) => {
         try {
-          await withTimeout(check());
+          await withTimeout(check(), CHECK_TIMEOUT_MS, 'timed out');
           return { name, state: 'ok', informational };
         } catch (error) {
           if (!informational) ctx.state.log.warn({ err: error, check: name }, 'health check failed');

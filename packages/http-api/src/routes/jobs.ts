@@ -87,7 +87,7 @@ export function jobRoutes(router: Router, deps: ApiDependencies): void {
       parallelism: body.parallelism ?? null,
       enabled: body.enabled ?? true,
     };
-    const created = await deps.catalog.create(job, shorthandSchedule(body, null));
+    const created = await deps.jobs.create(job, shorthandSchedule(body, null));
     ctx.status = 201;
     ctx.set('Location', `/api/v1/jobs/${created.id}`);
     answer(ctx, created);
@@ -95,23 +95,23 @@ export function jobRoutes(router: Router, deps: ApiDependencies): void {
 
   router.get('/api/v1/jobs', async (ctx) => {
     const { page, limit } = readPage(ctx);
-    ctx.body = pageOf(ctx, await deps.catalog.list(page), limit).map(view);
+    ctx.body = pageOf(ctx, await deps.jobs.list(page), limit).map(view);
   });
 
   router.get('/api/v1/jobs/:id', async (ctx) => {
-    answer(ctx, await deps.catalog.get(ctx.params.id as string));
+    answer(ctx, await deps.jobs.get(ctx.params.id as string));
   });
 
   router.put('/api/v1/jobs/:id', async (ctx) => {
     const body = validate<JobBody>(updateJobSchema, ctx.request.body);
     const version = expectedVersion(ctx, body);
     const id = ctx.params.id as string;
-    const schedule = body.scheduleCron === undefined ? undefined : shorthandSchedule(body, await deps.catalog.get(id));
-    answer(ctx, await deps.catalog.update(id, changesFrom(body), schedule, version));
+    const schedule = body.scheduleCron === undefined ? undefined : shorthandSchedule(body, await deps.jobs.get(id));
+    answer(ctx, await deps.jobs.update(id, changesFrom(body), schedule, version));
   });
 
   router.delete('/api/v1/jobs/:id', async (ctx) => {
-    await deps.catalog.delete(ctx.params.id as string);
+    await deps.jobs.delete(ctx.params.id as string);
     ctx.status = 204;
   });
 }

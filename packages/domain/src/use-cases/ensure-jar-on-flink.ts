@@ -1,6 +1,7 @@
-import type { FetchedJar, FlinkGateway, JarSource } from '../ports/flink-gateway';
+import type { FlinkGateway } from '../ports/flink-gateway';
+import type { FetchedJar, JarSource } from '../ports/jar-source';
 import type { JarRegistry } from '../ports/jar-registry';
-import type { Logger } from '../ports/runtime';
+import type { Logger } from '../ports/logger';
 
 export interface UploadedJar {
   jarId: string;
@@ -18,7 +19,7 @@ export interface UploadedJar {
  * jar id holding the same SHA-256 is reused while Flink still lists it, and it is
  * uploaded otherwise (a JobManager restart loses uploaded jars).
  */
-export class JarUploader {
+export class EnsureJarOnFlink {
   constructor(
     private readonly source: JarSource,
     private readonly flink: FlinkGateway,
@@ -60,25 +61,9 @@ export class JarUploader {
     }
   }
 
-  /** Forgets a jar Flink turned out not to have (it refused to run it): the next try uploads. */
-  async forget(sha256: string): Promise<void> {
-    await this.registry.forget(sha256);
-  }
-
   private async reusable(sha256: string): Promise<Omit<UploadedJar, 'notModified'> | null> {
     const known = await this.registry.find(sha256);
     if (known && (await this.flink.listJarIds()).has(known)) return { jarId: known, sha256, reused: true };
     return null;
-  }
-
-  /** Deletes Flink jars that no job's latest execution uses. */
-  async collectGarbage(): Promise<number> {
-    const unused = await this.registry.unused();
-    const listed = await this.flink.listJarIds();
-    for (const { sha256, jarId } of unused) {
-      if (listed.has(jarId)) await this.flink.deleteJar(jarId);
-      await this.registry.forget(sha256);
-    }
-    return unused.length;
   }
 }

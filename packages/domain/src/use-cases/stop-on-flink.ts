@@ -1,8 +1,9 @@
 import { PermanentFailure, TransientFailure } from '../errors';
-import type { ExecutionStatus, StopRequest } from '../execution';
+import { endedStatusFor, type ExecutionStatus, type StopRequest } from '../execution';
 import type { ExecutionRepository } from '../ports/execution-repository';
 import type { FlinkGateway } from '../ports/flink-gateway';
-import type { Clock, Logger } from '../ports/runtime';
+import type { Clock } from '../ports/clock';
+import type { Logger } from '../ports/logger';
 import type { Attempt } from '../ports/work-handlers';
 import type { WorkQueue } from '../ports/work-queue';
 import { errorFields, failureText } from './failure-text';
@@ -14,8 +15,6 @@ export interface StopSettings {
   timeoutMs: number;
 }
 
-const ENDED: Record<string, ExecutionStatus> = { FINISHED: 'FINISHED', FAILED: 'FAILED', CANCELED: 'CANCELLED' };
-
 /**
  * A stable trigger id per stop request: a retried stop (another worker, after a crash)
  * asks Flink for the same savepoint operation instead of starting a second one.
@@ -25,15 +24,33 @@ export function savepointTriggerId(flinkJobId: string, requestedAt: Date): strin
 }
 
 /** Ends a STOPPING execution on Flink: cancel, or stop-with-savepoint and record where it went. */
-export class StopExecution {
-  constructor(
-    private readonly executions: ExecutionRepository,
-    private readonly flink: FlinkGateway,
-    private readonly queue: WorkQueue,
-    private readonly clock: Clock,
-    private readonly log: Logger,
-    private readonly settings: StopSettings,
-  ) {}
+export interface StopOnFlinkDeps {
+  executions: ExecutionRepository;
+  flink: FlinkGateway;
+  queue: WorkQueue;
+  clock: Clock;
+  log: Logger;
+  settings: StopSettings;
+}
+
+export class StopOnFlink {
+  private readonly executions: ExecutionRepository;
+  private readonly flink: FlinkGateway;
+  private readonly queue: WorkQueue;
+  private readonly clock: Clock;
+  private readonly log: Logger;
+  private readonly settings: StopSettings;
+
+  constructor(deps: StopOnFlinkDeps) {
+    ({
+      executions: this.executions,
+      flink: this.flink,
+      queue: this.queue,
+      clock: this.clock,
+      log: this.log,
+      settings: this.settings,
+    } = deps);
+  }
 
   /** `requestedAt`: the stop request the message was sent for; a newer request supersedes it. */
   async run(executionId: string, attempt: Attempt, requestedAt?: Date): Promise<void> {
@@ -72,7 +89,7 @@ export class StopExecution {
       return;
     }
     const state = await this.waitForEnd(flinkJobId);
-    await this.end(executionId, ENDED[state] ?? 'CANCELLED', { flinkState: state });
+    await this.end(executionId, endedStatusFor(state) ?? 'CANCELLED', { flinkState: state });
     log.info({ flinkState: state }, 'execution cancelled');
   }
 
@@ -88,7 +105,7 @@ export class StopExecution {
       drain: request.drain,
       triggerId,
     });
-    const deadline = Date.now() + this.settings.timeoutMs;
+    const deadline = this.clock.now().getTime() + this.settings.timeoutMs;
     for (;;) {
       if (await this.superseded(executionId, request)) {
         log.info({}, 'stop-with-savepoint superseded by a newer stop request');
@@ -98,15 +115,15 @@ export class StopExecution {
       if (status.status === 'FAILED') throw new PermanentFailure(`Savepoint failed: ${status.reason}`);
       if (status.status === 'COMPLETED') {
         const state = await this.waitForEnd(flinkJobId);
-        await this.end(executionId, state === 'FINISHED' ? 'STOPPED' : (ENDED[state] ?? 'STOPPED'), {
+        await this.end(executionId, state === 'FINISHED' ? 'STOPPED' : (endedStatusFor(state) ?? 'STOPPED'), {
           flinkState: state,
           savepointLocation: status.location,
         });
         log.info({ savepointLocation: status.location }, 'execution stopped with savepoint');
         return;
       }
-      if (Date.now() > deadline) throw new TransientFailure('Savepoint did not complete in time.');
-      await sleep(this.settings.pollIntervalMs);
+      if (this.clock.now().getTime() > deadline) throw new TransientFailure('Savepoint did not complete in time.');
+      await this.clock.sleep(this.settings.pollIntervalMs);
     }
   }
 
@@ -120,13 +137,13 @@ export class StopExecution {
 
   /** Polls Flink until the job is globally terminal. */
   private async waitForEnd(flinkJobId: string): Promise<string> {
-    const deadline = Date.now() + this.settings.timeoutMs;
+    const deadline = this.clock.now().getTime() + this.settings.timeoutMs;
     for (;;) {
       const job = await this.flink.getJob(flinkJobId);
       if (!job) return 'CANCELED';
-      if (ENDED[job.state]) return job.state;
-      if (Date.now() > deadline) throw new TransientFailure(`Flink job ${flinkJobId} is still ${job.state}.`);
-      await sleep(Math.min(this.settings.pollIntervalMs, 500));
+      if (endedStatusFor(job.state)) return job.state;
+      if (this.clock.now().getTime() > deadline) throw new TransientFailure(`Flink job ${flinkJobId} is still ${job.state}.`);
+      await this.clock.sleep(Math.min(this.settings.pollIntervalMs, 500));
     }
   }
 
@@ -138,5 +155,3 @@ export class StopExecution {
     await this.executions.transition(executionId, status, { ...patch, finishedAt: this.clock.now() }, ['STOPPING']);
   }
 }
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

@@ -1,30 +1,40 @@
-import type { Execution, ExecutionStatus } from '../execution';
+import { endedStatusFor, type Execution } from '../execution';
 import type { ExecutionRepository } from '../ports/execution-repository';
 import type { FlinkGateway } from '../ports/flink-gateway';
-import type { Clock, Logger } from '../ports/runtime';
+import type { Clock } from '../ports/clock';
+import type { Logger } from '../ports/logger';
 import type { PollResult } from '../ports/work-handlers';
 import { TransientFailure } from '../errors';
 import { failureText } from './failure-text';
-
-/** Flink's globally terminal states, in our words. */
-const TERMINAL: Record<string, ExecutionStatus> = {
-  FINISHED: 'FINISHED',
-  FAILED: 'FAILED',
-  CANCELED: 'CANCELLED',
-};
 
 /**
  * Follows a RUNNING execution on Flink until it ends. The queue adapter keeps one poll
  * message per execution, so exactly one worker polls it at a time.
  */
-export class TrackExecution {
-  constructor(
-    private readonly executions: ExecutionRepository,
-    private readonly flink: FlinkGateway,
-    private readonly clock: Clock,
-    private readonly log: Logger,
-    private readonly pollIntervalMs: number,
-  ) {}
+export interface TrackOnFlinkDeps {
+  executions: ExecutionRepository;
+  flink: FlinkGateway;
+  clock: Clock;
+  log: Logger;
+  pollIntervalMs: number;
+}
+
+export class TrackOnFlink {
+  private readonly executions: ExecutionRepository;
+  private readonly flink: FlinkGateway;
+  private readonly clock: Clock;
+  private readonly log: Logger;
+  private readonly pollIntervalMs: number;
+
+  constructor(deps: TrackOnFlinkDeps) {
+    ({
+      executions: this.executions,
+      flink: this.flink,
+      clock: this.clock,
+      log: this.log,
+      pollIntervalMs: this.pollIntervalMs,
+    } = deps);
+  }
 
   async poll(executionId: string): Promise<PollResult> {
     const execution = await this.executions.get(executionId);
@@ -59,7 +69,7 @@ export class TrackExecution {
       this.log.warn({ executionId: execution.id, flinkJobId: flinkJobId }, 'execution lost');
       return null;
     }
-    const ended = TERMINAL[job.state];
+    const ended = endedStatusFor(job.state);
     if (ended) {
       const errorMessage = ended === 'FAILED' ? await this.rootCause(flinkJobId) : null;
       await this.executions.transition(execution.id, ended, { flinkState: job.state, finishedAt: now, errorMessage }, [

@@ -1,23 +1,33 @@
-import { JobNotFound } from '../errors';
+import { InvalidSchedule, JobNotFound } from '../errors';
 import type { Job } from '../job';
-import { systemClock, type Clock, type Logger } from '../ports/runtime';
+import type { Clock } from '../ports/clock';
+import type { Logger } from '../ports/logger';
 import type { JobRepository } from '../ports/job-repository';
 import type { CronCalendar, ScheduleTimer } from '../ports/schedule-timer';
 import { replaceModeOf, type ScheduleInput } from '../schedule';
-import { InvalidSchedule } from '../errors';
 
 /**
  * The one writer of schedule timers. PostgreSQL holds the schedule; the timer (BullMQ's
  * job scheduler) is transport and is rebuilt from PostgreSQL by `reconcile`.
  */
-export class ScheduleKeeper {
-  constructor(
-    private readonly jobs: JobRepository,
-    private readonly timer: ScheduleTimer,
-    private readonly calendar: CronCalendar,
-    private readonly log: Logger,
-    private readonly clock: Clock = systemClock,
-  ) {}
+export interface ManageSchedulesDeps {
+  jobs: JobRepository;
+  timer: ScheduleTimer;
+  calendar: CronCalendar;
+  clock: Clock;
+  log: Logger;
+}
+
+export class ManageSchedules {
+  private readonly jobs: JobRepository;
+  private readonly timer: ScheduleTimer;
+  private readonly calendar: CronCalendar;
+  private readonly clock: Clock;
+  private readonly log: Logger;
+
+  constructor(deps: ManageSchedulesDeps) {
+    ({ jobs: this.jobs, timer: this.timer, calendar: this.calendar, clock: this.clock, log: this.log } = deps);
+  }
 
   validate(schedule: ScheduleInput): void {
     this.calendar.validate(schedule.cron, schedule.timezone);

@@ -2,13 +2,13 @@ import { JobNotFound } from '../errors';
 import type { Job, JobChanges, NewJob } from '../job';
 import type { JobRepository, PageRequest } from '../ports/job-repository';
 import type { ScheduleInput } from '../schedule';
-import type { ScheduleKeeper } from './schedule-keeper';
+import type { ManageSchedules } from './manage-schedules';
 
 /** Creating, reading, changing and deleting job definitions. */
-export class JobCatalog {
+export class ManageJobs {
   constructor(
     private readonly jobs: JobRepository,
-    private readonly schedules: ScheduleKeeper,
+    private readonly schedules: ManageSchedules,
   ) {}
 
   async create(job: NewJob, schedule?: ScheduleInput): Promise<Job> {

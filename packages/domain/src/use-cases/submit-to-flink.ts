@@ -4,11 +4,13 @@ import { programArgsFrom, resolveJarUrl } from '../job';
 import type { ExecutionRepository } from '../ports/execution-repository';
 import type { FlinkGateway } from '../ports/flink-gateway';
 import type { JobRepository } from '../ports/job-repository';
-import type { Clock, Logger } from '../ports/runtime';
+import type { Clock } from '../ports/clock';
+import type { Logger } from '../ports/logger';
 import type { Attempt } from '../ports/work-handlers';
 import type { WorkQueue } from '../ports/work-queue';
 import { errorFields, failureText } from './failure-text';
-import type { JarUploader } from './jar-uploader';
+import type { EnsureJarOnFlink } from './ensure-jar-on-flink';
+import { submissionStepFor } from './submission-step';
 
 export interface SubmitSettings {
   dataProcessorUrl: string;
@@ -33,18 +35,42 @@ export interface StageTimings {
  * is asked first, and a resubmission with the same JobID is refused by Flink as a
  * duplicate. So Flink runs each execution at most once, whatever crashes.
  */
-export class SubmitExecution {
-  constructor(
-    private readonly jobs: JobRepository,
-    private readonly executions: ExecutionRepository,
-    private readonly flink: FlinkGateway,
-    private readonly jars: JarUploader,
-    private readonly queue: WorkQueue,
-    private readonly clock: Clock,
-    private readonly log: Logger,
-    private readonly settings: SubmitSettings,
-    private readonly timings?: StageTimings,
-  ) {}
+export interface SubmitToFlinkDeps {
+  jobs: JobRepository;
+  executions: ExecutionRepository;
+  flink: FlinkGateway;
+  jars: EnsureJarOnFlink;
+  queue: WorkQueue;
+  clock: Clock;
+  log: Logger;
+  settings: SubmitSettings;
+  timings?: StageTimings;
+}
+
+export class SubmitToFlink {
+  private readonly jobs: JobRepository;
+  private readonly executions: ExecutionRepository;
+  private readonly flink: FlinkGateway;
+  private readonly jars: EnsureJarOnFlink;
+  private readonly queue: WorkQueue;
+  private readonly clock: Clock;
+  private readonly log: Logger;
+  private readonly settings: SubmitSettings;
+  private readonly timings?: StageTimings;
+
+  constructor(deps: SubmitToFlinkDeps) {
+    ({
+      jobs: this.jobs,
+      executions: this.executions,
+      flink: this.flink,
+      jars: this.jars,
+      queue: this.queue,
+      clock: this.clock,
+      log: this.log,
+      settings: this.settings,
+      timings: this.timings,
+    } = deps);
+  }
 
   async run(executionId: string, attempt: Attempt): Promise<void> {
     // The common case claims a QUEUED row in one statement; a retry or a redelivery reads it.
@@ -60,17 +86,16 @@ export class SubmitExecution {
       return;
     }
     const log = this.log.child({ executionId, jobId: execution.jobId, flinkJobId: flinkJobIdFor(executionId) });
-    if (execution.status === 'STOPPING' && !execution.runRequestedAt) {
-      await this.cancelUnsubmitted(execution, log);
-      return;
+    switch (submissionStepFor(execution)) {
+      case 'nothing':
+        return;
+      case 'cancel-unsubmitted':
+        return this.cancelUnsubmitted(execution, log);
+      case 'resume-tracking':
+        return this.queue.enqueue({ kind: 'track', executionId }, { delayMs: this.settings.pollIntervalMs });
+      case 'submit':
+        break;
     }
-    if (execution.status === 'RUNNING') {
-      await this.queue.enqueue({ kind: 'track', executionId }, { delayMs: this.settings.pollIntervalMs });
-      return;
-    }
-    if (execution.status !== 'SUBMITTING' && execution.status !== 'STOPPING') return;
-    if (execution.status === 'STOPPING' && execution.submittedAt) return; // the stop handler owns it
-
     try {
       await this.submit(execution, log);
     } catch (error) {
@@ -113,7 +138,7 @@ export class SubmitExecution {
     }
   }
 
-  private async submit(execution: Execution, log: ReturnType<Logger['child']>): Promise<void> {
+  private async submit(execution: Execution, log: Logger): Promise<void> {
     const flinkJobId = flinkJobIdFor(execution.id);
     if (execution.runRequestedAt) {
       // A previous try may have reached Flink: ask before doing anything again.
@@ -194,7 +219,7 @@ export class SubmitExecution {
   private async recordSubmitted(
     executionId: string,
     flinkState: string,
-    log: ReturnType<Logger['child']>,
+    log: Logger,
   ): Promise<void> {
     const now = this.clock.now();
     // Only from SUBMITTING: a stop that arrived meanwhile (STOPPING) must not be overwritten.
@@ -217,7 +242,7 @@ export class SubmitExecution {
     }
   }
 
-  private async cancelUnsubmitted(execution: Execution, log: ReturnType<Logger['child']>): Promise<void> {
+  private async cancelUnsubmitted(execution: Execution, log: Logger): Promise<void> {
     const cancelled = await this.executions.transition(execution.id, 'CANCELLED', { finishedAt: this.clock.now() }, [
       'STOPPING',
     ]);

@@ -1,0 +1,390 @@
+import { randomUUID } from 'node:crypto';
+import {
+  ACTIVE_STATUSES,
+  canTransition,
+  isTerminal,
+  type Clock,
+  type Execution,
+  type ExecutionPatch,
+  type ExecutionRepository,
+  type ExecutionStatus,
+  type FlinkGateway,
+  type FlinkJobState,
+  type InsertOutcome,
+  type Job,
+  type JobChanges,
+  type JobRepository,
+  type Logger,
+  type NewExecution,
+  type NewJob,
+  type NotRunTick,
+  type RunRequest,
+  type SavepointStatus,
+  type ScheduleInput,
+  type WorkMessage,
+  type WorkQueue,
+} from '../src';
+
+/**
+ * In-memory stand-ins for the domain's ports, with the semantics the PostgreSQL and
+ * BullMQ adapters guarantee (compare-and-set transitions, exclusive inserts, one row per
+ * tick), so the use cases can be tested without services. The adapters' own tests hold
+ * them to those semantics against the real thing.
+ */
+
+/** Time that moves only when told to; `sleep` moves it and then runs the test's hook. */
+export class FakeClock implements Clock {
+  private current: Date;
+  readonly sleeps: number[] = [];
+  /** Runs after each sleep: what the rest of the world does meanwhile. */
+  onSleep: (ms: number) => Promise<void> | void = () => undefined;
+
+  constructor(start = new Date('2030-01-01T00:00:00Z')) {
+    this.current = start;
+  }
+
+  now(): Date {
+    return new Date(this.current);
+  }
+
+  advance(ms: number): void {
+    this.current = new Date(this.current.getTime() + ms);
+  }
+
+  async sleep(ms: number): Promise<void> {
+    this.sleeps.push(ms);
+    this.advance(ms);
+    await this.onSleep(ms);
+  }
+}
+
+export const silentLog: Logger = {
+  info: () => undefined,
+  warn: () => undefined,
+  error: () => undefined,
+  debug: () => undefined,
+  child: () => silentLog,
+};
+
+export class MemoryJobs implements JobRepository {
+  readonly rows = new Map<string, Job>();
+
+  constructor(private readonly clock: Clock) {}
+
+  add(fields: Partial<Job> = {}): Job {
+    const now = this.clock.now();
+    const job: Job = {
+      id: randomUUID(),
+      name: `job-${this.rows.size + 1}`,
+      jarUrl: 'app.jar',
+      entryClass: 'com.example.Main',
+      config: { a: 1 },
+      parallelism: 2,
+      enabled: true,
+      schedule: null,
+      version: 1,
+      createdAt: now,
+      updatedAt: now,
+      ...fields,
+    };
+    this.rows.set(job.id, job);
+    return job;
+  }
+
+  create(job: NewJob): Promise<Job> {
+    return Promise.resolve(this.add(job));
+  }
+  get(id: string): Promise<Job | null> {
+    return Promise.resolve(this.rows.get(id) ?? null);
+  }
+  list(): Promise<Job[]> {
+    return Promise.resolve([...this.rows.values()]);
+  }
+  update(id: string, changes: JobChanges): Promise<Job | null> {
+    const job = this.rows.get(id);
+    if (!job) return Promise.resolve(null);
+    const updated = { ...job, ...changes, version: job.version + 1, updatedAt: this.clock.now() };
+    this.rows.set(id, updated);
+    return Promise.resolve(updated);
+  }
+  setSchedule(id: string, schedule: ScheduleInput | null): Promise<Job | null> {
+    const job = this.rows.get(id);
+    if (!job) return Promise.resolve(null);
+    const updated: Job = {
+      ...job,
+      schedule: schedule ? { ...schedule, replace: schedule.replace ?? null, lastRunAt: null } : null,
+      updatedAt: this.clock.now(),
+    };
+    this.rows.set(id, updated);
+    return Promise.resolve(updated);
+  }
+  markScheduleRun(id: string, at: Date): Promise<void> {
+    const job = this.rows.get(id);
+    if (job?.schedule) {
+      const last = job.schedule.lastRunAt;
+      this.rows.set(id, { ...job, schedule: { ...job.schedule, lastRunAt: last && last > at ? last : at } });
+    }
+    return Promise.resolve();
+  }
+  listScheduled(): Promise<Job[]> {
+    return Promise.resolve([...this.rows.values()].filter((j) => j.schedule));
+  }
+  delete(id: string): Promise<boolean> {
+    return Promise.resolve(this.rows.delete(id));
+  }
+}
+
+export class MemoryExecutions implements ExecutionRepository {
+  readonly rows = new Map<string, Execution>();
+
+  constructor(
+    private readonly jobs: MemoryJobs,
+    private readonly clock: Clock,
+  ) {}
+
+  /** An execution as a test needs it, stored as is. */
+  put(fields: Partial<Execution> & Pick<Execution, 'jobId' | 'status'>): Execution {
+    const now = this.clock.now();
+    const execution: Execution = {
+      id: randomUUID(),
+      trigger: 'manual',
+      flinkState: null,
+      flinkJobId: null,
+      flinkJarId: null,
+      jarSha256: null,
+      definition: null,
+      parallelism: null,
+      savepointPath: null,
+      allowNonRestoredState: false,
+      savepointLocation: null,
+      stopRequest: null,
+      errorMessage: null,
+      attempt: 0,
+      scheduledFor: null,
+      createdAt: now,
+      submittingAt: null,
+      runRequestedAt: null,
+      submittedAt: null,
+      startedAt: null,
+      finishedAt: null,
+      updatedAt: now,
+      ...fields,
+    };
+    this.rows.set(execution.id, execution);
+    return execution;
+  }
+
+  private active(jobId: string): Execution[] {
+    return [...this.rows.values()].filter((e) => e.jobId === jobId && ACTIVE_STATUSES.includes(e.status));
+  }
+
+  private create(execution: NewExecution): InsertOutcome {
+    const job = this.jobs.rows.get(execution.jobId);
+    if (!job) return { kind: 'job_missing' };
+    if (execution.scheduledFor && this.tick(execution.jobId, execution.scheduledFor)) return { kind: 'duplicate_tick' };
+    const queued = execution.status === 'QUEUED';
+    const created = this.put({
+      ...execution,
+      errorMessage: execution.errorMessage ?? null,
+      parallelism: execution.parallelism ?? job.parallelism,
+      definition: queued
+        ? { jarUrl: job.jarUrl, entryClass: job.entryClass, config: job.config, jobVersion: job.version }
+        : null,
+      finishedAt: queued ? null : this.clock.now(),
+    });
+    return { kind: 'created', execution: created };
+  }
+
+  private tick(jobId: string, at: Date): Execution | null {
+    return [...this.rows.values()].find((e) => e.jobId === jobId && e.scheduledFor?.getTime() === at.getTime()) ?? null;
+  }
+
+  insert(execution: NewExecution, options: { exclusive: boolean }): Promise<InsertOutcome> {
+    const active = options.exclusive ? this.active(execution.jobId)[0] : undefined;
+    if (active && this.jobs.rows.has(execution.jobId)) return Promise.resolve({ kind: 'active', active });
+    return Promise.resolve(this.create(execution));
+  }
+
+  async insertTick(
+    tick: NewExecution & { scheduledFor: Date },
+    options: { skipIfActive: boolean },
+  ): Promise<InsertOutcome> {
+    await this.jobs.markScheduleRun(tick.jobId, tick.scheduledFor);
+    const active = options.skipIfActive ? this.active(tick.jobId)[0] : undefined;
+    if (!active) return this.create(tick);
+    return this.create({
+      ...tick,
+      status: 'SKIPPED',
+      errorMessage: `Skipped: execution ${active.id} is still ${active.status}.`,
+    });
+  }
+
+  async insertNotRun(jobId: string, parallelism: number | null, ticks: NotRunTick[]): Promise<NotRunTick[]> {
+    const inserted: NotRunTick[] = [];
+    for (const t of ticks) {
+      const outcome = this.create({
+        jobId,
+        trigger: 'schedule',
+        status: t.status,
+        parallelism,
+        savepointPath: null,
+        allowNonRestoredState: false,
+        scheduledFor: t.scheduledFor,
+        errorMessage: t.errorMessage,
+      });
+      if (outcome.kind === 'created') inserted.push(t);
+      await this.jobs.markScheduleRun(jobId, t.scheduledFor);
+    }
+    return inserted;
+  }
+
+  findTick(jobId: string, scheduledFor: Date): Promise<Execution | null> {
+    return Promise.resolve(this.tick(jobId, scheduledFor));
+  }
+  get(id: string): Promise<Execution | null> {
+    return Promise.resolve(this.rows.get(id) ?? null);
+  }
+  list(): Promise<Execution[]> {
+    return Promise.resolve([...this.rows.values()].reverse());
+  }
+  listByJob(jobId: string): Promise<Execution[]> {
+    return Promise.resolve([...this.rows.values()].filter((e) => e.jobId === jobId).reverse());
+  }
+  findActive(jobId: string): Promise<Execution[]> {
+    return Promise.resolve(this.active(jobId).reverse());
+  }
+
+  transition(
+    id: string,
+    to: ExecutionStatus,
+    patch: ExecutionPatch = {},
+    onlyFrom?: readonly ExecutionStatus[],
+    guard?: { stopRequestedAt: Date },
+  ): Promise<Execution | null> {
+    const row = this.rows.get(id);
+    if (!row || !canTransition(row.status, to) || (onlyFrom && !onlyFrom.includes(row.status)))
+      return Promise.resolve(null);
+    if (guard && row.stopRequest?.requestedAt.getTime() !== guard.stopRequestedAt.getTime())
+      return Promise.resolve(null);
+    return Promise.resolve(this.write(row, { ...patch, status: to }));
+  }
+
+  patch(id: string, whileIn: readonly ExecutionStatus[], patch: ExecutionPatch): Promise<Execution | null> {
+    const row = this.rows.get(id);
+    if (!row || !whileIn.includes(row.status)) return Promise.resolve(null);
+    return Promise.resolve(this.write(row, patch));
+  }
+
+  private write(row: Execution, patch: ExecutionPatch & { status?: ExecutionStatus }): Execution {
+    const updated: Execution = { ...row, ...patch, updatedAt: this.clock.now() };
+    this.rows.set(row.id, updated);
+    return updated;
+  }
+
+  discard(id: string): Promise<void> {
+    this.rows.delete(id);
+    return Promise.resolve();
+  }
+  listActive(updatedBefore?: Date): Promise<Execution[]> {
+    return Promise.resolve(
+      [...this.rows.values()].filter(
+        (e) => ACTIVE_STATUSES.includes(e.status) && (!updatedBefore || e.updatedAt < updatedBefore),
+      ),
+    );
+  }
+  latestSavepoint(jobId: string): Promise<string | null> {
+    const ended = [...this.rows.values()].filter((e) => e.jobId === jobId && e.savepointLocation && e.finishedAt);
+    ended.sort((a, b) => (b.finishedAt?.getTime() ?? 0) - (a.finishedAt?.getTime() ?? 0));
+    return Promise.resolve(ended[0]?.savepointLocation ?? null);
+  }
+  deleteEnded(statuses: readonly ExecutionStatus[], endedBefore: Date, limit: number): Promise<number> {
+    const doomed = [...this.rows.values()]
+      .filter((e) => statuses.includes(e.status) && isTerminal(e.status) && e.finishedAt && e.finishedAt < endedBefore)
+      .slice(0, limit);
+    for (const e of doomed) this.rows.delete(e.id);
+    return Promise.resolve(doomed.length);
+  }
+  countByStatus(): Promise<Partial<Record<ExecutionStatus, number>>> {
+    const counts: Partial<Record<ExecutionStatus, number>> = {};
+    for (const e of this.rows.values()) counts[e.status] = (counts[e.status] ?? 0) + 1;
+    return Promise.resolve(counts);
+  }
+
+  status(id: string): ExecutionStatus | undefined {
+    return this.rows.get(id)?.status;
+  }
+}
+
+/** Records what was sent; `refuse` makes the next sends fail, as Redis down would. */
+export class RecordingQueue implements WorkQueue {
+  readonly sent: { message: WorkMessage; delayMs?: number }[] = [];
+  refuse: Error | null = null;
+
+  enqueue(message: WorkMessage, options: { delayMs?: number } = {}): Promise<void> {
+    if (this.refuse) return Promise.reject(this.refuse);
+    this.sent.push({ message, ...options });
+    return Promise.resolve();
+  }
+
+  kinds(): string[] {
+    return this.sent.map((s) => s.message.kind);
+  }
+}
+
+/**
+ * A Flink that keeps jobs in a map. Each method can be replaced by a test to inject an
+ * answer or a failure; the defaults behave like a healthy session cluster.
+ */
+export class FakeFlink implements FlinkGateway {
+  readonly jobs = new Map<string, FlinkJobState>();
+  readonly jars = new Set<string>();
+  readonly runs: RunRequest[] = [];
+  savepoint: SavepointStatus = { status: 'COMPLETED', location: 'file:///savepoints/sp-1' };
+  /** The state a stopped or cancelled job ends in. */
+  stoppedState = 'CANCELED';
+
+  listJarIds(): Promise<Set<string>> {
+    return Promise.resolve(new Set(this.jars));
+  }
+  uploadJar(): Promise<string> {
+    const id = `${randomUUID()}_app.jar`;
+    this.jars.add(id);
+    return Promise.resolve(id);
+  }
+  deleteJar(jarId: string): Promise<void> {
+    this.jars.delete(jarId);
+    return Promise.resolve();
+  }
+  runJar(request: RunRequest): Promise<'submitted' | 'duplicate'> {
+    this.runs.push(request);
+    if (this.jobs.has(request.jobId)) return Promise.resolve('duplicate');
+    this.jobs.set(request.jobId, { state: 'RUNNING' });
+    return Promise.resolve('submitted');
+  }
+  getJob(jobId: string): Promise<FlinkJobState | null> {
+    return Promise.resolve(this.jobs.get(jobId) ?? null);
+  }
+  failureCause(): Promise<string | null> {
+    return Promise.resolve('java.lang.RuntimeException: boom');
+  }
+  cancel(jobId: string): Promise<'accepted' | 'not_found' | 'already_terminal'> {
+    if (!this.jobs.has(jobId)) return Promise.resolve('not_found');
+    this.jobs.set(jobId, { state: this.stoppedState });
+    return Promise.resolve('accepted');
+  }
+  stopWithSavepoint(jobId: string, options: { triggerId: string }): Promise<string> {
+    if (this.savepoint.status === 'COMPLETED') this.jobs.set(jobId, { state: 'FINISHED' });
+    return Promise.resolve(options.triggerId);
+  }
+  savepointStatus(): Promise<SavepointStatus> {
+    return Promise.resolve(this.savepoint);
+  }
+}
+
+/** Jobs, executions, queue and Flink on one fake clock. */
+export function world() {
+  const clock = new FakeClock();
+  const jobs = new MemoryJobs(clock);
+  const executions = new MemoryExecutions(jobs, clock);
+  return { clock, jobs, executions, queue: new RecordingQueue(), flink: new FakeFlink(), log: silentLog };
+}
