@@ -6,6 +6,7 @@ const path = require('node:path');
 
 const root = path.resolve(__dirname, '..');
 const SUITES = [
+  'packages/domain/test/.mocharc.json',
   '.mocharc.json',
   'test/faults/.mocharc.json',
   'test/operations/.mocharc.json',

@@ -2,12 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
-import {
-  flinkJobIdFor,
-  StopOnFlink,
-  TransientFailure,
-  type WorkMessage,
-} from '@flink-orchestrator/domain';
+import { flinkJobIdFor, StopOnFlink, TransientFailure, type WorkMessage } from '@flink-orchestrator/domain';
 import { FlinkRestClient } from '@flink-orchestrator/flink-rest';
 import { buildTestJar, FlinkTestDouble } from '@flink-orchestrator/flink-test-double';
 import { createLogger, systemClock } from '@flink-orchestrator/observability';

@@ -26,7 +26,6 @@ describe('FireScheduleTick (real PostgreSQL)', () => {
   // The fake clock runs near real time: a schedule's ticks are bounded by the job's
   // updated_at, which PostgreSQL stamps.
   let now = new Date();
-  const clock = { now: () => now };
   const later = (at: Date, ms: number) => new Date(at.getTime() + ms);
 
   before(() => {

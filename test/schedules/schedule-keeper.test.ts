@@ -94,10 +94,18 @@ describe('ManageSchedules.reconcile racing a schedule removal', () => {
       const racing = Object.create(jobs) as KnexJobRepository;
       racing.listScheduled = async () => {
         const listed = await jobs.listScheduled();
-        await new ManageSchedules({ jobs, timer, calendar: new CronParserCalendar(), clock: systemClock, log }).remove(job.id);
+        await new ManageSchedules({ jobs, timer, calendar: new CronParserCalendar(), clock: systemClock, log }).remove(
+          job.id,
+        );
         return listed;
       };
-      await new ManageSchedules({ jobs: racing, timer, calendar: new CronParserCalendar(), clock: systemClock, log }).reconcile();
+      await new ManageSchedules({
+        jobs: racing,
+        timer,
+        calendar: new CronParserCalendar(),
+        clock: systemClock,
+        log,
+      }).reconcile();
       expect((await timer.list()).has(job.id)).to.equal(false);
     } finally {
       await timer.close();

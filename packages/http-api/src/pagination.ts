@@ -4,7 +4,6 @@ import { HttpProblem } from './problem';
 import { pageSchema, validate } from './validation';
 import { isUuid } from './ids';
 
-
 /** Opaque to clients: base64url of the last row's (createdAt, id). */
 export function encodeCursor(cursor: PageCursor): string {
   return Buffer.from(JSON.stringify([cursor.createdAt.toISOString(), cursor.id])).toString('base64url');

@@ -142,7 +142,8 @@ export class StopOnFlink {
       const job = await this.flink.getJob(flinkJobId);
       if (!job) return 'CANCELED';
       if (endedStatusFor(job.state)) return job.state;
-      if (this.clock.now().getTime() > deadline) throw new TransientFailure(`Flink job ${flinkJobId} is still ${job.state}.`);
+      if (this.clock.now().getTime() > deadline)
+        throw new TransientFailure(`Flink job ${flinkJobId} is still ${job.state}.`);
       await this.clock.sleep(Math.min(this.settings.pollIntervalMs, 500));
     }
   }

@@ -216,11 +216,7 @@ export class SubmitToFlink {
     };
   }
 
-  private async recordSubmitted(
-    executionId: string,
-    flinkState: string,
-    log: Logger,
-  ): Promise<void> {
+  private async recordSubmitted(executionId: string, flinkState: string, log: Logger): Promise<void> {
     const now = this.clock.now();
     // Only from SUBMITTING: a stop that arrived meanwhile (STOPPING) must not be overwritten.
     const running = await this.executions.transition(

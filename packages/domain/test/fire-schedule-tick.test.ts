@@ -1,0 +1,155 @@
+import { expect } from 'chai';
+import {
+  FireScheduleTick,
+  QueueSubmission,
+  RequestStop,
+  type CronCalendar,
+  type OverlapPolicy,
+  type ReplaceMode,
+  type TickOutcome,
+} from '../src';
+import { world } from './fakes';
+
+/** A calendar for a per-second schedule: every whole second in the range. */
+const everySecond: CronCalendar = {
+  validate: () => undefined,
+  nextRuns: () => [],
+  runsBetween: () => [],
+  latestRunsBetween: (_schedule, after, until, limit) => {
+    const runs: Date[] = [];
+    for (let t = Math.floor(after.getTime() / 1000) * 1000 + 1000; t <= until.getTime(); t += 1000)
+      runs.push(new Date(t));
+    const earlier = Math.max(0, runs.length - limit);
+    return { runs: runs.slice(earlier), earlier, earlierExact: true };
+  },
+};
+
+function setup(overlap: OverlapPolicy, replace: ReplaceMode | null = null, replaceWaitMs = 5000) {
+  const w = world();
+  const outcomes: TickOutcome[] = [];
+  const submissions = new QueueSubmission(w.executions, w.queue, w.log);
+  const stops = new RequestStop(w);
+  const tick = new FireScheduleTick({
+    ...w,
+    dispatch: { submit: (e) => submissions.run(e), stop: (e, o) => stops.forExecution(e, o) },
+    calendar: everySecond,
+    settings: { misfireGraceMs: 60_000, replaceWaitMs },
+    observer: {
+      lateness: () => undefined,
+      outcome: (kind, n = 1) => void outcomes.push(...Array<TickOutcome>(n).fill(kind)),
+    },
+  });
+  // The job changed just before now, so only ticks from here on are due.
+  const job = w.jobs.add({
+    updatedAt: w.clock.now(),
+    schedule: { cron: '* * * * * *', timezone: 'UTC', overlap, replace, startAt: null, endAt: null, lastRunAt: null },
+  });
+  w.clock.advance(1000);
+  return { ...w, tick, job, outcomes, at: w.clock.now() };
+}
+
+const ofJob = (t: ReturnType<typeof setup>) => [...t.executions.rows.values()].filter((e) => e.jobId === t.job.id);
+
+describe('FireScheduleTick (on fakes, fake clock)', () => {
+  it('a tick queues one execution and its submit message; delivered again, it does nothing more', async () => {
+    const t = setup('allow');
+    await t.tick.run(t.job.id, t.at);
+    await t.tick.run(t.job.id, t.at);
+    expect(ofJob(t).map((e) => e.status)).to.deep.equal(['QUEUED']);
+    expect(t.queue.kinds()).to.deep.equal(['submit']);
+    expect(t.outcomes).to.deep.equal(['started', 'duplicate']);
+  });
+
+  it('skip: a tick while an execution is active is recorded SKIPPED, naming it', async () => {
+    const t = setup('skip');
+    const active = t.executions.put({ jobId: t.job.id, status: 'RUNNING' });
+    await t.tick.run(t.job.id, t.at);
+    const skipped = ofJob(t).find((e) => e.status === 'SKIPPED');
+    expect(skipped?.errorMessage).to.equal(`Skipped: execution ${active.id} is still RUNNING.`);
+    expect(t.queue.sent).to.deep.equal([]);
+  });
+
+  it('a paused job, or one without a schedule, ignores its timer', async () => {
+    const t = setup('allow');
+    t.jobs.rows.set(t.job.id, { ...t.job, enabled: false });
+    await t.tick.run(t.job.id, t.at);
+    expect(ofJob(t)).to.deep.equal([]);
+    expect(t.outcomes).to.deep.equal(['ignored']);
+  });
+
+  it('replace (cancel): stops the running execution, waits for it to end, then queues the new one', async () => {
+    const t = setup('replace', 'cancel');
+    const old = t.executions.put({ jobId: t.job.id, status: 'RUNNING', submittedAt: t.clock.now() });
+    // The stop worker: the old execution ends a second after the stop was asked for.
+    t.clock.onSleep = async () => {
+      if (t.clock.now().getTime() - t.at.getTime() >= 1000)
+        await t.executions.transition(old.id, 'CANCELLED', { finishedAt: t.clock.now() }, ['STOPPING']);
+    };
+    await t.tick.run(t.job.id, t.at);
+    expect(t.queue.kinds()).to.deep.equal(['stop', 'submit']);
+    const created = ofJob(t).find((e) => e.id !== old.id);
+    expect(created).to.include({ status: 'QUEUED', savepointPath: null });
+    expect(t.outcomes).to.deep.equal(['started']);
+  });
+
+  it('replace (savepoint): the new execution restores from the savepoint the old one was stopped with', async () => {
+    const t = setup('replace', 'savepoint');
+    const old = t.executions.put({
+      jobId: t.job.id,
+      status: 'RUNNING',
+      submittedAt: t.clock.now(),
+      runRequestedAt: t.clock.now(),
+    });
+    t.clock.onSleep = async () => {
+      await t.executions.transition(
+        old.id,
+        'STOPPED',
+        { finishedAt: t.clock.now(), savepointLocation: 'file:///sp/7' },
+        ['STOPPING'],
+      );
+    };
+    await t.tick.run(t.job.id, t.at);
+    expect(t.executions.rows.get(old.id)?.stopRequest).to.include({ savepoint: true });
+    expect(ofJob(t).find((e) => e.id !== old.id)).to.include({ status: 'QUEUED', savepointPath: 'file:///sp/7' });
+  });
+
+  it('replace: an old execution still active when the wait runs out leaves the tick SKIPPED, waited on the clock', async () => {
+    const t = setup('replace', 'cancel', 2000);
+    t.executions.put({ jobId: t.job.id, status: 'RUNNING', submittedAt: t.clock.now() });
+    await t.tick.run(t.job.id, t.at);
+    const skipped = ofJob(t).find((e) => e.status === 'SKIPPED');
+    expect(skipped?.errorMessage).to.match(/was still STOPPING 2 s after it was asked to cancel; no second Flink job/);
+    expect(t.clock.now().getTime() - t.at.getTime()).to.equal(2000);
+    expect(t.queue.kinds()).to.deep.equal(['stop']);
+  });
+
+  it('replace: a stop that fails (back to RUNNING) leaves the tick SKIPPED with the reason', async () => {
+    const t = setup('replace', 'savepoint');
+    const old = t.executions.put({ jobId: t.job.id, status: 'RUNNING', submittedAt: t.clock.now() });
+    t.clock.onSleep = async () => {
+      await t.executions.transition(
+        old.id,
+        'RUNNING',
+        { errorMessage: 'Stop failed: savepoint failed', stopRequest: null },
+        ['STOPPING'],
+      );
+    };
+    await t.tick.run(t.job.id, t.at);
+    expect(ofJob(t).find((e) => e.status === 'SKIPPED')?.errorMessage).to.match(
+      /the stop with a savepoint of execution .* failed and it is still RUNNING \(Stop failed: savepoint failed\)/,
+    );
+  });
+
+  it('delivered 120 s late: the ticks older than the 60 s grace are MISSED, the rest run in order', async () => {
+    const t = setup('allow');
+    t.clock.advance(120_000);
+    await t.tick.run(t.job.id, t.at);
+    const count = (status: string) => ofJob(t).filter((e) => e.status === status).length;
+    expect([count('MISSED'), count('QUEUED')]).to.deep.equal([60, 61]);
+    expect(ofJob(t).find((e) => e.scheduledFor?.getTime() === t.at.getTime())?.errorMessage).to.equal(
+      'Tick fired 120 s late (grace 60 s); not run.',
+    );
+    expect(t.queue.kinds()).to.have.length(61);
+    expect(t.outcomes.filter((o) => o === 'missed')).to.have.length(60);
+  });
+});
