@@ -15,13 +15,7 @@ import {
 import { createApp, TokenAuthority } from '@flink-orchestrator/http-api';
 import { FlinkRestClient } from '@flink-orchestrator/flink-rest';
 import { Metrics, ReachabilityLog, systemClock, type Logger } from '@flink-orchestrator/observability';
-import {
-  connect,
-  KnexExecutionRepository,
-  KnexJobRepository,
-  migrateToLatest,
-  pingPostgres,
-} from '@flink-orchestrator/postgres';
+import { openStore, pingPostgres } from '@flink-orchestrator/postgres';
 import { BullScheduleTimer, BullWorkQueue, pingRedis, redisConnection } from '@flink-orchestrator/queue-bullmq';
 
 /** Flink's `GET /config`, at most once per few seconds however often /health is polled. */
@@ -60,11 +54,12 @@ export async function buildApi(config: Config, log: Logger): Promise<RunningApi>
   if (config.authDisabled)
     log.warn({}, 'AUTHENTICATION IS DISABLED (AUTH_DISABLED=true): anyone who reaches this port can change jobs');
   const tokens = config.apiTokens.length ? new TokenAuthority(config.apiTokens) : null;
-  if (config.migrateOnStart) await migrateToLatest(config.databaseUrl, log, { createDatabase: config.createDatabase });
-  const db = connect(config.databaseUrl, undefined, log);
+  const { db, jobs, executions } = await openStore(
+    config.databaseUrl,
+    { migrate: config.migrateOnStart, createDatabase: config.createDatabase },
+    log,
+  );
   const redis = redisConnection(config.redisUrl, 'producer');
-  const jobs = new KnexJobRepository(db);
-  const executions = new KnexExecutionRepository(db);
   const queue = new BullWorkQueue(redis, config.queuePrefix, {
     attempts: config.retryAttempts,
     backoffMs: config.retryBackoffMs,

@@ -3,8 +3,7 @@ import type { Schedule } from './schedule';
 /** Values become Flink program arguments, so only scalars are allowed. */
 export type ProgramConfig = Record<string, string | number | boolean>;
 
-export interface Job {
-  id: string;
+export interface NewJob {
   name: string;
   /** As the user gave it: an absolute http(s) URL or a bare file name on the data-processor. */
   jarUrl: string;
@@ -13,19 +12,14 @@ export interface Job {
   config: ProgramConfig;
   parallelism: number | null;
   enabled: boolean;
+}
+
+export interface Job extends NewJob {
+  id: string;
   schedule: Schedule | null;
   version: number;
   createdAt: Date;
   updatedAt: Date;
-}
-
-export interface NewJob {
-  name: string;
-  jarUrl: string;
-  entryClass: string | null;
-  config: ProgramConfig;
-  parallelism: number | null;
-  enabled: boolean;
 }
 
 export type JobChanges = Partial<NewJob>;

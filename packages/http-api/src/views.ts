@@ -1,8 +1,6 @@
 import {
   programArgsFrom,
   type Execution,
-  type ExecutionStatus,
-  type ExecutionTrigger,
   type Job,
   type OverlapPolicy,
   type ProgramConfig,
@@ -59,25 +57,28 @@ export interface ExecutionDefinitionView {
   jobVersion: number;
 }
 
-export interface ExecutionView {
-  id: string;
-  jobId: string;
-  trigger: ExecutionTrigger;
-  status: ExecutionStatus;
-  flinkState: string | null;
-  flinkJobId: string | null;
-  flinkJarId: string | null;
-  savepointPath: string | null;
-  savepointLocation: string | null;
+/** The execution's own fields as they are, its times as ISO instants, its definition as run. */
+export type ExecutionView = Pick<
+  Execution,
+  | 'id'
+  | 'jobId'
+  | 'trigger'
+  | 'status'
+  | 'flinkState'
+  | 'flinkJobId'
+  | 'flinkJarId'
+  | 'savepointPath'
+  | 'savepointLocation'
+  | 'errorMessage'
+  | 'attempt'
+> & {
   definition: ExecutionDefinitionView | null;
-  errorMessage: string | null;
-  attempt: number;
   scheduledFor: Instant | null;
   createdAt: Instant;
   submittedAt: Instant | null;
   startedAt: Instant | null;
   finishedAt: Instant | null;
-}
+};
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
 

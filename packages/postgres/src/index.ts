@@ -1,5 +1,9 @@
 import knexFactory, { type Knex } from 'knex';
 import { knexConfig } from './knex-config';
+import { migrateToLatest } from './migrate';
+import { KnexJobRepository } from './job-repository';
+import { KnexExecutionRepository } from './execution-repository';
+import { KnexJarRegistry } from './jar-registry';
 
 export { knexConfig, MIGRATIONS_DIRECTORY } from './knex-config';
 export { migrateToLatest } from './migrate';
@@ -22,6 +26,25 @@ export function connect(databaseUrl: string, pool?: { min?: number; max?: number
     config.log = { warn, error: warn, deprecate: warn, debug: () => undefined };
   }
   return knexFactory(config);
+}
+
+/**
+ * The PostgreSQL side of a process: the schema brought up to date when asked (replicas
+ * starting together queue on an advisory lock), one pool, the repositories over it.
+ */
+export async function openStore(
+  databaseUrl: string,
+  options: { migrate: boolean; createDatabase: boolean; poolMax?: number },
+  log: DatabaseLogger & { info(obj: object, msg?: string): void },
+): Promise<{ db: Knex; jobs: KnexJobRepository; executions: KnexExecutionRepository; jars: KnexJarRegistry }> {
+  if (options.migrate) await migrateToLatest(databaseUrl, log, { createDatabase: options.createDatabase });
+  const db = connect(databaseUrl, options.poolMax ? { max: options.poolMax } : undefined, log);
+  return {
+    db,
+    jobs: new KnexJobRepository(db),
+    executions: new KnexExecutionRepository(db),
+    jars: new KnexJarRegistry(db),
+  };
 }
 
 export async function pingPostgres(db: Knex): Promise<void> {

@@ -20,13 +20,7 @@ import {
 import { FlinkRestClient } from '@flink-orchestrator/flink-rest';
 import { HttpJarSource, JarUrlPolicy } from '@flink-orchestrator/jar-fetcher';
 import { Metrics, ReachabilityLog, systemClock, type Logger } from '@flink-orchestrator/observability';
-import {
-  connect,
-  KnexExecutionRepository,
-  KnexJarRegistry,
-  KnexJobRepository,
-  migrateToLatest,
-} from '@flink-orchestrator/postgres';
+import { openStore } from '@flink-orchestrator/postgres';
 import {
   BullScheduleTimer,
   BullWorkQueue,
@@ -44,14 +38,23 @@ export interface RunningWorker {
 
 /** Wires one worker process: BullMQ consumers in front of the pipeline use cases. */
 export async function buildWorker(config: Config, log: Logger): Promise<RunningWorker> {
-  // Safe beside the API doing the same: replicas queue on an advisory lock.
-  if (config.migrateOnStart) await migrateToLatest(config.databaseUrl, log, { createDatabase: config.createDatabase });
-  // Each in-flight pipeline may hold one connection for a JAR lock and use another.
-  const db = connect(config.databaseUrl, { max: config.workerConcurrency * 2 + 4 }, log);
+  const {
+    db,
+    jobs,
+    executions,
+    jars: registry,
+  } = await openStore(
+    config.databaseUrl,
+    // Each in-flight pipeline may hold one connection for a JAR lock and use another.
+    {
+      migrate: config.migrateOnStart,
+      createDatabase: config.createDatabase,
+      poolMax: config.workerConcurrency * 2 + 4,
+    },
+    log,
+  );
   const producer = redisConnection(config.redisUrl, 'producer');
   const blocking = redisConnection(config.redisUrl, 'worker');
-  const jobs = new KnexJobRepository(db);
-  const executions = new KnexExecutionRepository(db);
   const queue = new BullWorkQueue(producer, config.queuePrefix, {
     attempts: config.retryAttempts,
     backoffMs: config.retryBackoffMs,
@@ -75,7 +78,6 @@ export async function buildWorker(config: Config, log: Logger): Promise<RunningW
     policy: new JarUrlPolicy(config.jarAllowedHosts),
   });
   const clock = systemClock;
-  const registry = new KnexJarRegistry(db);
   const jars = new EnsureJarOnFlink(jarSource, flink, registry, log);
   const collectJars = new CollectUnusedJars(flink, registry);
   const calendar = new CronParserCalendar();
