@@ -5,10 +5,12 @@ import { HEX32 } from './request-bodies';
 
 export type Reply = { status: number; body: unknown };
 export type Params = Record<string, string>;
+export type Handler = (req: IncomingMessage, params: Params, url: URL) => Reply | Promise<Reply>;
+/** Method, path pattern ('/jobs/:jobid'), handler. */
+export type Route = [string, string, Handler];
 
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
+/** Flink answers an EmptyResponseBody as `{}`. */
+export const EMPTY = {};
 
 export function readText(req: IncomingMessage): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -17,6 +19,15 @@ export function readText(req: IncomingMessage): Promise<string> {
     req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
     req.on('error', reject);
   });
+}
+
+export function requestUrl(req: IncomingMessage): URL {
+  return new URL(req.url ?? '/', 'http://flink');
+}
+
+/** The path without the /v1 prefix: every path also answers under /v1 (the default and only REST API version). */
+export function apiPath(url: URL): string {
+  return url.pathname.replace(/^\/v1(?=\/)/, '');
 }
 
 /** Matches '/jobs/:jobid' against path segments; answers the named params, or null. */

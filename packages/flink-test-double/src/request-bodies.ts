@@ -4,6 +4,16 @@
  * anything else throws BodyFormatError, which the server answers with
  * 400 "Request did not match expected format <RequestBody>.".
  */
+import { randomBytes } from 'node:crypto';
+import {
+  bodyFormatError,
+  enumProblem,
+  type ErrorBody,
+  fieldTypeProblem,
+  hexIdProblem,
+  jsonParseProblem,
+  notAnObjectProblem,
+} from './java-errors';
 
 export const JAR_RUN_BODY = 'org.apache.flink.runtime.webmonitor.handlers.JarRunRequestBody';
 export const STOP_BODY = 'org.apache.flink.runtime.rest.messages.job.savepoints.stop.StopWithSavepointRequestBody';
@@ -17,11 +27,9 @@ type Json = Record<string, unknown>;
 /** A JobID or trigger id: 32 hex digits, either case. */
 export const HEX32 = /^[0-9a-fA-F]{32}$/;
 
-function kindOf(value: unknown): string {
-  if (Array.isArray(value)) return 'Array value (token `JsonToken.START_ARRAY`)';
-  if (typeof value === 'object') return 'Object value (token `JsonToken.START_OBJECT`)';
-  if (typeof value === 'string') return `String "${value}"`;
-  return `${typeof value} value`;
+/** A fresh JobID or trigger id, as Flink makes one when the request names none. */
+export function randomHexId(): string {
+  return randomBytes(16).toString('hex');
 }
 
 /** Parses a request body; an empty body counts as `{}`, as in Flink's AbstractHandler. */
@@ -31,14 +39,26 @@ export function parseJsonObject(text: string, requestClass: string): Json {
   try {
     value = JSON.parse(text);
   } catch (error) {
-    throw new BodyFormatError(`core.JsonParseException: ${(error as Error).message}`);
+    throw new BodyFormatError(jsonParseProblem((error as Error).message));
   }
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-    throw new BodyFormatError(
-      `databind.exc.MismatchedInputException: Cannot construct instance of \`${requestClass}\` from ${kindOf(value)}`,
-    );
+    throw new BodyFormatError(notAnObjectProblem(requestClass, value));
   }
   return value as Json;
+}
+
+/** Parses a body and reads it with `read`; a format problem becomes the 400 body Flink answers with. */
+export function readBody<T>(
+  text: string,
+  requestClass: string,
+  read: (body: Json) => T,
+): { value: T } | { badRequest: ErrorBody } {
+  try {
+    return { value: read(parseJsonObject(text, requestClass)) };
+  } catch (error) {
+    if (error instanceof BodyFormatError) return { badRequest: bodyFormatError(requestClass, error.message) };
+    throw error;
+  }
 }
 
 /** Typed access to one body's fields; each getter answers null for an absent or null field. */
@@ -49,10 +69,7 @@ export class BodyFields {
   ) {}
 
   private mismatch(key: string, javaType: string): BodyFormatError {
-    return new BodyFormatError(
-      `databind.exc.MismatchedInputException: Cannot deserialize value of type \`${javaType}\` from ` +
-        `${kindOf(this.body[key])} (through reference chain: ${this.requestClass}["${key}"])`,
-    );
+    return new BodyFormatError(fieldTypeProblem(this.requestClass, key, this.body[key], javaType));
   }
 
   string(key: string): string | null {
@@ -100,19 +117,13 @@ export class BodyFields {
     const v = this.body[key];
     if (v === undefined || v === null) return null;
     if (typeof v === 'string' && HEX32.test(v)) return v.toLowerCase();
-    throw new BodyFormatError(
-      `databind.JsonMappingException: Cannot parse ${what} from "${String(v)}". The expected format is ` +
-        `[0-9a-fA-F]{32}, e.g. fd72014d4c864993a2e5a9287b4a9c5d. (through reference chain: ${this.requestClass}["${key}"])`,
-    );
+    throw new BodyFormatError(hexIdProblem(this.requestClass, key, v, what));
   }
 
   enumValue(key: string, enumClass: string, values: readonly string[]): string | null {
     const v = this.string(key);
     if (v === null || values.includes(v)) return v;
-    throw new BodyFormatError(
-      `databind.exc.InvalidFormatException: Cannot deserialize value of type \`${enumClass}\` from String "${v}": ` +
-        `not one of the values accepted for Enum class: [${values.join(', ')}]`,
-    );
+    throw new BodyFormatError(enumProblem(enumClass, v, values));
   }
 }
 

@@ -2,7 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { stackText } from './java-errors';
+import { stackText, UNKNOWN_FAILURE } from './java-errors';
 
 /** `<dir>/savepoint-<first 6 hex of the JobID>-<12 hex>`, as Flink names savepoint directories. */
 export function savepointLocation(directory: string, jid: string): string {
@@ -34,7 +34,7 @@ export interface SavepointOperation {
 export function operationResult(operation: SavepointOperation): Record<string, unknown> {
   if (operation.status === 'IN_PROGRESS') return { status: { id: 'IN_PROGRESS' } };
   if (operation.location) return { status: { id: 'COMPLETED' }, operation: { location: operation.location } };
-  const failure = operation.failure ?? 'java.lang.Exception: unknown';
+  const failure = operation.failure ?? UNKNOWN_FAILURE;
   // Field names from SerializedThrowableSerializer (the OpenAPI file lists only serialized-throwable).
   const cause = {
     class: failure.split(':')[0],

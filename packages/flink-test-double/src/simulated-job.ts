@@ -2,7 +2,9 @@
  * One job as the double's Dispatcher knows it: its JobStatus timeline, failures and
  * savepoints, and the JSON views Flink's job handlers give of it.
  */
-import { stackText } from './java-errors';
+import type { Flavor } from './flavor';
+import { JOB_EXCEPTION, RECOVERY_SUPPRESSED, stackText } from './java-errors';
+import { TimerSet } from './timers';
 
 /** How a submitted program behaves, chosen by its entry class (see README.md). */
 export type Behaviour = 'finishes' | 'streams' | 'fails' | 'throws-in-main' | 'missing-class';
@@ -20,19 +22,6 @@ export function behaviourOf(entryClass: string): Behaviour {
 /** A jar without a manifest class: only its file name tells (WordCount finishes, the rest streams). */
 export function behaviourOfJarName(fileName: string): Behaviour {
   return /WordCount/.test(fileName) ? 'finishes' : 'streams';
-}
-
-/** The response shapes that differ by Flink line. */
-export interface Flavor {
-  /** 2.0+: no programArgs, no deprecated exception fields, pending-operators. */
-  v2: boolean;
-  /** 2.3+: applicationId in the run answer, application-id/schedulerType in details. */
-  v23: boolean;
-}
-
-export function flavorOf(version: string): Flavor {
-  const [major = 0, minor = 0] = version.split('.').map((n) => Number.parseInt(n, 10) || 0);
-  return { v2: major >= 2, v23: major > 2 || (major === 2 && minor >= 3) };
 }
 
 export const TERMINAL_STATES: ReadonlySet<string> = new Set(['FINISHED', 'CANCELED', 'FAILED']);
@@ -82,7 +71,7 @@ export class SimulatedJob {
   readonly timestamps: Record<string, number> = { INITIALIZING: this.startTime };
   private failure: Failure | null = null;
   private readonly savepoints: Savepoint[] = [];
-  private timers: NodeJS.Timeout[] = [];
+  private readonly timers = new TimerSet();
 
   constructor(readonly spec: JobSpec) {}
 
@@ -117,12 +106,11 @@ export class SimulatedJob {
   }
 
   later(ms: number, action: () => void): void {
-    this.timers.push(setTimeout(action, ms));
+    this.timers.later(ms, action);
   }
 
   clearTimers(): void {
-    for (const t of this.timers) clearTimeout(t);
-    this.timers = [];
+    this.timers.clear();
   }
 
   private duration(now: number): number {
@@ -185,15 +173,11 @@ export class SimulatedJob {
    */
   exceptions(flavor: Flavor, maxExceptions: number): Record<string, unknown> {
     const f = this.failure;
-    const rootTrace = f
-      ? stackText('org.apache.flink.runtime.JobException: Recovery is suppressed by NoRestartBackoffTimeStrategy', [
-          f.cause,
-        ])
-      : null;
+    const rootTrace = f ? stackText(RECOVERY_SUPPRESSED, [f.cause]) : null;
     const entries = f
       ? [
           {
-            exceptionName: 'org.apache.flink.runtime.JobException',
+            exceptionName: JOB_EXCEPTION,
             stacktrace: rootTrace,
             timestamp: f.timestamp,
             taskName: `${this.spec.name} (1/1)#0`,

@@ -8,7 +8,10 @@ export interface UploadForm {
   unknownField: string | null;
 }
 
-/** A request that is not multipart has no files: Flink lets it through to the handler, which counts 0. */
+/**
+ * A request that is not multipart has no files: Flink lets it through to the handler, which
+ * counts 0. `error` is the multipart parser's message.
+ */
 export function readUploadForm(req: IncomingMessage): Promise<UploadForm | { error: string }> {
   const empty: UploadForm = { files: [], unknownField: null };
   if (!(req.headers['content-type'] ?? '').startsWith('multipart/form-data')) {
@@ -33,7 +36,7 @@ export function readUploadForm(req: IncomingMessage): Promise<UploadForm | { err
     parser.on('field', (name) => {
       if (name !== 'request') form.unknownField ??= name;
     });
-    parser.on('error', (error: Error) => resolve({ error: `Could not parse the multipart upload: ${error.message}` }));
+    parser.on('error', (error: Error) => resolve({ error: error.message }));
     parser.on('close', () => resolve(form));
     req.pipe(parser);
   });
