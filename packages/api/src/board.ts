@@ -1,8 +1,7 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
 import { createBullBoard } from '@bull-board/api';
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { KoaAdapter } from '@bull-board/koa';
-import type { TokenAuthority } from '@flink-orchestrator/http-api';
+import { sameSecret, type TokenAuthority } from '@flink-orchestrator/http-api';
 import type { Queue } from 'bullmq';
 import type { Context, Middleware, Next } from 'koa';
 
@@ -63,12 +62,12 @@ function sameOrigin(ctx: Context): boolean {
 
 /** HTTP basic auth against one user, compared in constant time. */
 export function basicAuth(user: string, password: string): (ctx: Context) => boolean {
-  const expected = digest(`${user}:${password}`);
+  const expected = `${user}:${password}`;
   return (ctx) => {
     const header = ctx.get('Authorization');
     if (!header.startsWith('Basic ')) return false;
     const given = Buffer.from(header.slice(6), 'base64').toString('utf8');
-    return timingSafeEqual(digest(given), expected);
+    return sameSecret(given, expected);
   };
 }
 
@@ -81,5 +80,3 @@ export function writeToken(tokens: TokenAuthority): (ctx: Context) => boolean {
 export function anyOf(...rules: ((ctx: Context) => boolean)[]): (ctx: Context) => boolean {
   return (ctx) => rules.some((rule) => rule(ctx));
 }
-
-const digest = (value: string) => createHash('sha256').update(value).digest();

@@ -12,6 +12,11 @@ export interface ApiToken {
 
 const digest = (value: string) => createHash('sha256').update(value, 'utf8').digest();
 
+/** Equal secrets, compared in constant time over fixed-length digests (a length tells nothing either). */
+export function sameSecret(given: string, expected: string): boolean {
+  return timingSafeEqual(digest(given), digest(expected));
+}
+
 /**
  * Bearer tokens from configuration. Every candidate is compared, each in constant time
  * over fixed-length digests, so timing tells nothing about which token nearly matched.

@@ -5,4 +5,4 @@ export { executionView, jobView, scheduleEntryView } from './views';
 export type { ExecutionView, JobView, ScheduleEntryView, ScheduleView } from './views';
 export type { ApiDependencies, HealthCheck } from './deps';
 export { HttpProblem } from './problem';
-export { TokenAuthority, type ApiToken, type Access } from './auth';
+export { sameSecret, TokenAuthority, type ApiToken, type Access } from './auth';
