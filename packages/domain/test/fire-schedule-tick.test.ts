@@ -123,6 +123,17 @@ describe('FireScheduleTick (on fakes, fake clock)', () => {
     expect(t.queue.kinds()).to.deep.equal(['stop']);
   });
 
+  it('replace: the same tick delivered at once to two workers does not stop the execution the other created', async () => {
+    const t = setup('replace', 'cancel');
+    // The other delivery created this tick's execution after this one looked for it.
+    const theirs = t.executions.put({ jobId: t.job.id, status: 'QUEUED', trigger: 'schedule', scheduledFor: t.at });
+    t.executions.findTick = () => Promise.resolve(null);
+    await t.tick.run(t.job.id, t.at);
+    expect(t.executions.status(theirs.id)).to.equal('QUEUED');
+    expect(t.queue.sent).to.deep.equal([]);
+    expect(t.outcomes).to.deep.equal(['duplicate']);
+  });
+
   it('replace: a stop that fails (back to RUNNING) leaves the tick SKIPPED with the reason', async () => {
     const t = setup('replace', 'savepoint');
     const old = t.executions.put({ jobId: t.job.id, status: 'RUNNING', submittedAt: t.clock.now() });

@@ -176,7 +176,12 @@ export class FireScheduleTick {
       return;
     }
     await this.jobs.markScheduleRun(job.id, scheduledFor);
-    const way = await this.clearWay(job.id, mode, log);
+    const way = await this.clearWay(job.id, scheduledFor, mode, log);
+    if (way.kind === 'handled') {
+      this.observer?.outcome('duplicate');
+      log.info({}, 'tick delivered again; already handled');
+      return;
+    }
     if (way.kind === 'blocked') {
       await this.record({ ...tick, status: 'SKIPPED', errorMessage: way.reason }, log);
       return;
@@ -198,10 +203,16 @@ export class FireScheduleTick {
   /** Stops every active execution of the job and waits until all have ended. */
   private async clearWay(
     jobId: string,
+    scheduledFor: Date,
     mode: ReplaceMode,
     log: Logger,
-  ): Promise<{ kind: 'clear'; savepointPath: string | null } | { kind: 'blocked'; reason: string }> {
+  ): Promise<
+    { kind: 'clear'; savepointPath: string | null } | { kind: 'blocked'; reason: string } | { kind: 'handled' }
+  > {
     const active = await this.executions.findActive(jobId);
+    // The same tick delivered at once to another worker got there first: its execution
+    // is this tick's, and stopping it would leave the schedule with nothing running.
+    if (active.some((e) => e.scheduledFor?.getTime() === scheduledFor.getTime())) return { kind: 'handled' };
     if (active.length === 0) return { kind: 'clear', savepointPath: null };
     const savepoint = mode === 'savepoint';
     for (const execution of active) await this.dispatch.stop(execution, { savepoint });
