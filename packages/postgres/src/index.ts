@@ -36,14 +36,14 @@ export async function openStore(
   databaseUrl: string,
   options: { migrate: boolean; createDatabase: boolean; poolMax?: number },
   log: DatabaseLogger & { info(obj: object, msg?: string): void },
-): Promise<{ db: Knex; jobs: KnexJobRepository; executions: KnexExecutionRepository; jars: KnexJarRegistry }> {
+): Promise<{ db: Knex; jobs: KnexJobRepository; executions: KnexExecutionRepository; jarRegistry: KnexJarRegistry }> {
   if (options.migrate) await migrateToLatest(databaseUrl, log, { createDatabase: options.createDatabase });
   const db = connect(databaseUrl, options.poolMax ? { max: options.poolMax } : undefined, log);
   return {
     db,
     jobs: new KnexJobRepository(db),
     executions: new KnexExecutionRepository(db),
-    jars: new KnexJarRegistry(db),
+    jarRegistry: new KnexJarRegistry(db),
   };
 }
 

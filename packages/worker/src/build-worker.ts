@@ -38,12 +38,7 @@ export interface RunningWorker {
 
 /** Wires one worker process: BullMQ consumers in front of the pipeline use cases. */
 export async function buildWorker(config: Config, log: Logger): Promise<RunningWorker> {
-  const {
-    db,
-    jobs,
-    executions,
-    jars: registry,
-  } = await openStore(
+  const { db, jobs, executions, jarRegistry } = await openStore(
     config.databaseUrl,
     // Each in-flight pipeline may hold one connection for a JAR lock and use another.
     {
@@ -78,8 +73,8 @@ export async function buildWorker(config: Config, log: Logger): Promise<RunningW
     policy: new JarUrlPolicy(config.jarAllowedHosts),
   });
   const clock = systemClock;
-  const jars = new EnsureJarOnFlink(jarSource, flink, registry, log);
-  const collectJars = new CollectUnusedJars(flink, registry);
+  const jars = new EnsureJarOnFlink(jarSource, flink, jarRegistry, log);
+  const collectJars = new CollectUnusedJars(flink, jarRegistry);
   const calendar = new CronParserCalendar();
   const schedules = new ManageSchedules({ jobs, timer, calendar, clock, log });
   const reconcile = new ReconcileExecutions(executions, queue, log);
