@@ -6,7 +6,7 @@ import { CronExpressionParser, type CronExpression } from 'cron-parser';
  * times we show are the times the timer fires. 5 fields, or 6 with seconds first.
  */
 export class CronParserCalendar implements CronCalendar {
-  // Parsing costs ~75 µs and a step from a parsed expression ~12 µs; runsBetween runs on
+  // Parsing an expression costs several steps from a parsed one, and runsBetween runs on
   // every tick of every schedule, so parsed expressions are kept (bounded, oldest dropped).
   private readonly parsed = new Map<string, CronExpression>();
 
@@ -83,8 +83,8 @@ export class CronParserCalendar implements CronCalendar {
     let at: number | null = null;
     while (runs.length < limit && (at = previous()) !== null) runs.push(new Date(at));
     if (at === null) return { runs: runs.reverse(), earlier: 0, earlierExact: true };
-    // Past the newest `limit` times only the count matters. A step costs 10 to 100 µs, so past
-    // MAX_COUNTED the rest is estimated from the mean interval (a week of a per-second cron).
+    // Past the newest `limit` times only the count matters, and every step costs CPU, so past
+    // MAX_COUNTED steps the rest is estimated from the mean interval.
     const newest = runs[0]?.getTime() ?? at;
     let earlier = 0;
     while ((at = previous()) !== null) {
