@@ -1,12 +1,9 @@
 import {
   programArgsFrom,
   type Execution,
-  type ExecutionStatus,
-  type ExecutionTrigger,
   type Job,
-  type OverlapPolicy,
   type ProgramConfig,
-  type ReplaceMode,
+  type Schedule,
 } from '@flink-orchestrator/domain';
 
 /*
@@ -17,11 +14,8 @@ import {
 /** An instant as the API writes it: `Date.prototype.toISOString()`. */
 type Instant = string;
 
-export interface ScheduleView {
-  cron: string;
-  timezone: string;
-  overlap: OverlapPolicy;
-  replace: ReplaceMode | null;
+/** A schedule: the fields it shows as the domain holds them, and instants as strings. */
+export interface ScheduleView extends Pick<Schedule, 'cron' | 'timezone' | 'overlap' | 'replace'> {
   startAt: Instant | null;
   endAt: Instant | null;
   nextRuns: Instant[];
@@ -59,19 +53,22 @@ export interface ExecutionDefinitionView {
   jobVersion: number;
 }
 
-export interface ExecutionView {
-  id: string;
-  jobId: string;
-  trigger: ExecutionTrigger;
-  status: ExecutionStatus;
-  flinkState: string | null;
-  flinkJobId: string | null;
-  flinkJarId: string | null;
-  savepointPath: string | null;
-  savepointLocation: string | null;
+/** The fields of an execution the API shows as the domain holds them. */
+type ExecutionAsIs =
+  | 'id'
+  | 'jobId'
+  | 'trigger'
+  | 'status'
+  | 'flinkState'
+  | 'flinkJobId'
+  | 'flinkJarId'
+  | 'savepointPath'
+  | 'savepointLocation'
+  | 'errorMessage'
+  | 'attempt';
+
+export interface ExecutionView extends Pick<Execution, ExecutionAsIs> {
   definition: ExecutionDefinitionView | null;
-  errorMessage: string | null;
-  attempt: number;
   scheduledFor: Instant | null;
   createdAt: Instant;
   submittedAt: Instant | null;
