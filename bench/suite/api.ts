@@ -10,13 +10,13 @@ async function seedJobs(ctx: BenchContext, count: number): Promise<string[]> {
   const db = new Client({ connectionString: ctx.databaseUrl });
   await db.connect();
   try {
-    const { rows } = await db.query(
+    const { rows } = await db.query<{ id: string }>(
       `INSERT INTO jobs (name, jar_url, entry_class, config)
        SELECT 'bench-read-' || g || '-' || $2, 'data-processor.jar', 'com.example.Main', '{"a": 1}'::jsonb FROM generate_series(1, $1) g
        RETURNING id`,
       [count, randomUUID().slice(0, 8)],
     );
-    return rows.map((r) => r.id as string);
+    return rows.map((r) => r.id);
   } finally {
     await db.end();
   }

@@ -80,12 +80,17 @@ export async function startStack(ctx: BenchContext, options: { apiPort: number; 
   };
 }
 
-export async function call(url: string, method: string, body?: unknown): Promise<{ status: number; body: any }> {
+/** One call to our API with the bench token; `T` is the answer's JSON as the caller expects it. */
+export async function call<T = unknown>(
+  url: string,
+  method: string,
+  body?: unknown,
+): Promise<{ status: number; body: T }> {
   const res = await fetch(url, {
     method,
     headers: { authorization: `Bearer ${TOKEN}`, ...(body ? { 'content-type': 'application/json' } : {}) },
     ...(body ? { body: JSON.stringify(body) } : {}),
   });
   const text = await res.text();
-  return { status: res.status, body: text ? JSON.parse(text) : undefined };
+  return { status: res.status, body: (text ? JSON.parse(text) : undefined) as T };
 }

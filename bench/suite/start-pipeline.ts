@@ -19,7 +19,7 @@ function batchWaiter(pool: Pool, sql: string, done: (row: { id: string; status?:
     while (!closed) {
       await new Promise((r) => setTimeout(r, 20));
       if (waiting.size === 0) continue;
-      const { rows } = await pool.query(sql, [[...waiting.keys()]]);
+      const { rows } = await pool.query<{ id: string; status?: string }>(sql, [[...waiting.keys()]]);
       for (const row of rows)
         if (done(row)) {
           waiting.get(row.id)?.();
@@ -61,7 +61,7 @@ async function startLoops(ctx: BenchContext, apiUrl: string, jobIds: string[], s
     while (issued < starts) {
       issued++;
       const at = Date.now();
-      const res = await call(`${apiUrl}/api/v1/jobs/${jobId}/start`, 'POST');
+      const res = await call<{ id: string }>(`${apiUrl}/api/v1/jobs/${jobId}/start`, 'POST');
       if (res.status !== 202) throw new Error(`start answered ${res.status}: ${JSON.stringify(res.body)}`);
       requested.set(res.body.id, at);
       await ended.until(res.body.id);
@@ -69,7 +69,8 @@ async function startLoops(ctx: BenchContext, apiUrl: string, jobIds: string[], s
   };
   await Promise.all(jobIds.map(loop));
   await ended.close();
-  const { rows } = await db.query(
+  // extract() is numeric, which pg hands over as a string.
+  const { rows } = await db.query<{ id: string; status: string; started: string | null }>(
     `SELECT id, status, extract(epoch from started_at) * 1000 AS started FROM job_executions WHERE id = ANY($1::uuid[])`,
     [[...requested.keys()]],
   );
@@ -167,7 +168,7 @@ export const startPipelineBenchmark: Benchmark = async (ctx) => {
   try {
     const jobIds: string[] = [];
     for (let i = 0; i < jobCount; i++) {
-      const res = await call(`${stack.apiUrl}/api/v1/jobs`, 'POST', {
+      const res = await call<{ id: string }>(`${stack.apiUrl}/api/v1/jobs`, 'POST', {
         name: `bench-start-${ctx.prefix}-${i}`,
         jarURL: 'bench.jar',
         entryClass: FINISHING,

@@ -55,8 +55,9 @@ const tokenList = Joi.string()
   .pattern(/^([A-Za-z0-9_.-]{1,64}=[^,=\s]{16,256})(,[A-Za-z0-9_.-]{1,64}=[^,=\s]{16,256})*$/)
   .messages({ 'string.pattern.base': 'must be comma-separated name=token pairs, each token at least 16 characters' });
 
+// The validated value of a list variable: a string, or undefined when it is not set.
 const list = (value: unknown) =>
-  String(value ?? '')
+  (typeof value === 'string' ? value : '')
     .split(',')
     .map((s) => s.trim())
     .filter(Boolean);
@@ -159,12 +160,12 @@ export class ConfigError extends Error {
 
 /** Reads and validates the environment; every bad or missing value is named at once. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
-  const { value, error } = schema.validate(env, { abortEarly: false, convert: true });
-  if (error)
+  const result = schema.validate(env, { abortEarly: false, convert: true });
+  if (result.error)
     throw new ConfigError(
-      error.details.map((d) => `${d.context?.key ?? d.path.join('.')}: ${d.message.replace(/^"[^"]+" /, '')}`),
+      result.error.details.map((d) => `${d.context?.key ?? d.path.join('.')}: ${d.message.replace(/^"[^"]+" /, '')}`),
     );
-  const v = value as Record<string, unknown>;
+  const v = result.value as Record<string, unknown>;
   const asIs = Object.fromEntries(Object.entries(AS_IS).map(([key, name]) => [key, v[name]])) as Pick<Config, AsIs>;
   return {
     ...asIs,
