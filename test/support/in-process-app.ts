@@ -18,9 +18,9 @@ import { client, type Client } from './http';
 export async function appOver(
   jobs: JobRepository,
   metrics?: Metrics,
-): Promise<{ http: Client; close(): Promise<void> }> {
+): Promise<{ http: Client; close: () => Promise<void> }> {
   const log = createLogger({ level: 'silent', name: 'test' });
-  const timer = { upsert: async () => {}, remove: async () => {}, list: async () => new Map() };
+  const timer = { upsert: async () => {}, remove: async () => {}, list: () => Promise.resolve(new Map()) };
   const schedules = new ScheduleKeeper(jobs, timer, new CronParserCalendar(), log);
   const app = createApp({
     catalog: new JobCatalog(jobs, schedules),
