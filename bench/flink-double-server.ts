@@ -7,5 +7,13 @@ const flink = new FlinkTestDouble({
     finishMs: Number(process.env.DOUBLE_FINISH_MS ?? 1),
   },
 });
-flink.start().then((url) => process.stdout.write(`FLINK_URL=${url}\n`));
-process.on('SIGTERM', () => flink.stop().then(() => process.exit(0)));
+
+const fail = (error: unknown) => {
+  process.stderr.write(`flink double: ${error instanceof Error ? error.stack : String(error)}\n`);
+  process.exit(1);
+};
+
+flink.start().then((url) => process.stdout.write(`FLINK_URL=${url}\n`), fail);
+process.on('SIGTERM', () => {
+  flink.stop().then(() => process.exit(0), fail);
+});

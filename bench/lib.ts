@@ -128,7 +128,11 @@ export function ratioResult(
 }
 
 /** One query on a connection of its own: benchmarks set up and read back with it. */
-export async function sql<T = any>(ctx: BenchContext, text: string, values: unknown[] = []): Promise<T[]> {
+export async function sql<T = Record<string, unknown>>(
+  ctx: BenchContext,
+  text: string,
+  values: unknown[] = [],
+): Promise<T[]> {
   const db = new Client({ connectionString: ctx.databaseUrl });
   await db.connect();
   try {

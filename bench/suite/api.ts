@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { Client } from 'pg';
 import { load, ratioResult, startProcess, type Benchmark, type BenchContext, type LoadResult } from '../lib';
+import { serviceEnv, startApi, TOKEN } from './services';
 
-const TOKEN = 'bench-token-0123456789abcdef';
 const OUR_PORT = 18501;
 const BARE_PORT = 18502;
 
@@ -10,29 +10,22 @@ async function seedJobs(ctx: BenchContext, count: number): Promise<string[]> {
   const db = new Client({ connectionString: ctx.databaseUrl });
   await db.connect();
   try {
-    const { rows } = await db.query(
+    const { rows } = await db.query<{ id: string }>(
       `INSERT INTO jobs (name, jar_url, entry_class, config)
        SELECT 'bench-read-' || g || '-' || $2, 'data-processor.jar', 'com.example.Main', '{"a": 1}'::jsonb FROM generate_series(1, $1) g
        RETURNING id`,
       [count, randomUUID().slice(0, 8)],
     );
-    return rows.map((r) => r.id as string);
+    return rows.map((r) => r.id);
   } finally {
     await db.end();
   }
 }
 
 function servers(ctx: BenchContext) {
-  const env = {
-    DATABASE_URL: ctx.databaseUrl,
-    REDIS_URL: ctx.redisUrl,
-    QUEUE_PREFIX: ctx.prefix,
-    LOG_LEVEL: 'info',
-    API_TOKENS: `bench=${TOKEN}`,
-    NODE_ENV: 'production',
-  };
+  const env = serviceEnv(ctx, 'info');
   return {
-    ours: () => startProcess('api', ['packages/api/dist/main.js'], { ...env, PORT: String(OUR_PORT) }, 'api listening'),
+    ours: () => startApi(env, OUR_PORT),
     bare: () =>
       startProcess('bare-koa', ['bench/baselines/bare-koa.js'], { ...env, PORT: String(BARE_PORT) }, 'bare-koa ready'),
   };

@@ -1,6 +1,6 @@
-import { load, ratioResult, sql, startProcess, type Benchmark, type BenchContext } from '../lib';
+import { load, ratioResult, sql, type Benchmark, type BenchContext, type LoadResult } from '../lib';
+import { serviceEnv, startApi, TOKEN } from './services';
 
-const TOKEN = 'bench-token-0123456789abcdef';
 const PORT = 18503;
 
 /** Adds `count` finished executions to the job, older than any it has. */
@@ -30,6 +30,19 @@ async function cursorAt(ctx: BenchContext, jobId: string, position: number): Pro
   return Buffer.from(JSON.stringify([row.created_at.toISOString(), row.id])).toString('base64url');
 }
 
+/** Throughput ratio small/large: > 1 means the large table is slower. */
+function slowdown(id: number, name: string, small: LoadResult, large: LoadResult) {
+  return ratioResult(
+    id,
+    name,
+    small.rps / large.rps,
+    1,
+    'slowdown×',
+    { max: 1.5, text: 'large/small cost ≤ 1.5' },
+    { rps_small: Math.round(small.rps), rps_large: Math.round(large.rps), p99_ms_large: large.p99 },
+  );
+}
+
 export const historyBenchmark: Benchmark = async (ctx) => {
   const [job] = await sql<{ id: string }>(
     ctx,
@@ -39,20 +52,7 @@ export const historyBenchmark: Benchmark = async (ctx) => {
   const small = ctx.quick ? 2_000 : 10_000;
   const large = ctx.quick ? 100_000 : 1_000_000;
   const duration = ctx.quick ? 1 : 4;
-  const api = await startProcess(
-    'api',
-    ['packages/api/dist/main.js'],
-    {
-      DATABASE_URL: ctx.databaseUrl,
-      REDIS_URL: ctx.redisUrl,
-      QUEUE_PREFIX: ctx.prefix,
-      LOG_LEVEL: 'info',
-      API_TOKENS: `bench=${TOKEN}`,
-      PORT: String(PORT),
-      NODE_ENV: 'production',
-    },
-    'api listening',
-  );
+  const api = await startApi(serviceEnv(ctx, 'info'), PORT);
   const measure = async (cursor: string | null) => {
     const r = await load({
       url: `http://127.0.0.1:${PORT}/api/v1/jobs/${jobId}/executions?limit=50${cursor ? `&cursor=${cursor}` : ''}`,
@@ -73,34 +73,9 @@ export const historyBenchmark: Benchmark = async (ctx) => {
     const firstLarge = await measure(null);
     const deepLarge = await measure(await cursorAt(ctx, jobId, Math.floor(large / 2)));
     const label = `${large / 1000}k vs ${small / 1000}k`;
-    // Throughput ratio small/large: > 1 means the large table is slower.
     return [
-      ratioResult(
-        6.1,
-        `History first page, ${label} rows`,
-        firstSmall.rps / firstLarge.rps,
-        1,
-        'slowdown×',
-        { max: 1.5, text: 'large/small cost ≤ 1.5' },
-        {
-          rps_small: Math.round(firstSmall.rps),
-          rps_large: Math.round(firstLarge.rps),
-          p99_ms_large: firstLarge.p99,
-        },
-      ),
-      ratioResult(
-        6.2,
-        `History deep page (middle), ${label} rows`,
-        deepSmall.rps / deepLarge.rps,
-        1,
-        'slowdown×',
-        { max: 1.5, text: 'large/small cost ≤ 1.5' },
-        {
-          rps_small: Math.round(deepSmall.rps),
-          rps_large: Math.round(deepLarge.rps),
-          p99_ms_large: deepLarge.p99,
-        },
-      ),
+      slowdown(6.1, `History first page, ${label} rows`, firstSmall, firstLarge),
+      slowdown(6.2, `History deep page (middle), ${label} rows`, deepSmall, deepLarge),
     ];
   } finally {
     await api.stop();

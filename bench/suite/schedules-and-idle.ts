@@ -10,7 +10,7 @@ const STREAMING = 'org.apache.flink.streaming.examples.windowing.TopSpeedWindowi
 async function runningJobs(ctx: BenchContext, apiUrl: string, count: number, label: string): Promise<string[]> {
   const ids: string[] = [];
   for (let i = 0; i < count; i++) {
-    const res = await call(`${apiUrl}/api/v1/jobs`, 'POST', {
+    const res = await call<{ id: string }>(`${apiUrl}/api/v1/jobs`, 'POST', {
       name: `bench-${label}-${ctx.prefix}-${i}`,
       jarURL: 'bench.jar',
       entryClass: STREAMING,
@@ -20,13 +20,13 @@ async function runningJobs(ctx: BenchContext, apiUrl: string, count: number, lab
   }
   const deadline = Date.now() + 300_000;
   for (;;) {
-    const [row] = await sql(
+    const [row] = await sql<{ n: number }>(
       ctx,
       `SELECT count(*)::int AS n FROM job_executions WHERE job_id = ANY($1::uuid[]) AND status = 'RUNNING'`,
       [ids],
     );
-    if (row.n === count) return ids;
-    if (Date.now() > deadline) throw new Error(`only ${row.n} of ${count} executions reached RUNNING`);
+    if (row?.n === count) return ids;
+    if (Date.now() > deadline) throw new Error(`only ${row?.n} of ${count} executions reached RUNNING`);
     await new Promise((r) => setTimeout(r, 500));
   }
 }
@@ -52,7 +52,10 @@ async function bareSchedulerLateness(ctx: BenchContext, jobs: number, seconds: n
   const histogram = hdr.build();
   const worker = new Worker(
     'ticks',
-    async (job) => histogram.recordValue(Math.max(0, Date.now() - (job.opts.prevMillis ?? Date.now()))),
+    (job) => {
+      histogram.recordValue(Math.max(0, Date.now() - (job.opts.prevMillis ?? Date.now())));
+      return Promise.resolve();
+    },
     { connection: workerConnection, prefix, concurrency: 50 },
   );
   for (let i = 0; i < jobs; i++) {

@@ -7,6 +7,23 @@ export const TOKEN = 'bench-token-0123456789abcdef';
 
 export type Running = Awaited<ReturnType<typeof startProcess>>;
 
+/** What every process of ours gets: the bench's database and key prefix, its token, production mode. */
+export function serviceEnv(ctx: BenchContext, logLevel: string): Record<string, string> {
+  return {
+    DATABASE_URL: ctx.databaseUrl,
+    REDIS_URL: ctx.redisUrl,
+    QUEUE_PREFIX: ctx.prefix,
+    LOG_LEVEL: logLevel,
+    API_TOKENS: `bench=${TOKEN}`,
+    NODE_ENV: 'production',
+  };
+}
+
+/** Our API as built, on `port`. */
+export function startApi(env: Record<string, string>, port: number): Promise<Running> {
+  return startProcess('api', ['packages/api/dist/main.js'], { ...env, PORT: String(port) }, 'api listening');
+}
+
 /** Flink double, data-processor and the API, each its own process, as in a deployment. */
 export async function startStack(ctx: BenchContext, options: { apiPort: number; jarClass: string }) {
   const jarDir = path.join(ROOT, 'bench', 'tmp', 'jars');
@@ -22,12 +39,7 @@ export async function startStack(ctx: BenchContext, options: { apiPort: number; 
   const data = await startProcess('data-processor', ['scripts/serve-jars.js', jarDir, '0'], {}, /DATA_PROCESSOR_URL=/);
   const dataUrl = /DATA_PROCESSOR_URL=(\S+)/.exec(data.output())?.[1] as string;
   const env = {
-    DATABASE_URL: ctx.databaseUrl,
-    REDIS_URL: ctx.redisUrl,
-    QUEUE_PREFIX: ctx.prefix,
-    LOG_LEVEL: 'warn',
-    API_TOKENS: `bench=${TOKEN}`,
-    NODE_ENV: 'production',
+    ...serviceEnv(ctx, 'warn'),
     FLINK_JOBMANAGER_URL: flinkUrl,
     DATA_PROCESSOR_URL: dataUrl,
     POLL_INTERVAL_MS: '250',
@@ -35,12 +47,7 @@ export async function startStack(ctx: BenchContext, options: { apiPort: number; 
     METRICS_PORT: '0',
     MIGRATE_ON_START: 'false',
   };
-  const api = await startProcess(
-    'api',
-    ['packages/api/dist/main.js'],
-    { ...env, LOG_LEVEL: 'info', PORT: String(options.apiPort) },
-    'api listening',
-  );
+  const api = await startApi({ ...env, LOG_LEVEL: 'info' }, options.apiPort);
   const workers: (Running & { metricsUrl: string })[] = [];
   return {
     env,
@@ -73,12 +80,17 @@ export async function startStack(ctx: BenchContext, options: { apiPort: number; 
   };
 }
 
-export async function call(url: string, method: string, body?: unknown): Promise<{ status: number; body: any }> {
+/** One call to our API with the bench token; `T` is the answer's JSON as the caller expects it. */
+export async function call<T = unknown>(
+  url: string,
+  method: string,
+  body?: unknown,
+): Promise<{ status: number; body: T }> {
   const res = await fetch(url, {
     method,
     headers: { authorization: `Bearer ${TOKEN}`, ...(body ? { 'content-type': 'application/json' } : {}) },
     ...(body ? { body: JSON.stringify(body) } : {}),
   });
   const text = await res.text();
-  return { status: res.status, body: text ? JSON.parse(text) : undefined };
+  return { status: res.status, body: (text ? JSON.parse(text) : undefined) as T };
 }

@@ -84,7 +84,7 @@ describe('execution retention (PruneExecutions, real PostgreSQL)', () => {
         return Reflect.get(target, property, receiver) as unknown;
       },
     });
-    return new PruneExecutions(counting, { now: () => now, sleep: async () => undefined }, log, {
+    return new PruneExecutions(counting, { now: () => now, sleep: () => Promise.resolve() }, log, {
       skippedDays: 7,
       otherDays: null,
       batchSize: 4,

@@ -44,9 +44,7 @@ describe('health and dependency failures', () => {
 
   it('an unexpected error → 500 internal_error with the request id, never a stack trace', async () => {
     const broken = new Proxy({} as JobRepository, {
-      get: () => async () => {
-        throw new Error('secret internals at /srv/app/db.ts:42');
-      },
+      get: () => () => Promise.reject(new Error('secret internals at /srv/app/db.ts:42')),
     });
     const { http, close } = await appOver(broken);
     try {

@@ -66,9 +66,12 @@ describe('OpenAPI description', () => {
     // The OpenAPI schema leaves Schema Objects to the dialect: check them against its meta-schema.
     const ajv = new Ajv2020({ strict: true });
     addFormats(ajv);
-    const schemas = [
-      ...Object.entries(document.components.schemas).map(([name, schema]) => [`#/components/schemas/${name}`, schema]),
-      ...everything('schema'),
+    const schemas: [string, unknown][] = [
+      ...Object.entries(document.components.schemas).map(([name, schema]): [string, unknown] => [
+        `#/components/schemas/${name}`,
+        schema,
+      ]),
+      ...everything('schema').map(([at, schema]): [string, unknown] => [at, schema]),
     ];
     for (const [at, schema] of schemas)
       expect(ajv.validateSchema(schema as object), `${at}: ${ajv.errorsText()}`).to.equal(true);

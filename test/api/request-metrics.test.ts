@@ -51,10 +51,8 @@ describe('request metrics count every answer under the status it was given', () 
 
   it('500 and 503 each under their own label', async () => {
     const failing = new Proxy({} as JobRepository, {
-      get: (_, method) => async () => {
-        if (method === 'get') throw new DependencyUnavailable('postgres');
-        throw new Error('unexpected');
-      },
+      get: (_, method) => () =>
+        Promise.reject(method === 'get' ? new DependencyUnavailable('postgres') : new Error('unexpected')),
     });
     const metrics = new Metrics('api-test');
     const { http, close } = await appOver(failing, metrics);

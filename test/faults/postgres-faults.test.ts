@@ -45,12 +45,12 @@ describe("fault: PostgreSQL restarted under load (a cluster of the suite's own)"
       }
     })();
     await sleep(1000);
-    await pg.down();
+    pg.down();
     await sleep(8000);
     const health = await h.http.get('/health');
     expect(health.status).to.equal(503);
     expect(health.body.checks.postgres).to.equal('unavailable');
-    await pg.up();
+    pg.up();
     await sleep(3000);
     stop = true;
     await load;

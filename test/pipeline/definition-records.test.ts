@@ -10,7 +10,7 @@ describe('execution definitions are recorded when an execution is created', () =
   let db: Knex;
   let jobs: KnexJobRepository;
   let executions: KnexExecutionRepository;
-  const queue = { enqueue: async (_m: WorkMessage) => undefined };
+  const queue = { enqueue: (_m: WorkMessage) => Promise.resolve() };
   const log = createLogger({ level: 'silent', name: 'test' });
 
   before(() => {

@@ -126,7 +126,12 @@ describe('a savepoint that never completes: StopOnFlink gives up at its timeout'
   let executions: KnexExecutionRepository;
   let jobs: KnexJobRepository;
   const sent: WorkMessage[] = [];
-  const queue = { enqueue: async (m: WorkMessage) => void sent.push(m) };
+  const queue = {
+    enqueue: (m: WorkMessage) => {
+      sent.push(m);
+      return Promise.resolve();
+    },
+  };
   const log = createLogger({ level: 'silent', name: 'test' });
   before(async () => {
     await flink.start();

@@ -21,7 +21,12 @@ describe('FireScheduleTick (real PostgreSQL)', () => {
   let jobs: KnexJobRepository;
   let executions: KnexExecutionRepository;
   const sent: WorkMessage[] = [];
-  const queue = { enqueue: async (m: WorkMessage) => void sent.push(m) };
+  const queue = {
+    enqueue: (m: WorkMessage) => {
+      sent.push(m);
+      return Promise.resolve();
+    },
+  };
   const log = createLogger({ level: 'silent', name: 'test' });
   // The fake clock runs near real time: a schedule's ticks are bounded by the job's
   // updated_at, which PostgreSQL stamps.

@@ -20,9 +20,9 @@ import { client, type Client } from './http';
 export async function appOver(
   jobs: JobRepository,
   metrics?: Metrics,
-): Promise<{ http: Client; close(): Promise<void> }> {
+): Promise<{ http: Client; close: () => Promise<void> }> {
   const log = createLogger({ level: 'silent', name: 'test' });
-  const timer = { upsert: async () => {}, remove: async () => {}, list: async () => new Map() };
+  const timer = { upsert: async () => {}, remove: async () => {}, list: () => Promise.resolve(new Map()) };
   const clock = systemClock;
   const schedules = new ManageSchedules({ jobs, timer, calendar: new CronParserCalendar(), clock, log });
   const app = createApp({

@@ -29,7 +29,10 @@ export function boardMiddleware(options: BoardOptions): Middleware {
   });
   const board = server.registerPlugin() as Middleware;
   return async (ctx: Context, next: Next) => {
-    if (ctx.path !== BOARD_PATH && !ctx.path.startsWith(`${BOARD_PATH}/`)) return next();
+    if (ctx.path !== BOARD_PATH && !ctx.path.startsWith(`${BOARD_PATH}/`)) {
+      await next();
+      return;
+    }
     if (!options.authorize(ctx)) {
       ctx.status = 401;
       ctx.set('WWW-Authenticate', 'Basic realm="Bull Board", charset="UTF-8"');
@@ -43,7 +46,7 @@ export function boardMiddleware(options: BoardOptions): Middleware {
       };
       return;
     }
-    return board(ctx, next);
+    await board(ctx, next);
   };
 }
 

@@ -55,8 +55,9 @@ const tokenList = Joi.string()
   .pattern(/^([A-Za-z0-9_.-]{1,64}=[^,=\s]{16,256})(,[A-Za-z0-9_.-]{1,64}=[^,=\s]{16,256})*$/)
   .messages({ 'string.pattern.base': 'must be comma-separated name=token pairs, each token at least 16 characters' });
 
+// The validated value of a list variable: a string, or undefined when it is not set.
 const list = (value: unknown) =>
-  String(value ?? '')
+  (typeof value === 'string' ? value : '')
     .split(',')
     .map((s) => s.trim())
     .filter(Boolean);
@@ -68,7 +69,8 @@ function tokens(value: unknown, access: 'read' | 'write') {
   });
 }
 
-const schema = Joi.object({
+/** Every environment variable read, with its rule and default. */
+const VARIABLES = {
   PORT: Joi.number().port().default(8080),
   DATABASE_URL: url(['postgres', 'postgresql']).default('postgres://postgres@127.0.0.1:5432/orchestrator'),
   REDIS_URL: url(['redis', 'rediss']).default('redis://127.0.0.1:6379'),
@@ -117,7 +119,37 @@ const schema = Joi.object({
   METRICS_TOKEN: Joi.string().min(16).max(256).allow(''),
   CORS_ORIGINS: Joi.string().allow(''),
   JAR_ALLOWED_HOSTS: Joi.string().allow(''),
-}).unknown(true);
+};
+
+const schema = Joi.object(VARIABLES).unknown(true);
+
+/** The settings that are their variable's validated value as it is, and that variable. */
+const AS_IS = {
+  port: 'PORT',
+  databaseUrl: 'DATABASE_URL',
+  redisUrl: 'REDIS_URL',
+  queuePrefix: 'QUEUE_PREFIX',
+  flinkJobManagerUrl: 'FLINK_JOBMANAGER_URL',
+  dataProcessorUrl: 'DATA_PROCESSOR_URL',
+  logLevel: 'LOG_LEVEL',
+  migrateOnStart: 'MIGRATE_ON_START',
+  workerConcurrency: 'WORKER_CONCURRENCY',
+  jarMaxBytes: 'JAR_MAX_BYTES',
+  jarDownloadTimeoutMs: 'JAR_DOWNLOAD_TIMEOUT_MS',
+  flinkTimeoutMs: 'FLINK_TIMEOUT_MS',
+  pollIntervalMs: 'POLL_INTERVAL_MS',
+  scheduleReplaceWaitMs: 'SCHEDULE_REPLACE_WAIT_MS',
+  shutdownTimeoutMs: 'SHUTDOWN_TIMEOUT_MS',
+  metricsPort: 'METRICS_PORT',
+  lockDurationMs: 'LOCK_DURATION_MS',
+  retryAttempts: 'RETRY_ATTEMPTS',
+  retryBackoffMs: 'RETRY_BACKOFF_MS',
+  reconcileIntervalMs: 'RECONCILE_INTERVAL_MS',
+  executionRetentionSkippedDays: 'EXECUTION_RETENTION_SKIPPED_DAYS',
+  authDisabled: 'AUTH_DISABLED',
+} as const satisfies Partial<Record<keyof Config, keyof typeof VARIABLES>>;
+
+type AsIs = keyof typeof AS_IS;
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -128,40 +160,20 @@ export class ConfigError extends Error {
 
 /** Reads and validates the environment; every bad or missing value is named at once. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
-  const { value, error } = schema.validate(env, { abortEarly: false, convert: true });
-  if (error)
+  const result = schema.validate(env, { abortEarly: false, convert: true });
+  if (result.error)
     throw new ConfigError(
-      error.details.map((d) => `${d.context?.key ?? d.path.join('.')}: ${d.message.replace(/^"[^"]+" /, '')}`),
+      result.error.details.map((d) => `${d.context?.key ?? d.path.join('.')}: ${d.message.replace(/^"[^"]+" /, '')}`),
     );
-  const v = value as Record<string, unknown>;
+  const v = result.value as Record<string, unknown>;
+  const asIs = Object.fromEntries(Object.entries(AS_IS).map(([key, name]) => [key, v[name]])) as Pick<Config, AsIs>;
   return {
-    port: v.PORT as number,
-    databaseUrl: v.DATABASE_URL as string,
-    redisUrl: v.REDIS_URL as string,
-    queuePrefix: v.QUEUE_PREFIX as string,
-    flinkJobManagerUrl: v.FLINK_JOBMANAGER_URL as string,
-    dataProcessorUrl: v.DATA_PROCESSOR_URL as string,
-    logLevel: v.LOG_LEVEL as string,
-    migrateOnStart: v.MIGRATE_ON_START as boolean,
+    ...asIs,
     createDatabase: v.NODE_ENV !== 'production',
-    workerConcurrency: v.WORKER_CONCURRENCY as number,
-    jarMaxBytes: v.JAR_MAX_BYTES as number,
-    jarDownloadTimeoutMs: v.JAR_DOWNLOAD_TIMEOUT_MS as number,
-    flinkTimeoutMs: v.FLINK_TIMEOUT_MS as number,
     savepointDir: (v.SAVEPOINT_DIR as string) || null,
-    pollIntervalMs: v.POLL_INTERVAL_MS as number,
     scheduleMisfireGraceMs: (v.SCHEDULE_MISFIRE_GRACE as number) * 1000,
-    scheduleReplaceWaitMs: v.SCHEDULE_REPLACE_WAIT_MS as number,
-    shutdownTimeoutMs: v.SHUTDOWN_TIMEOUT_MS as number,
-    metricsPort: v.METRICS_PORT as number,
-    lockDurationMs: v.LOCK_DURATION_MS as number,
-    retryAttempts: v.RETRY_ATTEMPTS as number,
-    retryBackoffMs: v.RETRY_BACKOFF_MS as number,
-    reconcileIntervalMs: v.RECONCILE_INTERVAL_MS as number,
-    executionRetentionSkippedDays: v.EXECUTION_RETENTION_SKIPPED_DAYS as number,
     executionRetentionDays: (v.EXECUTION_RETENTION_DAYS as number | '' | undefined) || null,
     apiTokens: [...tokens(v.API_TOKENS, 'write'), ...tokens(v.API_READ_TOKENS, 'read')],
-    authDisabled: v.AUTH_DISABLED as boolean,
     metricsToken: (v.METRICS_TOKEN as string | undefined) || null,
     corsOrigins: list(v.CORS_ORIGINS),
     jarAllowedHosts: list(v.JAR_ALLOWED_HOSTS).length

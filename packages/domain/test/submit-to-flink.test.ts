@@ -15,7 +15,7 @@ import { world } from './fakes';
 function jarsOn(w: ReturnType<typeof world>) {
   const fetched: string[] = [];
   const source: JarSource = {
-    fetch: ((url: string): Promise<FetchedJar> => {
+    fetch: (url: string): Promise<FetchedJar> => {
       fetched.push(url);
       return Promise.resolve({
         path: '/tmp/none',
@@ -25,7 +25,7 @@ function jarsOn(w: ReturnType<typeof world>) {
         etag: null,
         dispose: () => Promise.resolve(),
       });
-    }) as JarSource['fetch'],
+    },
   };
   const byContent = new Map<string, string>();
   const registry: JarRegistry = {

@@ -1,6 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Context, Next } from 'koa';
 import { HttpProblem } from './problem';
+import { requestState } from './request-state';
 
 export type Access = 'read' | 'write';
 
@@ -53,7 +54,10 @@ const READ_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 /** Guards /api/*: 401 without a valid token, 403 when a read-only token tries to change something. */
 export function requireToken(authority: TokenAuthority, prefix = '/api/') {
   return async (ctx: Context, next: Next): Promise<void> => {
-    if (!ctx.path.startsWith(prefix)) return next();
+    if (!ctx.path.startsWith(prefix)) {
+      await next();
+      return;
+    }
     const caller = authority.fromRequest(ctx);
     if (!caller) {
       ctx.set('WWW-Authenticate', 'Bearer realm="flink-orchestrator"');
@@ -62,8 +66,8 @@ export function requireToken(authority: TokenAuthority, prefix = '/api/') {
     if (caller.access === 'read' && !READ_METHODS.has(ctx.method)) {
       throw new HttpProblem(403, 'forbidden', `Token "${caller.name}" is read-only.`);
     }
-    ctx.state.caller = caller.name;
-    return next();
+    requestState(ctx).caller = caller.name;
+    await next();
   };
 }
 
@@ -75,6 +79,6 @@ export function requireSecretFor(path: string, secret: string) {
       ctx.set('WWW-Authenticate', 'Bearer realm="metrics"');
       throw new HttpProblem(401, 'unauthorized', 'The metrics endpoint needs METRICS_TOKEN as a bearer token.');
     }
-    return next();
+    await next();
   };
 }

@@ -11,7 +11,7 @@ import type { TokenAuthority } from './auth';
 
 export interface HealthCheck {
   name: string;
-  check(): Promise<void>;
+  check: () => Promise<void>;
   /**
    * Reported ("ok" or "unreachable") without deciding readiness: the API works without it
    * (Flink). Its own adapter logs when it goes and comes back, so a failure here logs nothing.

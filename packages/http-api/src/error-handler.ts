@@ -4,6 +4,7 @@ import type { Logger } from '@flink-orchestrator/observability';
 import type { Context, Next } from 'koa';
 import { ERROR_STATUS, isErrorCode, type ErrorCode } from './error-codes';
 import { HttpProblem } from './problem';
+import { requestState } from './request-state';
 
 /** The domain's error codes the API answers as they are; any other domain error is a 500. */
 const DOMAIN_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
@@ -32,11 +33,12 @@ export function requestContext(log: Logger) {
   return async (ctx: Context, next: Next): Promise<void> => {
     const incoming = ctx.get('X-Request-Id');
     const requestId = SAFE_REQUEST_ID.test(incoming) ? incoming : randomUUID();
-    ctx.state.requestId = requestId;
-    // Built on first use: most requests log nothing, and a pino child costs a few microseconds.
+    const state = requestState(ctx);
+    state.requestId = requestId;
+    // Built on first use: most requests log nothing, so most need no pino child of their own.
     let requestLog: Logger | undefined;
-    Object.defineProperty(ctx.state, 'log', {
-      get: () => (requestLog ??= log.child({ requestId, ...(ctx.state.caller ? { caller: ctx.state.caller } : {}) })),
+    Object.defineProperty(state, 'log', {
+      get: () => (requestLog ??= log.child({ requestId, ...(state.caller ? { caller: state.caller } : {}) })),
       configurable: true,
     });
     ctx.set('X-Request-Id', requestId);
@@ -49,7 +51,7 @@ export function requestContext(log: Logger) {
     } catch (error) {
       const problem = toProblem(error);
       if (problem.status >= 500) {
-        ctx.state.log.error({ err: error, method: ctx.method, path: ctx.path }, 'request failed');
+        state.log.error({ err: error, method: ctx.method, path: ctx.path }, 'request failed');
       }
       ctx.status = problem.status;
       ctx.body = {
@@ -63,7 +65,7 @@ export function requestContext(log: Logger) {
       if (problem.status === 503) ctx.set('Retry-After', '5');
     } finally {
       const ms = Number(process.hrtime.bigint() - started) / 1e6;
-      ctx.state.log.debug({ method: ctx.method, path: ctx.path, status: ctx.status, ms }, 'request');
+      state.log.debug({ method: ctx.method, path: ctx.path, status: ctx.status, ms }, 'request');
     }
   };
 }

@@ -167,13 +167,13 @@ export const executionHistorySchema = Joi.object({
 export function validate<T>(schema: Joi.Schema, input: unknown, options: { convert?: boolean } = {}): T {
   // JSON bodies are typed already: "5" is not a number there. Query strings convert.
   // An absent body reaches here as {}; a JSON `null` is a body, and not an object.
-  const { value, error } = schema.validate(input === undefined ? {} : input, {
+  const result = schema.validate(input === undefined ? {} : input, {
     abortEarly: false,
     convert: options.convert ?? false,
   });
-  if (error) {
-    const details = error.details.map((d) => ({ field: d.path.join('.') || null, message: d.message }));
+  if (result.error) {
+    const details = result.error.details.map((d) => ({ field: d.path.join('.') || null, message: d.message }));
     throw new HttpProblem(400, 'validation_failed', details.map((d) => d.message).join('; '), details);
   }
-  return value as T;
+  return result.value as T;
 }

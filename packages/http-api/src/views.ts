@@ -2,9 +2,8 @@ import {
   programArgsFrom,
   type Execution,
   type Job,
-  type OverlapPolicy,
   type ProgramConfig,
-  type ReplaceMode,
+  type Schedule,
 } from '@flink-orchestrator/domain';
 
 /*
@@ -15,11 +14,8 @@ import {
 /** An instant as the API writes it: `Date.prototype.toISOString()`. */
 type Instant = string;
 
-export interface ScheduleView {
-  cron: string;
-  timezone: string;
-  overlap: OverlapPolicy;
-  replace: ReplaceMode | null;
+/** A schedule: the fields it shows as the domain holds them, and instants as strings. */
+export interface ScheduleView extends Pick<Schedule, 'cron' | 'timezone' | 'overlap' | 'replace'> {
   startAt: Instant | null;
   endAt: Instant | null;
   nextRuns: Instant[];
@@ -57,9 +53,8 @@ export interface ExecutionDefinitionView {
   jobVersion: number;
 }
 
-/** The execution's own fields as they are, its times as ISO instants, its definition as run. */
-export type ExecutionView = Pick<
-  Execution,
+/** The fields of an execution the API shows as the domain holds them. */
+type ExecutionAsIs =
   | 'id'
   | 'jobId'
   | 'trigger'
@@ -70,8 +65,9 @@ export type ExecutionView = Pick<
   | 'savepointPath'
   | 'savepointLocation'
   | 'errorMessage'
-  | 'attempt'
-> & {
+  | 'attempt';
+
+export interface ExecutionView extends Pick<Execution, ExecutionAsIs> {
   definition: ExecutionDefinitionView | null;
   scheduledFor: Instant | null;
   createdAt: Instant;

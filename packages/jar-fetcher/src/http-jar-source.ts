@@ -3,7 +3,7 @@ import { createWriteStream } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { Transform, type TransformCallback } from 'node:stream';
+import { Transform, type Readable, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { PermanentFailure, TransientFailure, type FetchedJar, type JarSource } from '@flink-orchestrator/domain';
 import axios, { isAxiosError } from 'axios';
@@ -39,7 +39,7 @@ export class HttpJarSource implements JarSource {
       const parsed = new URL(url);
       const policy = this.options.policy;
       policy?.checkUrl(parsed);
-      const res = await axios.get(url, {
+      const res = await axios.get<Readable>(url, {
         responseType: 'stream',
         signal: abort.signal,
         maxRedirects: 5,
@@ -50,10 +50,9 @@ export class HttpJarSource implements JarSource {
           ? {
               lookup: policy.lookup,
               // Every hop of a redirect chain must be allowed too.
-              beforeRedirect: (options: Record<string, unknown>) => {
-                policy.checkUrl(
-                  new URL(String(options.href ?? `${options.protocol}//${options.hostname}${options.path}`)),
-                );
+              // follow-redirects' options for the next request.
+              beforeRedirect: (options: { href?: string; protocol?: string; hostname?: string; path?: string }) => {
+                policy.checkUrl(new URL(options.href ?? `${options.protocol}//${options.hostname}${options.path}`));
               },
             }
           : {}),

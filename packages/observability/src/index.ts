@@ -1,5 +1,5 @@
 export { createLogger, redactUrl, type Logger } from './logger';
-export { stopOnSignals, exitOnStartupFailure } from './lifecycle';
+export { exitOnStartupFailure, runService, stopOnSignals } from './lifecycle';
 export { Metrics } from './metrics';
 export { ReachabilityLog, type Reachability } from './reachability';
 export { systemClock, withTimeout } from './time';

@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { createLogger } from './logger';
 
 /**
  * Runs `stop` once on SIGTERM or SIGINT and exits 0 when it finishes, or 1 when it
@@ -39,4 +40,23 @@ export function exitOnStartupFailure(name: string, error: unknown): never {
       : String(error);
   process.stderr.write(`${name} could not start: ${message}\n`);
   process.exit(1);
+}
+
+/**
+ * A service process from start to end: reads the configuration, starts the service with a
+ * logger of its name, closes it on SIGTERM or SIGINT (`stopOnSignals`), and exits readably
+ * when it cannot start (`exitOnStartupFailure`).
+ */
+export function runService<C extends { logLevel: string; shutdownTimeoutMs: number }>(
+  name: string,
+  loadConfig: () => C,
+  start: (config: C, log: Logger) => Promise<{ close(): Promise<void> }>,
+): void {
+  const main = async () => {
+    const config = loadConfig();
+    const log = createLogger({ level: config.logLevel, name });
+    const service = await start(config, log);
+    stopOnSignals(log, config.shutdownTimeoutMs, () => service.close());
+  };
+  main().catch((error: unknown) => exitOnStartupFailure(name, error));
 }

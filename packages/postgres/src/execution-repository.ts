@@ -71,7 +71,7 @@ export class KnexExecutionRepository implements ExecutionRepository {
               scheduled_for: execution.scheduledFor,
               error_message: execution.errorMessage ?? null,
               finished_at: execution.status === 'QUEUED' ? null : trx.fn.now(),
-            } as Partial<ExecutionRow>)
+            })
             .returning('*');
           return { kind: 'created', execution: toExecution(row as ExecutionRow) } as const;
         });
@@ -277,7 +277,7 @@ export class KnexExecutionRepository implements ExecutionRepository {
     return guarded(async () => {
       const query = this.db(TABLE).where({ id }).whereIn('status', whileIn);
       if (guard) query.andWhere({ stop_requested_at: guard.stopRequestedAt });
-      const rows: ExecutionRow[] = await query.update({ ...columns, updated_at: this.db.fn.now() }).returning('*');
+      const rows = (await query.update({ ...columns, updated_at: this.db.fn.now() }).returning('*')) as ExecutionRow[];
       return rows[0] ? toExecution(rows[0]) : null;
     });
   }
@@ -316,13 +316,13 @@ export class KnexExecutionRepository implements ExecutionRepository {
         .whereIn('e.status', statuses)
         .andWhere('e.created_at', '<', endedBefore)
         .andWhereRaw('COALESCE(e.finished_at, e.created_at) < ?', [endedBefore])
-        .andWhere((q) =>
+        .andWhere((q) => {
           q.whereNull('e.savepoint_location').orWhereRaw(
             `e.id <> (SELECT l.id FROM ${TABLE} l
                        WHERE l.job_id = e.job_id AND l.savepoint_location IS NOT NULL
                        ORDER BY ${LATEST_SAVEPOINT_ORDER} LIMIT 1)`,
-          ),
-        )
+          );
+        })
         .limit(limit);
       return this.db(TABLE).whereIn('id', victims).delete();
     });

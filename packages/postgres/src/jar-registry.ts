@@ -2,13 +2,20 @@ import type { JarRegistry } from '@flink-orchestrator/domain';
 import type { Knex } from 'knex';
 import { guarded } from './connection-errors';
 
+/** A row of `flink_jars`: a JAR Flink holds, by its content. */
+interface JarRow {
+  sha256: string;
+  jar_id: string;
+  uploaded_at: Date;
+}
+
 export class KnexJarRegistry implements JarRegistry {
   constructor(private readonly db: Knex) {}
 
   find(sha256: string): Promise<string | null> {
     return guarded(async () => {
-      const row = await this.db('flink_jars').where({ sha256 }).first('jar_id');
-      return (row?.jar_id as string | undefined) ?? null;
+      const row = await this.db<JarRow>('flink_jars').where({ sha256 }).first('jar_id');
+      return row?.jar_id ?? null;
     });
   }
 
@@ -33,9 +40,9 @@ export class KnexJarRegistry implements JarRegistry {
       const row = await this.db('jar_sources as s')
         .leftJoin('flink_jars as f', 'f.sha256', 's.sha256')
         .where('s.url', url)
-        .first('s.etag', 's.sha256', 'f.jar_id');
+        .first<{ etag: string; sha256: string; jar_id: string | null } | undefined>('s.etag', 's.sha256', 'f.jar_id');
       if (!row) return null;
-      return { etag: row.etag as string, sha256: row.sha256 as string, jarId: (row.jar_id as string | null) ?? null };
+      return { etag: row.etag, sha256: row.sha256, jarId: row.jar_id };
     });
   }
 

@@ -13,7 +13,7 @@ import {
 } from '@flink-orchestrator/domain';
 import type { Knex } from 'knex';
 import { guarded, isUniqueViolation } from './connection-errors';
-import { toJob, type JobRow } from './rows';
+import { toJob, type ExecutionRow, type JobRow } from './rows';
 
 const COLUMNS = {
   name: 'name',
@@ -77,7 +77,7 @@ export class KnexJobRepository implements JobRepository {
         const [row] = await query
           .update({ ...toColumns(changes), updated_at: this.db.fn.now(), version: this.db.raw('version + 1') })
           .returning('*');
-        if (row) return toJob(row as JobRow);
+        if (row) return toJob(row);
         if (expectedVersion === undefined) return null;
         const current = await this.db<JobRow>('jobs').where({ id }).first('version');
         if (!current) return null;
@@ -104,7 +104,7 @@ export class KnexJobRepository implements JobRepository {
           version: this.db.raw('version + 1'),
         } as Record<string, unknown>)
         .returning('*');
-      return row ? toJob(row as JobRow) : null;
+      return row ? toJob(row) : null;
     });
   }
 
@@ -112,7 +112,9 @@ export class KnexJobRepository implements JobRepository {
     return guarded(async () => {
       await this.db('jobs')
         .where({ id })
-        .andWhere((q) => q.whereNull('schedule_last_run_at').orWhere('schedule_last_run_at', '<', at))
+        .andWhere((q) => {
+          q.whereNull('schedule_last_run_at').orWhere('schedule_last_run_at', '<', at);
+        })
         .update({ schedule_last_run_at: at });
     });
   }
@@ -125,13 +127,13 @@ export class KnexJobRepository implements JobRepository {
   delete(id: string): Promise<boolean> {
     return guarded(() =>
       this.db.transaction(async (trx) => {
-        const job = await trx('jobs').where({ id }).forUpdate().first('id');
+        const job = await trx<JobRow>('jobs').where({ id }).forUpdate().first('id');
         if (!job) return false;
-        const active = await trx('job_executions')
+        const active = await trx<ExecutionRow>('job_executions')
           .where({ job_id: id })
           .whereIn('status', ACTIVE_STATUSES)
           .first('id', 'status');
-        if (active) throw new ExecutionActive(id, active.id as string, active.status as string);
+        if (active) throw new ExecutionActive(id, active.id, active.status);
         await trx('jobs').where({ id }).delete();
         return true;
       }),

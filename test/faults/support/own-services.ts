@@ -114,7 +114,7 @@ export class OwnPostgres {
     for (let attempt = 1; ; attempt++) {
       this.port = await freePort();
       try {
-        await this.up();
+        this.up();
         return this;
       } catch (error) {
         if (attempt >= 5) throw error;
@@ -126,7 +126,8 @@ export class OwnPostgres {
     return `postgres://postgres@127.0.0.1:${this.port}/${database}`;
   }
 
-  async up(): Promise<void> {
+  /** Starts the server and returns once it accepts connections (`pg_ctl -w`). */
+  up(): void {
     this.run([
       `${PG_BIN}/pg_ctl`,
       '-D',
@@ -140,13 +141,14 @@ export class OwnPostgres {
     ]);
   }
 
-  async down(): Promise<void> {
+  /** Stops the server and returns once it is down. */
+  down(): void {
     this.run([`${PG_BIN}/pg_ctl`, '-D', path.join(this.dir, 'data'), '-m', 'fast', '-w', 'stop']);
   }
 
   async destroy(): Promise<void> {
     try {
-      await this.down();
+      this.down();
     } catch {
       // already down
     }

@@ -1,12 +1,14 @@
 import type Router from '@koa/router';
 import {
   EXECUTION_STATUSES,
+  type Execution,
   type ExecutionFilter,
   type ExecutionStatus,
   type StartOptions,
   type StopOptions,
 } from '@flink-orchestrator/domain';
 import Joi from 'joi';
+import type { Context } from 'koa';
 import type { ApiDependencies } from '../deps';
 import { pageOf, readPage } from '../pagination';
 import { HttpProblem } from '../problem';
@@ -15,21 +17,22 @@ import { executionView } from '../views';
 
 const statusFilter = Joi.object({ status: Joi.string().valid(...EXECUTION_STATUSES) }).unknown(true);
 
+/** 202 with the execution that will carry out the request, and where to follow it. */
+function accepted(ctx: Context, execution: Execution): void {
+  ctx.status = 202;
+  ctx.set('Location', `/api/v1/executions/${execution.id}`);
+  ctx.body = executionView(execution);
+}
+
 export function executionRoutes(router: Router, deps: ApiDependencies): void {
   router.post('/api/v1/jobs/:id/start', async (ctx) => {
     const options = validate<StartOptions>(startSchema, ctx.request.body);
-    const execution = await deps.starts.run(ctx.params.id as string, options);
-    ctx.status = 202;
-    ctx.set('Location', `/api/v1/executions/${execution.id}`);
-    ctx.body = executionView(execution);
+    accepted(ctx, await deps.starts.run(ctx.params.id as string, options));
   });
 
   router.post('/api/v1/jobs/:id/stop', async (ctx) => {
     const options = validate<StopOptions>(stopSchema, ctx.request.body);
-    const execution = await deps.stops.forJob(ctx.params.id as string, options);
-    ctx.status = 202;
-    ctx.set('Location', `/api/v1/executions/${execution.id}`);
-    ctx.body = executionView(execution);
+    accepted(ctx, await deps.stops.forJob(ctx.params.id as string, options));
   });
 
   router.get('/api/v1/jobs/:id/executions', async (ctx) => {

@@ -1,6 +1,7 @@
 import type Router from '@koa/router';
 import { withTimeout } from '@flink-orchestrator/observability';
 import type { ApiDependencies } from '../deps';
+import { requestState } from '../request-state';
 
 const CHECK_TIMEOUT_MS = 2000;
 
@@ -17,7 +18,7 @@ export function healthRoutes(router: Router, deps: ApiDependencies): void {
           await withTimeout(check(), CHECK_TIMEOUT_MS, 'timed out');
           return { name, state: 'ok', informational };
         } catch (error) {
-          if (!informational) ctx.state.log.warn({ err: error, check: name }, 'health check failed');
+          if (!informational) requestState(ctx).log.warn({ err: error, check: name }, 'health check failed');
           return { name, state: informational ? 'unreachable' : 'unavailable', informational };
         }
       }),

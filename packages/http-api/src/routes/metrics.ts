@@ -1,5 +1,6 @@
 import type Router from '@koa/router';
 import type { ApiDependencies } from '../deps';
+import { requestState } from '../request-state';
 
 export function metricsRoutes(router: Router, deps: ApiDependencies): void {
   const source = deps.metrics;
@@ -9,7 +10,7 @@ export function metricsRoutes(router: Router, deps: ApiDependencies): void {
       await source.refresh();
     } catch (error) {
       // Serve what we have: a scrape must not fail because one gauge's source is down.
-      ctx.state.log.warn({ err: error }, 'metrics refresh failed');
+      requestState(ctx).log.warn({ err: error }, 'metrics refresh failed');
     }
     ctx.type = source.metrics.registry.contentType;
     ctx.body = await source.metrics.registry.metrics();
