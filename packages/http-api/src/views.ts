@@ -74,7 +74,7 @@ export interface ExecutionView extends Pick<Execution, ExecutionAsIs> {
   submittedAt: Instant | null;
   startedAt: Instant | null;
   finishedAt: Instant | null;
-};
+}
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
 
