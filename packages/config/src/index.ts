@@ -23,6 +23,8 @@ export interface Config {
   scheduleMisfireGraceMs: number;
   /** How long a tick under `overlap: replace` waits for the old execution to end before it gives up (SKIPPED). */
   scheduleReplaceWaitMs: number;
+  /** How long one try of a stop waits for Flink to finish a cancel or a savepoint before it is retried. */
+  stopTimeoutMs: number;
   shutdownTimeoutMs: number;
   metricsPort: number;
   /** How long a worker may go silent before BullMQ hands its job to another worker. */
@@ -93,6 +95,7 @@ const VARIABLES = {
   POLL_INTERVAL_MS: Joi.number().integer().min(100).default(2000),
   SCHEDULE_MISFIRE_GRACE: Joi.number().integer().min(0).default(60).description('seconds'),
   SCHEDULE_REPLACE_WAIT_MS: Joi.number().integer().min(0).default(60_000),
+  STOP_TIMEOUT_MS: Joi.number().integer().min(1000).default(600_000),
   SHUTDOWN_TIMEOUT_MS: Joi.number().integer().min(0).default(30_000),
   METRICS_PORT: Joi.number().port().default(9464),
   LOCK_DURATION_MS: Joi.number().integer().min(1000).default(30_000),
@@ -139,6 +142,7 @@ const AS_IS = {
   flinkTimeoutMs: 'FLINK_TIMEOUT_MS',
   pollIntervalMs: 'POLL_INTERVAL_MS',
   scheduleReplaceWaitMs: 'SCHEDULE_REPLACE_WAIT_MS',
+  stopTimeoutMs: 'STOP_TIMEOUT_MS',
   shutdownTimeoutMs: 'SHUTDOWN_TIMEOUT_MS',
   metricsPort: 'METRICS_PORT',
   lockDurationMs: 'LOCK_DURATION_MS',

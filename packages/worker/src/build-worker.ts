@@ -109,7 +109,11 @@ export async function buildWorker(config: Config, log: Logger): Promise<RunningW
     queue,
     clock,
     log,
-    settings: { savepointDir: config.savepointDir, pollIntervalMs: Math.min(poll, 500), timeoutMs: 10 * 60_000 },
+    settings: {
+      savepointDir: config.savepointDir,
+      pollIntervalMs: Math.min(poll, 500),
+      timeoutMs: config.stopTimeoutMs,
+    },
   });
   // A tick queues its execution and, for `overlap: replace`, stops the one it replaces.
   const submissions = new QueueSubmission(executions, queue, log);
