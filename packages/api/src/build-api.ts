@@ -59,7 +59,7 @@ export async function buildApi(config: Config, log: Logger): Promise<RunningApi>
     { migrate: config.migrateOnStart, createDatabase: config.createDatabase },
     log,
   );
-  const redis = redisConnection(config.redisUrl, 'producer');
+  const redis = redisConnection(config.redisUrl, 'producer', config.redisClusterNodes ?? undefined);
   const queue = new BullWorkQueue(redis, config.queuePrefix, {
     attempts: config.retryAttempts,
     backoffMs: config.retryBackoffMs,

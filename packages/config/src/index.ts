@@ -5,6 +5,8 @@ export interface Config {
   port: number;
   databaseUrl: string;
   redisUrl: string;
+  /** Seed nodes of a Redis Cluster; null for one Redis at `redisUrl`. */
+  redisClusterNodes: { host: string; port: number }[] | null;
   /** Prefix of every Redis key, so several deployments (or test runs) can share a Redis. */
   queuePrefix: string;
   flinkJobManagerUrl: string;
@@ -76,9 +78,24 @@ const VARIABLES = {
   PORT: Joi.number().port().default(8080),
   DATABASE_URL: url(['postgres', 'postgresql']).default('postgres://postgres@127.0.0.1:5432/orchestrator'),
   REDIS_URL: url(['redis', 'rediss']).default('redis://127.0.0.1:6379'),
+  // A Redis Cluster needs every key of a queue in one hash slot: the prefix is then a hash tag.
+  REDIS_CLUSTER_NODES: Joi.string()
+    .pattern(/^[^\s,:]+:\d{1,5}(,[^\s,:]+:\d{1,5})*$/)
+    .allow('')
+    .messages({ 'string.pattern.base': 'must be a comma-separated list of host:port' }),
   QUEUE_PREFIX: Joi.string()
-    .pattern(/^[A-Za-z0-9_.:-]{1,64}$/)
-    .default('flink-orchestrator'),
+    .pattern(/^[A-Za-z0-9_.:-]{1,64}$|^\{[A-Za-z0-9_.:-]{1,62}\}$/)
+    .default('flink-orchestrator')
+    .when('REDIS_CLUSTER_NODES', {
+      is: Joi.string().min(1).required(),
+      then: Joi.string()
+        .pattern(/^\{[A-Za-z0-9_.:-]{1,62}\}$/)
+        .default('{flink-orchestrator}')
+        .messages({
+          'string.pattern.base':
+            'must be a Redis hash tag (a name between curly braces) with REDIS_CLUSTER_NODES: BullMQ needs all keys of a queue in one hash slot',
+        }),
+    }),
   FLINK_JOBMANAGER_URL: url(['http', 'https']).default('http://flink-jobmanager:8081'),
   DATA_PROCESSOR_URL: url(['http', 'https']).default('http://data-processor:8080'),
   LOG_LEVEL: Joi.string().valid('fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent').default('info'),
@@ -174,6 +191,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   return {
     ...asIs,
     createDatabase: v.NODE_ENV !== 'production',
+    redisClusterNodes: list(v.REDIS_CLUSTER_NODES).length ? list(v.REDIS_CLUSTER_NODES).map(redisNode) : null,
     savepointDir: (v.SAVEPOINT_DIR as string) || null,
     scheduleMisfireGraceMs: (v.SCHEDULE_MISFIRE_GRACE as number) * 1000,
     executionRetentionDays: (v.EXECUTION_RETENTION_DAYS as number | '' | undefined) || null,
@@ -189,4 +207,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       readOnly: v.BOARD_READ_ONLY as boolean,
     },
   };
+}
+
+function redisNode(hostPort: string): { host: string; port: number } {
+  const at = hostPort.lastIndexOf(':');
+  return { host: hostPort.slice(0, at), port: Number(hostPort.slice(at + 1)) };
 }

@@ -1,5 +1,5 @@
 import type { WorkerOptions } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './connection';
 
 export interface ConsumerOptions {
   prefix: string;
@@ -9,7 +9,7 @@ export interface ConsumerOptions {
 }
 
 /** The same stall policy for every consumer of ours. */
-export function workerOptions(connection: Redis, options: ConsumerOptions): WorkerOptions {
+export function workerOptions(connection: RedisClient, options: ConsumerOptions): WorkerOptions {
   return {
     connection,
     prefix: options.prefix,

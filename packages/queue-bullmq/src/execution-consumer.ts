@@ -1,6 +1,6 @@
 import type { Attempt, PollResult, WorkMessage } from '@flink-orchestrator/domain';
 import { DelayedError, Worker, type Job } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './connection';
 import { workerOptions, type ConsumerOptions } from './consumer-options';
 import { EXECUTIONS_QUEUE } from './message-ids';
 
@@ -22,7 +22,7 @@ function attemptOf(job: Job): Attempt {
  * message (and so one worker at a time) follows each running execution.
  */
 export function startExecutionConsumer(
-  connection: Redis,
+  connection: RedisClient,
   handlers: ExecutionHandlers,
   options: ConsumerOptions,
 ): Worker<WorkMessage> {

@@ -1,4 +1,4 @@
-export { redisConnection, pingRedis, type RedisSettings } from './connection';
+export { redisConnection, pingRedis, type RedisClient, type RedisNode, type RedisSettings } from './connection';
 export { EXECUTIONS_QUEUE, SCHEDULES_QUEUE, jobIdFor, schedulerIdFor } from './message-ids';
 export { BullWorkQueue, DEFAULT_RETRY, type RetryPolicy } from './work-queue';
 export { BullScheduleTimer } from './schedule-timer';

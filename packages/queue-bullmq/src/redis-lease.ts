@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './connection';
 
 /**
  * A lease in Redis: periodic chores (reconciliation, garbage collection) run in one
@@ -10,7 +10,7 @@ export class RedisLease {
   private readonly owner = randomUUID();
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly prefix: string,
   ) {}
 

@@ -1,13 +1,13 @@
 import type { Schedule, ScheduleTimer } from '@flink-orchestrator/domain';
 import { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './connection';
 import { jobIdFromSchedulerId, SCHEDULES_QUEUE, schedulerIdFor, type TickData } from './message-ids';
 
 /** BullMQ job schedulers as the timer: one scheduler per job, id derived from the job id. */
 export class BullScheduleTimer implements ScheduleTimer {
   readonly queue: Queue<TickData>;
 
-  constructor(connection: Redis, prefix: string) {
+  constructor(connection: RedisClient, prefix: string) {
     this.queue = new Queue<TickData>(SCHEDULES_QUEUE, { connection, prefix });
     this.queue.on('error', () => undefined);
   }

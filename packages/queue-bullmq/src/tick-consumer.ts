@@ -1,5 +1,5 @@
 import { Worker } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './connection';
 import { workerOptions, type ConsumerOptions } from './consumer-options';
 import { SCHEDULES_QUEUE, type TickData } from './message-ids';
 
@@ -15,7 +15,7 @@ export function nominalTimeOf(job: {
 }
 
 export function startTickConsumer(
-  connection: Redis,
+  connection: RedisClient,
   onTick: (jobId: string, scheduledFor: Date) => Promise<void>,
   options: ConsumerOptions,
 ): Worker<TickData> {

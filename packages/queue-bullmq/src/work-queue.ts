@@ -1,7 +1,7 @@
 import { DependencyUnavailable, type WorkMessage, type WorkQueue } from '@flink-orchestrator/domain';
 import { withTimeout } from '@flink-orchestrator/observability';
 import { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './connection';
 import { EXECUTIONS_QUEUE, jobIdFor } from './message-ids';
 
 export interface RetryPolicy {
@@ -18,7 +18,7 @@ export class BullWorkQueue implements WorkQueue {
   readonly queue: Queue<WorkMessage>;
 
   constructor(
-    connection: Redis,
+    connection: RedisClient,
     prefix: string,
     private readonly retry: RetryPolicy = DEFAULT_RETRY,
   ) {

@@ -48,8 +48,8 @@ export async function buildWorker(config: Config, log: Logger): Promise<RunningW
     },
     log,
   );
-  const producer = redisConnection(config.redisUrl, 'producer');
-  const blocking = redisConnection(config.redisUrl, 'worker');
+  const producer = redisConnection(config.redisUrl, 'producer', config.redisClusterNodes ?? undefined);
+  const blocking = redisConnection(config.redisUrl, 'worker', config.redisClusterNodes ?? undefined);
   const queue = new BullWorkQueue(producer, config.queuePrefix, {
     attempts: config.retryAttempts,
     backoffMs: config.retryBackoffMs,
