@@ -53,6 +53,7 @@ describe('FireScheduleTick (real PostgreSQL)', () => {
       config: {},
       parallelism: null,
       enabled: true,
+      cluster: 'default',
     });
     const job = await jobs.setSchedule(created.id, {
       cron: '* * * * * *',

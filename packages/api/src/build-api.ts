@@ -3,8 +3,10 @@ import { anyOf, basicAuth, boardMiddleware, writeToken } from './board';
 import type { Config } from '@flink-orchestrator/config';
 import { CronParserCalendar } from '@flink-orchestrator/cron';
 import {
+  DEFAULT_CLUSTER,
   EXECUTION_STATUSES,
   failureText,
+  ManageClusters,
   ManageJobs,
   ManageSchedules,
   QueueSubmission,
@@ -54,11 +56,14 @@ export async function buildApi(config: Config, log: Logger): Promise<RunningApi>
   if (config.authDisabled)
     log.warn({}, 'AUTHENTICATION IS DISABLED (AUTH_DISABLED=true): anyone who reaches this port can change jobs');
   const tokens = config.apiTokens.length ? new TokenAuthority(config.apiTokens) : null;
-  const { db, jobs, executions } = await openStore(
+  const { db, jobs, executions, clusters } = await openStore(
     config.databaseUrl,
     { migrate: config.migrateOnStart, createDatabase: config.createDatabase },
     log,
   );
+  const manageClusters = new ManageClusters(clusters);
+  // FLINK_JOBMANAGER_URL is the `default` cluster (one statement: replicas starting together agree).
+  await manageClusters.ensure(DEFAULT_CLUSTER, config.flinkJobManagerUrl);
   const redis = redisConnection(config.redisUrl, 'producer');
   const queue = new BullWorkQueue(redis, config.queuePrefix, {
     attempts: config.retryAttempts,
@@ -96,6 +101,7 @@ export async function buildApi(config: Config, log: Logger): Promise<RunningApi>
   const app = createApp(
     {
       jobs: new ManageJobs(jobs, schedules),
+      clusters: manageClusters,
       schedules,
       starts: new StartExecution(jobs, executions, new QueueSubmission(executions, queue, log)),
       stops: new RequestStop({ jobs, executions, queue, clock, log }),

@@ -16,6 +16,15 @@ export function createLogger(options: { level: string; name: string }): Logger {
         'headers.authorization',
         '*.password',
         '*.token',
+        // Cluster credentials (write-only in the API) and the Authorization header a Flink
+        // client sends with them, wherever an error carries its request config.
+        'auth',
+        '*.auth',
+        'config.headers.Authorization',
+        '*.config.headers.Authorization',
+        'err.cause.config.headers.Authorization',
+        '*.headers.Authorization',
+        'headers.Authorization',
         'config.databaseUrl',
         'config.redisUrl',
       ],
