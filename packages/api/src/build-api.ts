@@ -62,8 +62,20 @@ export async function buildApi(config: Config, log: Logger): Promise<RunningApi>
     log,
   );
   const manageClusters = new ManageClusters(clusters);
-  // FLINK_JOBMANAGER_URL is the `default` cluster (one statement: replicas starting together agree).
-  await manageClusters.ensure(DEFAULT_CLUSTER, config.flinkJobManagerUrl);
+  // FLINK_JOBMANAGER_URL is the `default` cluster (one statement: replicas starting together
+  // agree). The API starts without PostgreSQL (its /health says so), so it keeps trying.
+  let ensureRetry: NodeJS.Timeout | null = null;
+  const ensureDefaultCluster = async (): Promise<void> => {
+    try {
+      await manageClusters.ensure(DEFAULT_CLUSTER, config.flinkJobManagerUrl);
+      ensureRetry = null;
+    } catch (error) {
+      log.warn({ reason: failureText(error) }, 'the default cluster could not be recorded yet; trying again in 5 s');
+      ensureRetry = setTimeout(() => void ensureDefaultCluster(), 5000);
+      ensureRetry.unref();
+    }
+  };
+  await ensureDefaultCluster();
   const redis = redisConnection(config.redisUrl, 'producer');
   const queue = new BullWorkQueue(redis, config.queuePrefix, {
     attempts: config.retryAttempts,
@@ -132,6 +144,7 @@ export async function buildApi(config: Config, log: Logger): Promise<RunningApi>
     url,
     async close() {
       // Stop accepting, let in-flight requests finish, then release the pools.
+      if (ensureRetry) clearTimeout(ensureRetry);
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections(); // keep-alive sockets with no request in flight
       await closed;
