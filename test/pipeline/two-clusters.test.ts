@@ -3,19 +3,23 @@ import type { AddressInfo } from 'node:net';
 import { buildTestJar, FlinkTestDouble } from '@flink-orchestrator/flink-test-double';
 import { expect } from 'chai';
 import { PipelineHarness } from '../support/pipeline-harness';
+import { waitFor } from '../support/wait';
 
 const STREAMING = 'org.apache.flink.streaming.examples.windowing.TopSpeedWindowing';
 const TOKEN = 'flink-proxy-token-0123456789';
 
 /** A JobManager behind an authenticating proxy: 401 without the bearer token, else passed through. */
-async function authenticatingProxy(target: string): Promise<{ url: string; refused: number; close(): Promise<void> }> {
-  const state = { refused: 0 };
+async function authenticatingProxy(
+  target: string,
+): Promise<{ url: string; refused: number; passed: number; close(): Promise<void> }> {
+  const state = { refused: 0, passed: 0 };
   const server: Server = http.createServer((req, res) => {
     if (req.headers.authorization !== `Bearer ${TOKEN}`) {
       state.refused += 1;
       res.writeHead(401, { 'content-type': 'application/json' }).end('{"errors":["unauthorized"]}');
       return;
     }
+    state.passed += 1;
     const upstream = http.request(
       new URL(req.url ?? '/', target),
       { method: req.method, headers: { ...req.headers, host: new URL(target).host } },
@@ -32,6 +36,9 @@ async function authenticatingProxy(target: string): Promise<{ url: string; refus
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     get refused() {
       return state.refused;
+    },
+    get passed() {
+      return state.passed;
     },
     close: async () => {
       server.closeAllConnections();
@@ -109,7 +116,7 @@ describe('two Flink clusters: each job runs on its own', function () {
     expect(second.job(runningB.flinkJobId)?.state).to.equal('CANCELED');
   });
 
-  it('the cluster of a job cannot change while it runs, and its credentials are never answered', async () => {
+  it('the cluster of a job cannot change while it runs, its credentials are never answered, and a new URL is followed', async () => {
     const job = await h.createJob(STREAMING, { cluster: 'second' });
     const started = await h.start202(job.id);
     await h.waitForStatus(started.id, 'RUNNING');
@@ -123,8 +130,21 @@ describe('two Flink clusters: each job runs on its own', function () {
     expect(read.body.auth).to.deep.equal({ type: 'bearer' });
     expect(JSON.stringify(read.body)).not.to.contain(TOKEN);
     for (const worker of h.workers) expect(worker.output).not.to.contain(TOKEN);
-    await h.http.post(`/api/v1/jobs/${job.id}/stop`);
-    await h.waitForStatus(started.id, 'CANCELLED');
+
+    // The cluster moves (another proxy in front of the same JobManager): the workers follow,
+    // tracking the running execution through the new URL.
+    const moved2 = await authenticatingProxy(second.url);
+    try {
+      const put = await h.http.put('/api/v1/clusters/second', { url: moved2.url });
+      expect(put.status).to.equal(200);
+      await waitFor('the workers to call the new URL', () => moved2.passed > 0);
+      expect(moved2.refused).to.equal(0);
+      await h.http.post(`/api/v1/jobs/${job.id}/stop`);
+      await h.waitForStatus(started.id, 'CANCELLED');
+    } finally {
+      await h.http.put('/api/v1/clusters/second', { url: proxy.url });
+      await moved2.close();
+    }
     expect(second.job(started.flinkJobId ?? started.id.replace(/-/g, ''))?.state).to.equal('CANCELED');
   });
 });
