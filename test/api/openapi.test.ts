@@ -197,6 +197,7 @@ describe('OpenAPI description', () => {
       config: { input: '/data', speed: 5, verbose: true },
       parallelism: null,
       enabled: true,
+      cluster: 'default',
       schedule: null,
       version: 1,
       createdAt: at,
@@ -221,6 +222,7 @@ describe('OpenAPI description', () => {
     const execution = {
       id: 'a3c2b1d0-1111-4222-8333-944455556666',
       jobId: job.id,
+      cluster: 'default',
       trigger: 'schedule',
       status: 'RUNNING',
       flinkState: 'RUNNING',
@@ -289,6 +291,7 @@ describe('OpenAPI description', () => {
       config: {},
       parallelism: null,
       enabled: true,
+      cluster: 'default',
       version: 1,
       schedule: null,
       createdAt: '2026-12-01T08:00:00.000Z',

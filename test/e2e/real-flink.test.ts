@@ -61,7 +61,7 @@ for (const version of versions) {
       // With an ETag, as a static file server sends one: repeated starts download it once.
       data.serveJar('/WordCount.jar', jars.wordCount, { etag: `"wordcount-${flink.version}"` });
       data.serveJar('/TopSpeedWindowing.jar', jars.topSpeed);
-      api = await startApi({ DATA_PROCESSOR_URL: data.url });
+      api = await startApi({ DATA_PROCESSOR_URL: data.url, FLINK_JOBMANAGER_URL: proxy.url });
       http = client(api.url);
       workers = await addWorkers(2, `e2e-${flink.version}`);
     });

@@ -57,7 +57,7 @@ describe('fault: two API replicas and three workers, with starts, stops and sche
   });
 
   async function race(): Promise<void> {
-    const second = await startApi({ QUEUE_PREFIX });
+    const second = await startApi({ QUEUE_PREFIX, FLINK_JOBMANAGER_URL: h.flink.url });
     const apis = [h.http, client(second.url)];
     try {
       const jobs: { id: string }[] = [];

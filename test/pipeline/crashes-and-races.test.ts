@@ -200,7 +200,7 @@ describe('worker crashes and races (SIGKILL, stop racing start, Redis down)', fu
 
   it('a stop while still QUEUED ends it at once; the worker never submits it', async () => {
     // An API on a queue no worker consumes keeps the execution QUEUED.
-    const idle = await startApi({ QUEUE_PREFIX: `${REDIS_PREFIX}-idle` });
+    const idle = await startApi({ QUEUE_PREFIX: `${REDIS_PREFIX}-idle`, FLINK_JOBMANAGER_URL: h.flink.url });
     try {
       const http = client(idle.url);
       const job = await h.createJob(STREAMING);
@@ -216,7 +216,7 @@ describe('worker crashes and races (SIGKILL, stop racing start, Redis down)', fu
   });
 
   it('Redis unreachable → start answers 503 and leaves no execution behind', async () => {
-    const broken = await startApi({ REDIS_URL: 'redis://127.0.0.1:1' });
+    const broken = await startApi({ REDIS_URL: 'redis://127.0.0.1:1', FLINK_JOBMANAGER_URL: h.flink.url });
     try {
       const http = client(broken.url);
       const job = await h.createJob(STREAMING);

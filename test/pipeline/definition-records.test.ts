@@ -28,6 +28,7 @@ describe('execution definitions are recorded when an execution is created', () =
       config: { b: 2, a: 'one', flag: true },
       parallelism: 3,
       enabled: true,
+      cluster: 'default',
     });
     // Version 2, so the snapshot's version is not the default.
     return (await jobs.update(job.id, { jarUrl: 'second.jar' })) as Job;

@@ -47,7 +47,13 @@ describe('unused JARs removed from Flink, and the race with a submission', funct
   afterEach(() => assertHarnessIntegrity(h));
 
   const collector = (gated: { jarId: string; gate: Gate } | null = null) =>
-    new CollectUnusedJars(new GatedDeletes(h.flink.url, gated), new KnexJarRegistry(db));
+    new CollectUnusedJars(
+      {
+        gatewayFor: (cluster) =>
+          Promise.resolve({ cluster, flink: new GatedDeletes(h.flink.url, gated), savepointDir: null }),
+      },
+      new KnexJarRegistry(db),
+    );
   const registered = async (jarId: string) => (await db('flink_jars').where({ jar_id: jarId })).length > 0;
   /** A JAR no other test uploads, served under a path of its own. */
   const freshJar = () => {

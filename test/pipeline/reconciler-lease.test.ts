@@ -60,20 +60,27 @@ describe("the reconciler's lease", function () {
   });
 
   describe('three workers sharing it', () => {
-    // Chores every 3 s under a 2 s lease (RECONCILE_INTERVAL_MS − 1 s). Each run ends with
-    // GET /jars (the garbage collector), which the double timestamps.
+    // Chores every 3 s under a 2 s lease (RECONCILE_INTERVAL_MS − 1 s). A run starts by taking
+    // the lease: the lease key appearing in Redis (it expires 1 s before the next period) marks one.
     const PERIOD = 3000;
     const LEASE = PERIOD - 1000;
     const h = new PipelineHarness({ workers: 3, workerEnv: { RECONCILE_INTERVAL_MS: String(PERIOD) } });
     const listings: number[] = [];
+    const redis = new IORedis(REDIS_URL);
+    let sampler: NodeJS.Timeout | null = null;
     before(async () => {
       await h.start();
-      h.flink.setRequestHook((method, path) => {
-        if (method === 'GET' && path === '/jars') listings.push(Date.now());
-      });
+      let held = false;
+      sampler = setInterval(() => {
+        void redis.exists(`${REDIS_PREFIX}:lease:reconcile`).then((n) => {
+          if (n === 1 && !held) listings.push(Date.now());
+          held = n === 1;
+        });
+      }, 25);
     });
     after(async () => {
-      h.flink.setRequestHook(null);
+      if (sampler) clearInterval(sampler);
+      redis.disconnect();
       await h.stop();
     });
 

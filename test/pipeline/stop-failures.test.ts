@@ -154,6 +154,7 @@ describe('a savepoint that never completes: StopOnFlink gives up at its timeout'
       config: {},
       parallelism: null,
       enabled: true,
+      cluster: 'default',
     });
     const inserted = await executions.insert(
       {
@@ -200,11 +201,14 @@ describe('a savepoint that never completes: StopOnFlink gives up at its timeout'
     flink.setSavepointHook(gate.pass);
     const stop = new StopOnFlink({
       executions,
-      flink: new FlinkRestClient({ baseUrl: flink.url }),
+      clusters: {
+        gatewayFor: (cluster) =>
+          Promise.resolve({ cluster, flink: new FlinkRestClient({ baseUrl: flink.url }), savepointDir: null }),
+      },
       queue,
       clock: systemClock,
       log,
-      settings: { savepointDir: null, pollIntervalMs: 50, timeoutMs: 400 },
+      settings: { pollIntervalMs: 50, timeoutMs: 400 },
     });
     try {
       sent.length = 0;

@@ -58,6 +58,7 @@ describe('FireScheduleTick (real PostgreSQL)', () => {
       config: {},
       parallelism: null,
       enabled: true,
+      cluster: 'default',
     });
     const job = await jobs.setSchedule(created.id, {
       cron: '* * * * * *',

@@ -38,6 +38,7 @@ describe('ManageSchedules.reconcile', () => {
       config: {},
       parallelism: null,
       enabled: true,
+      cluster: 'default',
     });
     const cron = '0 0 * * *';
     await jobs.setSchedule(job.id, { cron, timezone: 'UTC', overlap: 'skip', startAt: null, endAt });
@@ -81,6 +82,7 @@ describe('ManageSchedules.reconcile racing a schedule removal', () => {
         config: {},
         parallelism: null,
         enabled: true,
+        cluster: 'default',
       });
       await jobs.setSchedule(job.id, {
         cron: '* * * * * *',

@@ -1,6 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import { CronParserCalendar } from '@flink-orchestrator/cron';
 import {
+  ManageClusters,
   ManageJobs,
   ManageSchedules,
   QueueSubmission,
@@ -27,6 +28,8 @@ export async function appOver(
   const schedules = new ManageSchedules({ jobs, timer, calendar: new CronParserCalendar(), clock, log });
   const app = createApp({
     jobs: new ManageJobs(jobs, schedules),
+    // Only job routes are exercised here: the cluster use case gets no storage.
+    clusters: new ManageClusters({} as never),
     schedules,
     // Only job routes are exercised here: the execution use cases get no storage.
     starts: new StartExecution(jobs, {} as never, new QueueSubmission({} as never, {} as never, log)),

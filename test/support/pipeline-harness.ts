@@ -41,7 +41,12 @@ export class PipelineHarness {
   async start(): Promise<this> {
     await this.flink.start();
     await this.data.start();
-    this.api = await startApi({ RETRY_BACKOFF_MS: '200', ...this.options.apiEnv });
+    // The API sets the `default` cluster from FLINK_JOBMANAGER_URL at start, as the workers do.
+    this.api = await startApi({
+      RETRY_BACKOFF_MS: '200',
+      FLINK_JOBMANAGER_URL: this.flink.url,
+      ...this.options.apiEnv,
+    });
     this.http = client(this.api.url);
     this.workers = await this.addWorkers(this.options.workers ?? 2);
     return this;

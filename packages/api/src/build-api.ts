@@ -3,8 +3,10 @@ import { anyOf, basicAuth, boardMiddleware, writeToken } from './board';
 import type { Config } from '@flink-orchestrator/config';
 import { CronParserCalendar } from '@flink-orchestrator/cron';
 import {
+  DEFAULT_CLUSTER,
   EXECUTION_STATUSES,
   failureText,
+  ManageClusters,
   ManageJobs,
   ManageSchedules,
   QueueSubmission,
@@ -54,11 +56,26 @@ export async function buildApi(config: Config, log: Logger): Promise<RunningApi>
   if (config.authDisabled)
     log.warn({}, 'AUTHENTICATION IS DISABLED (AUTH_DISABLED=true): anyone who reaches this port can change jobs');
   const tokens = config.apiTokens.length ? new TokenAuthority(config.apiTokens) : null;
-  const { db, jobs, executions } = await openStore(
+  const { db, jobs, executions, clusters } = await openStore(
     config.databaseUrl,
     { migrate: config.migrateOnStart, createDatabase: config.createDatabase },
     log,
   );
+  const manageClusters = new ManageClusters(clusters);
+  // FLINK_JOBMANAGER_URL is the `default` cluster (one statement: replicas starting together
+  // agree). The API starts without PostgreSQL (its /health says so), so it keeps trying.
+  let ensureRetry: NodeJS.Timeout | null = null;
+  const ensureDefaultCluster = async (): Promise<void> => {
+    try {
+      await manageClusters.ensure(DEFAULT_CLUSTER, config.flinkJobManagerUrl);
+      ensureRetry = null;
+    } catch (error) {
+      log.warn({ reason: failureText(error) }, 'the default cluster could not be recorded yet; trying again in 5 s');
+      ensureRetry = setTimeout(() => void ensureDefaultCluster(), 5000);
+      ensureRetry.unref();
+    }
+  };
+  await ensureDefaultCluster();
   const redis = redisConnection(config.redisUrl, 'producer', config.redisClusterNodes ?? undefined);
   const queue = new BullWorkQueue(redis, config.queuePrefix, {
     attempts: config.retryAttempts,
@@ -96,6 +113,7 @@ export async function buildApi(config: Config, log: Logger): Promise<RunningApi>
   const app = createApp(
     {
       jobs: new ManageJobs(jobs, schedules),
+      clusters: manageClusters,
       schedules,
       starts: new StartExecution(jobs, executions, new QueueSubmission(executions, queue, log)),
       stops: new RequestStop({ jobs, executions, queue, clock, log }),
@@ -126,6 +144,7 @@ export async function buildApi(config: Config, log: Logger): Promise<RunningApi>
     url,
     async close() {
       // Stop accepting, let in-flight requests finish, then release the pools.
+      if (ensureRetry) clearTimeout(ensureRetry);
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections(); // keep-alive sockets with no request in flight
       await closed;

@@ -131,3 +131,46 @@ export class PermanentFailure extends Error {
     this.name = 'PermanentFailure';
   }
 }
+
+export class ClusterNotFound extends DomainError {
+  readonly code = 'cluster_not_found';
+  constructor(name: string) {
+    super(`No cluster named "${name}".`);
+  }
+}
+
+export class ClusterNameTaken extends DomainError {
+  readonly code = 'cluster_name_taken';
+  constructor(name: string) {
+    super(`A cluster named "${name}" already exists.`);
+  }
+}
+
+export class ClusterInUse extends DomainError {
+  readonly code = 'cluster_in_use';
+  constructor(name: string, jobs: number) {
+    super(
+      `Cluster "${name}" is used by ${jobs} job${jobs === 1 ? '' : 's'}; move or delete ${jobs === 1 ? 'it' : 'them'} first.`,
+      { jobs },
+    );
+  }
+}
+
+/** A job names a cluster that does not exist: a bad field, answered like any other (400). */
+export class UnknownCluster extends DomainError {
+  readonly code = 'unknown_cluster';
+  constructor(readonly cluster: string) {
+    super(`"cluster": no cluster named "${cluster}"; create it first (POST /api/v1/clusters).`, { field: 'cluster' });
+  }
+}
+
+/** Moving a job to another cluster while it runs would leave its Flink job behind. */
+export class ClusterChangeWhileActive extends DomainError {
+  readonly code = 'execution_active';
+  constructor(jobId: string, executionId: string, status: string) {
+    super(
+      `Job "${jobId}" has an active execution "${executionId}" (${status}) on its cluster; stop it before moving the job to another cluster.`,
+      { executionId, status },
+    );
+  }
+}

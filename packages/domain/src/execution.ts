@@ -100,6 +100,8 @@ export interface ExecutionDefinition {
 export interface Execution {
   id: string;
   jobId: string;
+  /** The Flink cluster it runs on, copied from the job when it was created. */
+  cluster: string;
   trigger: ExecutionTrigger;
   status: ExecutionStatus;
   /** Flink's own state name (RESTARTING, FAILING, ...) as last observed. */

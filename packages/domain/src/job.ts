@@ -12,6 +12,8 @@ export interface NewJob {
   config: ProgramConfig;
   parallelism: number | null;
   enabled: boolean;
+  /** The name of the Flink cluster it runs on. */
+  cluster: string;
 }
 
 export interface Job extends NewJob {

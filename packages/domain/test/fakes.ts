@@ -2,19 +2,30 @@ import { randomUUID } from 'node:crypto';
 import {
   ACTIVE_STATUSES,
   canTransition,
+  ClusterInUse,
+  ClusterNameTaken,
+  DEFAULT_CLUSTER,
+  PermanentFailure,
   isTerminal,
   type Clock,
+  type Cluster,
+  type ClusterChanges,
+  type ClusterGateway,
+  type ClusterRepository,
   type Execution,
   type ExecutionPatch,
   type ExecutionRepository,
   type ExecutionStatus,
+  type FlinkClusters,
   type FlinkGateway,
   type FlinkJobState,
   type InsertOutcome,
+  type JarRegistry,
   type Job,
   type JobChanges,
   type JobRepository,
   type Logger,
+  type NewCluster,
   type NewExecution,
   type NewJob,
   type NotRunTick,
@@ -81,6 +92,7 @@ export class MemoryJobs implements JobRepository {
       config: { a: 1 },
       parallelism: 2,
       enabled: true,
+      cluster: DEFAULT_CLUSTER,
       schedule: null,
       version: 1,
       createdAt: now,
@@ -147,6 +159,7 @@ export class MemoryExecutions implements ExecutionRepository {
     const now = this.clock.now();
     const execution: Execution = {
       id: randomUUID(),
+      cluster: DEFAULT_CLUSTER,
       trigger: 'manual',
       flinkState: null,
       flinkJobId: null,
@@ -185,6 +198,7 @@ export class MemoryExecutions implements ExecutionRepository {
     const queued = execution.status === 'QUEUED';
     const created = this.put({
       ...execution,
+      cluster: job.cluster,
       errorMessage: execution.errorMessage ?? null,
       parallelism: execution.parallelism ?? job.parallelism,
       definition: queued
@@ -372,7 +386,10 @@ export class FakeFlink implements FlinkGateway {
     this.jobs.set(jobId, { state: this.stoppedState });
     return Promise.resolve('accepted');
   }
-  stopWithSavepoint(jobId: string, options: { triggerId: string }): Promise<string> {
+  stopWithSavepoint(
+    jobId: string,
+    options: { targetDirectory: string | null; drain: boolean; triggerId: string },
+  ): Promise<string> {
     if (this.savepoint.status === 'COMPLETED') this.jobs.set(jobId, { state: 'FINISHED' });
     return Promise.resolve(options.triggerId);
   }
@@ -381,10 +398,114 @@ export class FakeFlink implements FlinkGateway {
   }
 }
 
-/** Jobs, executions, queue and Flink on one fake clock. */
+/** Clusters by name, each a FakeFlink; a name it does not hold is a removed cluster. */
+export class FakeClusters implements FlinkClusters {
+  readonly gateways = new Map<string, ClusterGateway>();
+
+  add(cluster: string, flink: FlinkGateway = new FakeFlink(), savepointDir: string | null = null): ClusterGateway {
+    const gateway = { cluster, flink, savepointDir };
+    this.gateways.set(cluster, gateway);
+    return gateway;
+  }
+
+  remove(cluster: string): void {
+    this.gateways.delete(cluster);
+  }
+
+  gatewayFor(cluster: string): Promise<ClusterGateway> {
+    const gateway = this.gateways.get(cluster);
+    if (!gateway) return Promise.reject(new PermanentFailure(`The Flink cluster "${cluster}" no longer exists.`));
+    return Promise.resolve(gateway);
+  }
+}
+
+/** The JAR registry in maps, per cluster, as the PostgreSQL one keys it. */
+export class MemoryJarRegistry implements JarRegistry {
+  /** `${cluster} ${sha256}` → jar id. */
+  readonly jars = new Map<string, string>();
+  readonly sources = new Map<string, { etag: string; sha256: string }>();
+  /** What unused() answers. */
+  unusedJars: { cluster: string; sha256: string; jarId: string }[] = [];
+
+  find(cluster: string, sha256: string): Promise<string | null> {
+    return Promise.resolve(this.jars.get(`${cluster} ${sha256}`) ?? null);
+  }
+  remember(cluster: string, sha256: string, jarId: string): Promise<void> {
+    this.jars.set(`${cluster} ${sha256}`, jarId);
+    return Promise.resolve();
+  }
+  forget(cluster: string, sha256: string): Promise<void> {
+    this.jars.delete(`${cluster} ${sha256}`);
+    return Promise.resolve();
+  }
+  exclusively<T>(_cluster: string, _sha256: string, fn: () => Promise<T>): Promise<T> {
+    return fn();
+  }
+  findSource(cluster: string, url: string): Promise<{ etag: string; sha256: string; jarId: string | null } | null> {
+    const source = this.sources.get(url);
+    if (!source) return Promise.resolve(null);
+    return Promise.resolve({ ...source, jarId: this.jars.get(`${cluster} ${source.sha256}`) ?? null });
+  }
+  rememberSource(url: string, etag: string, sha256: string): Promise<void> {
+    this.sources.set(url, { etag, sha256 });
+    return Promise.resolve();
+  }
+  unused(): Promise<{ cluster: string; sha256: string; jarId: string }[]> {
+    return Promise.resolve(this.unusedJars);
+  }
+}
+
+/** Jobs, executions, queue and Flink on one fake clock; `flink` is the `default` cluster. */
 export function world() {
   const clock = new FakeClock();
   const jobs = new MemoryJobs(clock);
   const executions = new MemoryExecutions(jobs, clock);
-  return { clock, jobs, executions, queue: new RecordingQueue(), flink: new FakeFlink(), log: silentLog };
+  const flink = new FakeFlink();
+  const clusters = new FakeClusters();
+  clusters.add(DEFAULT_CLUSTER, flink, 'file:///sp');
+  return { clock, jobs, executions, queue: new RecordingQueue(), flink, clusters, log: silentLog };
+}
+
+/** The cluster registry in a map, with the PostgreSQL one's answers (ClusterNameTaken, ClusterInUse). */
+export class MemoryClusters implements ClusterRepository {
+  readonly rows = new Map<string, Cluster>();
+
+  constructor(
+    private readonly clock: Clock,
+    /** How many jobs name a cluster: the PostgreSQL one counts the jobs table. */
+    private readonly jobsOn: (cluster: string) => number = () => 0,
+  ) {}
+
+  create(cluster: NewCluster): Promise<Cluster> {
+    if (this.rows.has(cluster.name)) return Promise.reject(new ClusterNameTaken(cluster.name));
+    const now = this.clock.now();
+    const created: Cluster = { ...cluster, id: randomUUID(), version: 1, createdAt: now, updatedAt: now };
+    this.rows.set(cluster.name, created);
+    return Promise.resolve(created);
+  }
+  get(name: string): Promise<Cluster | null> {
+    return Promise.resolve(this.rows.get(name) ?? null);
+  }
+  list(): Promise<Cluster[]> {
+    return Promise.resolve([...this.rows.values()]);
+  }
+  update(name: string, changes: ClusterChanges): Promise<Cluster | null> {
+    const row = this.rows.get(name);
+    if (!row) return Promise.resolve(null);
+    const updated = { ...row, ...changes, version: row.version + 1, updatedAt: this.clock.now() };
+    this.rows.set(name, updated);
+    return Promise.resolve(updated);
+  }
+  delete(name: string): Promise<boolean> {
+    if (!this.rows.has(name)) return Promise.resolve(false);
+    const jobs = this.jobsOn(name);
+    if (jobs > 0) return Promise.reject(new ClusterInUse(name, jobs));
+    return Promise.resolve(this.rows.delete(name));
+  }
+  async upsertUrl(name: string, url: string): Promise<Cluster> {
+    const row = this.rows.get(name);
+    if (!row) return this.create({ name, url, auth: null, savepointDir: null });
+    if (row.url === url) return row;
+    return (await this.update(name, { url })) as Cluster;
+  }
 }

@@ -6,10 +6,9 @@ import {
   SubmitToFlink,
   TransientFailure,
   type FetchedJar,
-  type JarRegistry,
   type JarSource,
 } from '../src';
-import { world } from './fakes';
+import { MemoryJarRegistry, world } from './fakes';
 
 /** A JAR source serving one content, and a registry in a map: EnsureJarOnFlink on fakes. */
 function jarsOn(w: ReturnType<typeof world>) {
@@ -27,17 +26,8 @@ function jarsOn(w: ReturnType<typeof world>) {
       });
     },
   };
-  const byContent = new Map<string, string>();
-  const registry: JarRegistry = {
-    find: (sha) => Promise.resolve(byContent.get(sha) ?? null),
-    remember: (sha, id) => Promise.resolve(void byContent.set(sha, id)),
-    forget: (sha) => Promise.resolve(void byContent.delete(sha)),
-    exclusively: (_sha, fn) => fn(),
-    findSource: () => Promise.resolve(null),
-    rememberSource: () => Promise.resolve(),
-    unused: () => Promise.resolve([]),
-  };
-  return { fetched, jars: new EnsureJarOnFlink(source, w.flink, registry, w.log) };
+  const registry = new MemoryJarRegistry();
+  return { fetched, jars: new EnsureJarOnFlink(source, registry, w.log) };
 }
 
 function setup() {

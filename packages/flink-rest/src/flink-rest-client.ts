@@ -21,6 +21,8 @@ export interface FlinkClientOptions {
   timeoutMs?: number;
   /** `/jars/:id/run` blocks until the job has initialized: give it longer. */
   runTimeoutMs?: number;
+  /** Sent with every request: an `Authorization` for a JobManager behind an authenticating proxy. */
+  headers?: Record<string, string>;
   /** Called once per request, for metrics. */
   onCall?: (endpoint: string, outcome: 'ok' | 'client_error' | 'server_error' | 'unreachable', seconds: number) => void;
 }
@@ -35,6 +37,7 @@ export class FlinkRestClient implements FlinkGateway {
     this.http = axios.create({
       baseURL: options.baseUrl.replace(/\/+$/, ''),
       timeout: options.timeoutMs ?? 15_000,
+      ...(options.headers ? { headers: options.headers } : {}),
       validateStatus: () => true,
       maxBodyLength: Infinity,
       maxContentLength: 50 * 1024 * 1024,

@@ -14,6 +14,7 @@ import { HttpProblem, notFound } from './problem';
 import { executionRoutes } from './routes/executions';
 import { healthRoutes } from './routes/health';
 import { jobRoutes } from './routes/jobs';
+import { clusterRoutes } from './routes/clusters';
 import { scheduleRoutes } from './routes/schedules';
 
 /** Bodies must be JSON; an empty body (a bare POST /start) is fine. */
@@ -65,6 +66,7 @@ export function apiRouter(deps: ApiDependencies): Router {
   metricsRoutes(router, deps);
   docsRoutes(router);
   jobRoutes(router, deps);
+  clusterRoutes(router, deps);
   executionRoutes(router, deps);
   scheduleRoutes(router, deps);
   return router;

@@ -1,5 +1,6 @@
 import type {
   Clock,
+  ManageClusters,
   ManageJobs,
   ManageSchedules,
   ReadExecutions,
@@ -22,6 +23,7 @@ export interface HealthCheck {
 /** What the HTTP adapter needs: use cases and health probes, nothing about storage. */
 export interface ApiDependencies {
   jobs: ManageJobs;
+  clusters: ManageClusters;
   schedules: ManageSchedules;
   starts: StartExecution;
   stops: RequestStop;

@@ -12,6 +12,9 @@ const DOMAIN_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   'execution_not_found',
   'job_name_taken',
   'job_modified',
+  'cluster_not_found',
+  'cluster_name_taken',
+  'cluster_in_use',
   'job_disabled',
   'execution_active',
   'no_active_execution',
@@ -73,11 +76,12 @@ export function requestContext(log: Logger) {
 function toProblem(error: unknown): HttpProblem {
   if (error instanceof HttpProblem) return error;
   if (error instanceof DomainError) {
-    // A schedule the domain refuses is a validation failure like any other bad field.
-    const code = error.code === 'invalid_schedule' ? 'validation_failed' : error.code;
+    // A schedule the domain refuses, or a job naming no cluster, is a validation failure
+    // like any other bad field.
+    const asField = error.code === 'invalid_schedule' || error.code === 'unknown_cluster';
+    const code = asField ? 'validation_failed' : error.code;
     if (!isErrorCode(code) || !DOMAIN_CODES.has(code)) return internal();
-    const details =
-      error.code === 'invalid_schedule' ? [{ field: error.details?.field, message: error.message }] : error.details;
+    const details = asField ? [{ field: error.details?.field, message: error.message }] : error.details;
     return new HttpProblem(ERROR_STATUS[code], code, error.message, details);
   }
   // Errors raised by Koa's body parser carry an HTTP status of their own.

@@ -2,6 +2,8 @@ import { ERROR_STATUS, type ErrorCode } from './error-codes';
 import { SAFE_REQUEST_ID } from './error-handler';
 import { arrayOf, COMPONENT_SCHEMAS, fromJoi, schemaRef as ref, type JsonSchema } from './schemas';
 import {
+  CLUSTER_NAME,
+  createClusterSchema,
   createJobSchema,
   executionHistorySchema,
   INSTANT,
@@ -9,6 +11,7 @@ import {
   scheduleSchema,
   startSchema,
   stopSchema,
+  updateClusterSchema,
   updateJobSchema,
 } from './validation';
 
@@ -22,7 +25,7 @@ import {
  * tests validate each request they send and each answer they get against this document.
  */
 type Method = 'get' | 'post' | 'put' | 'delete';
-export type Tag = 'jobs' | 'executions' | 'schedules' | 'operations' | 'docs';
+export type Tag = 'jobs' | 'clusters' | 'executions' | 'schedules' | 'operations' | 'docs';
 /** Who may call: anyone, the metrics scraper (when METRICS_TOKEN is set), or holders of an API token. */
 type Guard = 'none' | 'metrics' | 'token';
 type HeaderName = 'ETag' | 'Location' | 'Link';
@@ -122,7 +125,8 @@ export const OPERATIONS: Operation[] = [
     path: '/api/v1/jobs',
     tag: 'jobs',
     summary: 'Create a job',
-    description: '`scheduleCron` also sets a schedule with default settings.',
+    description:
+      '`scheduleCron` also sets a schedule with default settings. `cluster` names the Flink cluster it runs on (`default` when absent); one that does not exist is 400 validation_failed on `cluster`.',
     guard: 'token',
     body: { schema: 'JobCreate', required: true },
     ok: {
@@ -161,12 +165,12 @@ export const OPERATIONS: Operation[] = [
     tag: 'jobs',
     summary: 'Change a job; absent fields keep their value',
     description:
-      'Based on a version (If-Match: "<version>", or a `version` field), the change is made only while the job is at that version, else 409 job_modified naming the current one (also in `details.currentVersion`).',
+      'Based on a version (If-Match: "<version>", or a `version` field), the change is made only while the job is at that version, else 409 job_modified naming the current one (also in `details.currentVersion`). Moving the job to another `cluster` while an execution is active: 409 execution_active; a cluster that does not exist: 400 validation_failed on `cluster`.',
     guard: 'token',
     parameters: ['IfMatch'],
     body: { schema: 'JobUpdate', required: true },
     ok: { status: 200, schema: ref('Job'), headers: ['ETag'], description: 'the job; ETag: "<version>"' },
-    errors: ['job_name_taken', 'job_modified'],
+    errors: ['job_name_taken', 'job_modified', 'execution_active'],
   },
   {
     operationId: 'deleteJob',
@@ -177,6 +181,64 @@ export const OPERATIONS: Operation[] = [
     guard: 'token',
     ok: { status: 204, description: 'deleted' },
     errors: ['execution_active'],
+  },
+  {
+    operationId: 'createCluster',
+    method: 'post',
+    path: '/api/v1/clusters',
+    tag: 'clusters',
+    summary: 'Register a Flink cluster',
+    description:
+      '`auth` (credentials for a JobManager behind a proxy) is write-only: answers only give its type. `savepointDir` overrides SAVEPOINT_DIR for this cluster.',
+    guard: 'token',
+    body: { schema: 'ClusterCreate', required: true },
+    ok: { status: 201, schema: ref('Cluster'), headers: ['Location'], description: 'created; Location names it' },
+    errors: ['cluster_name_taken'],
+  },
+  {
+    operationId: 'listClusters',
+    method: 'get',
+    path: '/api/v1/clusters',
+    tag: 'clusters',
+    summary: 'List clusters, oldest first',
+    guard: 'token',
+    parameters: ['Limit', 'Cursor'],
+    ok: { status: 200, schema: arrayOf('Cluster'), headers: ['Link'], description: listed },
+    errors: [],
+  },
+  {
+    operationId: 'getCluster',
+    method: 'get',
+    path: '/api/v1/clusters/{name}',
+    tag: 'clusters',
+    summary: 'Read a cluster',
+    guard: 'token',
+    ok: { status: 200, schema: ref('Cluster'), description: 'the cluster' },
+    errors: [],
+  },
+  {
+    operationId: 'updateCluster',
+    method: 'put',
+    path: '/api/v1/clusters/{name}',
+    tag: 'clusters',
+    summary: 'Change a cluster; absent fields keep their value',
+    description:
+      'The name does not change. `auth: null` removes the credentials. Workers use the new settings within a second, for executions already running too.',
+    guard: 'token',
+    body: { schema: 'ClusterUpdate', required: true },
+    ok: { status: 200, schema: ref('Cluster'), description: 'the cluster' },
+    errors: [],
+  },
+  {
+    operationId: 'deleteCluster',
+    method: 'delete',
+    path: '/api/v1/clusters/{name}',
+    tag: 'clusters',
+    summary: 'Remove a cluster no job uses',
+    description: 'While jobs name it: 409 cluster_in_use, `details.jobs` saying how many.',
+    guard: 'token',
+    ok: { status: 204, description: 'deleted' },
+    errors: ['cluster_in_use'],
   },
   {
     operationId: 'startJob',
@@ -303,6 +365,7 @@ export function errorCodesOf(op: Operation): ErrorCode[] {
   // The router's `id` check: anything but a UUID names nothing.
   if (op.path.includes('{id}'))
     codes.add(op.path.startsWith('/api/v1/executions/') ? 'execution_not_found' : 'job_not_found');
+  if (op.path.includes('{name}')) codes.add('cluster_not_found');
   codes.add('internal_error');
   return [...codes].sort((a, b) => ERROR_STATUS[a] - ERROR_STATUS[b] || a.localeCompare(b));
 }
@@ -347,6 +410,13 @@ const PARAMETERS: Record<string, { in: string } & JsonSchema> = {
     description: 'a UUID; any other value names nothing (404)',
     schema: { type: 'string', format: 'uuid' },
   },
+  Name: {
+    name: 'name',
+    in: 'path',
+    required: true,
+    description: 'a cluster name; one that is not a slug names nothing (404)',
+    schema: { type: 'string', pattern: CLUSTER_NAME.source },
+  },
   Limit: { name: 'limit', in: 'query', description: 'page size', schema: page.limit },
   Cursor: { name: 'cursor', in: 'query', description: 'from the Link of the page before', schema: page.cursor },
   Status: { name: 'status', in: 'query', schema: history.status },
@@ -370,9 +440,39 @@ function requestBody(schema: Parameters<typeof fromJoi>[0]): JsonSchema {
   return converted;
 }
 
+const text = (maxLength: number) => ({ type: 'string', minLength: 1, maxLength });
+const credentials = (type: string, fields: Record<string, JsonSchema>) => ({
+  type: 'object',
+  required: ['type', ...Object.keys(fields)],
+  properties: { type: { const: type }, ...fields },
+  additionalProperties: false,
+});
+
+/**
+ * A cluster body. `auth` is written out here (joi-to-json makes only its `null` of the joi
+ * alternatives), with the same limits as validation.ts; it is write-only.
+ */
+function clusterBody(schema: Parameters<typeof fromJoi>[0]): JsonSchema {
+  const converted = fromJoi(schema);
+  const properties = converted.properties as Record<string, JsonSchema>;
+  properties.auth = {
+    description:
+      'credentials for a JobManager behind an authenticating proxy, sent as its Authorization header; write-only: answers give only the type. null removes them.',
+    writeOnly: true,
+    anyOf: [
+      credentials('basic', { username: text(255), password: text(1024) }),
+      credentials('bearer', { token: text(4096) }),
+      { type: 'null' },
+    ],
+  };
+  return converted;
+}
+
 const REQUEST_BODIES: Record<string, JsonSchema> = {
   JobCreate: requestBody(createJobSchema),
   JobUpdate: requestBody(updateJobSchema),
+  ClusterCreate: clusterBody(createClusterSchema),
+  ClusterUpdate: clusterBody(updateClusterSchema),
   StartOptions: requestBody(startSchema),
   StopOptions: requestBody(stopSchema),
   ScheduleInput: requestBody(scheduleSchema),
@@ -432,6 +532,7 @@ const SECURITY: Record<Guard, object[] | undefined> = {
 
 const TAGS: { name: Tag; description: string }[] = [
   { name: 'jobs', description: 'Job definitions: a JAR, an entry class, a config' },
+  { name: 'clusters', description: 'The Flink clusters jobs run on' },
   { name: 'executions', description: 'Starting and stopping jobs, and the history of their runs' },
   { name: 'schedules', description: 'Cron schedules' },
   { name: 'operations', description: 'Health and metrics' },
@@ -441,7 +542,11 @@ const TAGS: { name: Tag; description: string }[] = [
 export function openApiDocument(): object {
   const paths: Record<string, Record<string, object>> = {};
   for (const op of OPERATIONS) {
-    const parameters = [...(op.path.includes('{id}') ? ['Id'] : []), ...(op.parameters ?? [])];
+    const parameters = [
+      ...(op.path.includes('{id}') ? ['Id'] : []),
+      ...(op.path.includes('{name}') ? ['Name'] : []),
+      ...(op.parameters ?? []),
+    ];
     const security = SECURITY[op.guard];
     (paths[op.path] ??= {})[op.method] = {
       operationId: op.operationId,

@@ -15,3 +15,6 @@ export class HttpProblem extends Error {
 
 export const notFound = (what: 'job' | 'execution', id: string) =>
   new HttpProblem(404, `${what}_not_found`, `No ${what} with id "${id}".`);
+
+export const clusterNotFound = (name: string) =>
+  new HttpProblem(404, 'cluster_not_found', `No cluster named "${name}".`);

@@ -1,7 +1,7 @@
 import { EXECUTION_STATUSES, OVERLAP_POLICIES, REPLACE_MODES } from '@flink-orchestrator/domain';
 import type Joi from 'joi';
 import parse from 'joi-to-json';
-import { configKeySchema, configValueSchema, LIMITS } from './validation';
+import { CLUSTER_NAME, configKeySchema, configValueSchema, LIMITS } from './validation';
 
 /**
  * JSON Schemas (the OpenAPI 3.1 dialect, JSON Schema 2020-12) of what the API answers, and the
@@ -120,6 +120,7 @@ export const COMPONENT_SCHEMAS: Record<string, JsonSchema> = {
     config: ref('ProgramConfig'),
     parallelism: { type: ['integer', 'null'], minimum: 1 },
     enabled: { type: 'boolean' },
+    cluster: { type: 'string', description: 'the name of the Flink cluster it runs on' },
     version: { type: 'integer', minimum: 1, description: 'goes up with every change; also the ETag' },
     schedule: orNull(ref('Schedule')),
     createdAt: instant,
@@ -143,6 +144,10 @@ export const COMPONENT_SCHEMAS: Record<string, JsonSchema> = {
   Execution: exactly({
     id: uuid,
     jobId: uuid,
+    cluster: {
+      type: 'string',
+      description: 'the cluster it was submitted to, copied from the job when it was created',
+    },
     trigger: { enum: ['manual', 'schedule'] },
     status: { enum: [...EXECUTION_STATUSES] },
     flinkState: { type: ['string', 'null'], description: "Flink's own state name, as last observed" },
@@ -161,6 +166,20 @@ export const COMPONENT_SCHEMAS: Record<string, JsonSchema> = {
     submittedAt: nullable(instant),
     startedAt: nullable(instant),
     finishedAt: nullable(instant),
+  }),
+  Cluster: exactly({
+    name: { type: 'string', pattern: CLUSTER_NAME.source },
+    url: { type: 'string', description: 'the JobManager REST endpoint' },
+    auth: {
+      description: 'only the kind of credentials: they are write-only, never answered',
+      ...orNull(exactly({ type: { enum: ['basic', 'bearer'] } })),
+    },
+    savepointDir: {
+      type: ['string', 'null'],
+      description: "where its savepoints go; null: the service's SAVEPOINT_DIR",
+    },
+    createdAt: instant,
+    updatedAt: instant,
   }),
   Health: exactly({
     status: { enum: ['ok', 'unavailable'] },

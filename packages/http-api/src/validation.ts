@@ -9,6 +9,8 @@ const JOB_NAME = /^(?! )[\p{L}\p{N} ._-]+(?<! )$/u;
 const JAVA_CLASS = /^(?:[\p{L}_$][\p{L}\p{N}_$]*\.)*[\p{L}_$][\p{L}\p{N}_$]*$/u;
 const BARE_JAR_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*\.jar$/;
 const CONFIG_KEY = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+/** A cluster name: a slug, as in a DNS label. */
+export const CLUSTER_NAME = /^[a-z][a-z0-9-]{0,62}$/;
 const UUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
 
 /** The limits the API enforces; the OpenAPI document states the same numbers. */
@@ -68,6 +70,10 @@ const jobFields = {
   parallelism: Joi.number().integer().min(1).max(LIMITS.parallelism).allow(null),
   enabled: Joi.boolean(),
   scheduleCron: Joi.string().max(LIMITS.cronLength),
+  cluster: Joi.string().max(63).pattern(CLUSTER_NAME).messages({
+    'string.pattern.base':
+      '"cluster" must be a cluster name: lower-case letters, digits and "-", starting with a letter',
+  }),
 };
 
 // No `version` here: a new job has none to check against, so POST refuses it as unknown.
@@ -86,6 +92,50 @@ export const updateJobSchema = Joi.object({
 })
   .or(...changeFields)
   .messages({ 'object.missing': `send at least one field to change (${changeFields.join(', ')})` });
+
+const clusterName = Joi.string().min(1).max(63).pattern(CLUSTER_NAME).messages({
+  'string.pattern.base':
+    '"name" must be a slug: lower-case letters, digits and "-", 1 to 63 characters, starting with a letter',
+});
+
+// Credentials are write-only: they are stored, sent to the JobManager, and never answered.
+const clusterAuth = Joi.alternatives()
+  .try(
+    Joi.object({
+      type: Joi.string().valid('basic').required(),
+      username: Joi.string().min(1).max(255).required(),
+      password: Joi.string().min(1).max(1024).required(),
+    }),
+    Joi.object({
+      type: Joi.string().valid('bearer').required(),
+      token: Joi.string().min(1).max(4096).required(),
+    }),
+  )
+  .allow(null)
+  .messages({
+    'alternatives.match':
+      '"auth" must be basic credentials (type "basic", username, password), a bearer token (type "bearer", token), or null',
+  });
+
+const clusterFields = {
+  url: Joi.string()
+    .max(LIMITS.urlLength)
+    .uri({ scheme: ['http', 'https'] })
+    .messages({ 'string.uriCustomScheme': '"url" must be an absolute http(s) URL of the JobManager REST API' }),
+  auth: clusterAuth,
+  savepointDir: Joi.string().min(1).max(LIMITS.pathLength).allow(null),
+};
+
+export const createClusterSchema = Joi.object({
+  name: clusterName.required(),
+  ...clusterFields,
+  url: clusterFields.url.required(),
+});
+
+// The name is the cluster's identity (jobs name it): a PUT changes the rest.
+export const updateClusterSchema = Joi.object(clusterFields)
+  .or(...Object.keys(clusterFields))
+  .messages({ 'object.missing': `send at least one field to change (${Object.keys(clusterFields).join(', ')})` });
 
 export const startSchema = Joi.object({
   parallelism: Joi.number().integer().min(1).max(LIMITS.parallelism),

@@ -1,5 +1,6 @@
 import {
   programArgsFrom,
+  type Cluster,
   type Execution,
   type Job,
   type ProgramConfig,
@@ -31,6 +32,7 @@ export interface JobView {
   config: ProgramConfig;
   parallelism: number | null;
   enabled: boolean;
+  cluster: string;
   version: number;
   schedule: ScheduleView | null;
   createdAt: Instant;
@@ -57,6 +59,7 @@ export interface ExecutionDefinitionView {
 type ExecutionAsIs =
   | 'id'
   | 'jobId'
+  | 'cluster'
   | 'trigger'
   | 'status'
   | 'flinkState'
@@ -103,6 +106,7 @@ export function jobView(job: Job, nextRuns: Date[]): JobView {
     config: job.config,
     parallelism: job.parallelism,
     enabled: job.enabled,
+    cluster: job.cluster,
     /** Goes up with every change; PUT takes it back (If-Match or `version`) to refuse lost updates. */
     version: job.version,
     schedule: scheduleView(job, nextRuns),
@@ -121,6 +125,7 @@ export function executionView(e: Execution): ExecutionView {
   return {
     id: e.id,
     jobId: e.jobId,
+    cluster: e.cluster,
     trigger: e.trigger,
     status: e.status,
     flinkState: e.flinkState,
@@ -153,3 +158,25 @@ export function executionView(e: Execution): ExecutionView {
 
 /** The ETag of a job: its version, as a strong entity tag. */
 export const jobETag = (job: Job) => `"${job.version}"`;
+
+export interface ClusterView {
+  name: string;
+  url: string;
+  /** Only the kind of credentials: they are write-only. */
+  auth: { type: 'basic' | 'bearer' } | null;
+  savepointDir: string | null;
+  createdAt: Instant;
+  updatedAt: Instant;
+}
+
+/** A cluster as the API shows it: never its credentials, only their type. */
+export function clusterView(cluster: Cluster): ClusterView {
+  return {
+    name: cluster.name,
+    url: cluster.url,
+    auth: cluster.auth ? { type: cluster.auth.type } : null,
+    savepointDir: cluster.savepointDir,
+    createdAt: cluster.createdAt.toISOString(),
+    updatedAt: cluster.updatedAt.toISOString(),
+  };
+}

@@ -5,9 +5,13 @@ export function redactUrl(value: string): string {
   return value.replace(/(\b[a-z][a-z0-9+.-]*:\/\/[^:/@\s]*:)[^@\s]*@/gi, '$1***@');
 }
 
-export function createLogger(options: { level: string; name: string }): Logger {
-  const pretty = process.stdout.isTTY && process.env.NODE_ENV !== 'production';
-  return pino({
+export function createLogger(
+  options: { level: string; name: string },
+  /** Where the lines go (tests); stdout otherwise. */
+  destination?: pino.DestinationStream,
+): Logger {
+  const pretty = !destination && process.stdout.isTTY && process.env.NODE_ENV !== 'production';
+  const settings: pino.LoggerOptions = {
     name: options.name,
     level: options.level,
     redact: {
@@ -16,6 +20,15 @@ export function createLogger(options: { level: string; name: string }): Logger {
         'headers.authorization',
         '*.password',
         '*.token',
+        // Cluster credentials (write-only in the API) and the Authorization header a Flink
+        // client sends with them, wherever an error carries its request config.
+        'auth',
+        '*.auth',
+        'config.headers.Authorization',
+        '*.config.headers.Authorization',
+        'err.cause.config.headers.Authorization',
+        '*.headers.Authorization',
+        'headers.Authorization',
         'config.databaseUrl',
         'config.redisUrl',
       ],
@@ -29,7 +42,8 @@ export function createLogger(options: { level: string; name: string }): Logger {
       },
     },
     ...(pretty ? { transport: { target: 'pino-pretty', options: { colorize: true } } } : {}),
-  });
+  };
+  return destination ? pino(settings, destination) : pino(settings);
 }
 
 export type { Logger } from 'pino';

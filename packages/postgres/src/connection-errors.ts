@@ -39,3 +39,8 @@ export function isUniqueViolation(error: unknown, constraint?: string): boolean 
   const e = error as { code?: unknown; constraint?: unknown };
   return e?.code === '23505' && (constraint === undefined || e.constraint === constraint);
 }
+
+export function isForeignKeyViolation(error: unknown, constraint?: string): boolean {
+  const e = error as { code?: unknown; constraint?: unknown };
+  return e?.code === '23503' && (constraint === undefined || e.constraint === constraint);
+}

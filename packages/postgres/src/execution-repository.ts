@@ -49,7 +49,7 @@ export class KnexExecutionRepository implements ExecutionRepository {
           const job = await trx<JobRow>('jobs')
             .where({ id: execution.jobId })
             .forUpdate()
-            .first('jar_url', 'entry_class', 'config', 'parallelism', 'version');
+            .first('jar_url', 'entry_class', 'config', 'parallelism', 'version', 'cluster');
           if (!job) return { kind: 'job_missing' } as const;
           if (options.exclusive) {
             const active = await trx<ExecutionRow>(TABLE)
@@ -62,6 +62,9 @@ export class KnexExecutionRepository implements ExecutionRepository {
           const [row] = await trx<ExecutionRow>(TABLE)
             .insert({
               job_id: execution.jobId,
+              // The cluster it runs on, copied like the definition: a later move of the job
+              // does not move it.
+              cluster: job.cluster,
               trigger: execution.trigger,
               status: execution.status,
               parallelism: execution.parallelism ?? job.parallelism,
@@ -105,9 +108,9 @@ export class KnexExecutionRepository implements ExecutionRepository {
               WHERE job_id = :jobId AND status IN (${ACTIVE_LIST}) ORDER BY created_at DESC LIMIT 1),
            decided AS (
              SELECT CASE WHEN :skip AND EXISTS (SELECT 1 FROM active) THEN 'SKIPPED' ELSE 'QUEUED' END AS status)
-           INSERT INTO job_executions (job_id, trigger, status, parallelism, scheduled_for, error_message, finished_at,
+           INSERT INTO job_executions (job_id, cluster, trigger, status, parallelism, scheduled_for, error_message, finished_at,
                                        jar_url, entry_class, config, job_version)
-           SELECT job.id, 'schedule', decided.status, COALESCE(:parallelism::integer, job.parallelism),
+           SELECT job.id, job.cluster, 'schedule', decided.status, COALESCE(:parallelism::integer, job.parallelism),
                   :scheduledFor::timestamptz,
                   CASE WHEN decided.status = 'SKIPPED'
                        THEN 'Skipped: execution ' || (SELECT id FROM active) || ' is still ' || (SELECT status FROM active) || '.' END,
@@ -153,11 +156,11 @@ export class KnexExecutionRepository implements ExecutionRepository {
              FROM jsonb_to_recordset(:ticks::jsonb) AS t(scheduled_for timestamptz, status text, error_message text, ord int)
          ),
          inserted AS (
-           INSERT INTO job_executions (id, job_id, trigger, status, parallelism, scheduled_for, error_message, finished_at)
+           INSERT INTO job_executions (id, job_id, cluster, trigger, status, parallelism, scheduled_for, error_message, finished_at)
            SELECT (lpad(to_hex((extract(epoch from clock_timestamp()) * 1000)::bigint), 12, '0')
                    || '7' || lpad(to_hex(ticks.ord % 4096), 3, '0')
                    || '8' || substr(md5(random()::text), 1, 15))::uuid,
-                  :jobId, 'schedule', ticks.status, :parallelism, ticks.scheduled_for, ticks.error_message, now()
+                  :jobId, (SELECT cluster FROM jobs WHERE id = :jobId), 'schedule', ticks.status, :parallelism, ticks.scheduled_for, ticks.error_message, now()
              FROM ticks
             WHERE EXISTS (SELECT 1 FROM jobs WHERE id = :jobId)
             ORDER BY ticks.scheduled_for

@@ -4,6 +4,7 @@ import { migrateToLatest } from './migrate';
 import { KnexJobRepository } from './job-repository';
 import { KnexExecutionRepository } from './execution-repository';
 import { KnexJarRegistry } from './jar-registry';
+import { KnexClusterRepository } from './cluster-repository';
 
 export { knexConfig, MIGRATIONS_DIRECTORY } from './knex-config';
 export { migrateToLatest } from './migrate';
@@ -11,6 +12,7 @@ export { isConnectionError } from './connection-errors';
 export { KnexJobRepository } from './job-repository';
 export { KnexExecutionRepository } from './execution-repository';
 export { KnexJarRegistry } from './jar-registry';
+export { KnexClusterRepository } from './cluster-repository';
 export type { Knex } from 'knex';
 
 /** Where knex's own warnings go; without one knex prints multi-line stacks to the console. */
@@ -36,7 +38,13 @@ export async function openStore(
   databaseUrl: string,
   options: { migrate: boolean; createDatabase: boolean; poolMax?: number },
   log: DatabaseLogger & { info(obj: object, msg?: string): void },
-): Promise<{ db: Knex; jobs: KnexJobRepository; executions: KnexExecutionRepository; jarRegistry: KnexJarRegistry }> {
+): Promise<{
+  db: Knex;
+  jobs: KnexJobRepository;
+  executions: KnexExecutionRepository;
+  jarRegistry: KnexJarRegistry;
+  clusters: KnexClusterRepository;
+}> {
   if (options.migrate) await migrateToLatest(databaseUrl, log, { createDatabase: options.createDatabase });
   const db = connect(databaseUrl, options.poolMax ? { max: options.poolMax } : undefined, log);
   return {
@@ -44,6 +52,7 @@ export async function openStore(
     jobs: new KnexJobRepository(db),
     executions: new KnexExecutionRepository(db),
     jarRegistry: new KnexJarRegistry(db),
+    clusters: new KnexClusterRepository(db),
   };
 }
 

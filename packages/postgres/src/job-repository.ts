@@ -1,5 +1,6 @@
 import {
   ACTIVE_STATUSES,
+  ClusterChangeWhileActive,
   ExecutionActive,
   JobModified,
   JobNameTaken,
@@ -10,9 +11,10 @@ import {
   type PageRequest,
   replaceModeOf,
   type ScheduleInput,
+  UnknownCluster,
 } from '@flink-orchestrator/domain';
 import type { Knex } from 'knex';
-import { guarded, isUniqueViolation } from './connection-errors';
+import { guarded, isForeignKeyViolation, isUniqueViolation } from './connection-errors';
 import { toJob, type ExecutionRow, type JobRow } from './rows';
 
 const COLUMNS = {
@@ -22,6 +24,7 @@ const COLUMNS = {
   config: 'config',
   parallelism: 'parallelism',
   enabled: 'enabled',
+  cluster: 'cluster',
 } as const;
 
 function toColumns(job: JobChanges): Record<string, unknown> {
@@ -43,6 +46,7 @@ export class KnexJobRepository implements JobRepository {
         return toJob(row as JobRow);
       } catch (error) {
         if (isUniqueViolation(error)) throw new JobNameTaken(job.name);
+        if (isForeignKeyViolation(error)) throw new UnknownCluster(job.cluster);
         throw error;
       }
     });
@@ -70,23 +74,41 @@ export class KnexJobRepository implements JobRepository {
   update(id: string, changes: JobChanges, expectedVersion?: number): Promise<Job | null> {
     return guarded(async () => {
       try {
-        // The version check is part of the UPDATE: two writers holding the same version
-        // cannot both succeed.
-        const query = this.db<JobRow>('jobs').where({ id });
-        if (expectedVersion !== undefined) query.andWhere({ version: expectedVersion });
-        const [row] = await query
-          .update({ ...toColumns(changes), updated_at: this.db.fn.now(), version: this.db.raw('version + 1') })
-          .returning('*');
-        if (row) return toJob(row);
-        if (expectedVersion === undefined) return null;
-        const current = await this.db<JobRow>('jobs').where({ id }).first('version');
-        if (!current) return null;
-        throw new JobModified(id, expectedVersion, current.version);
+        if (changes.cluster === undefined) return await this.write(this.db, id, changes, expectedVersion);
+        // Moving to another cluster: the job row lock orders this against a start (which
+        // takes it too), so no execution becomes active between the check and the move.
+        return await this.db.transaction(async (trx) => {
+          const job = await trx<JobRow>('jobs').where({ id }).forUpdate().first('cluster');
+          if (job && job.cluster !== changes.cluster) {
+            const active = await trx<ExecutionRow>('job_executions')
+              .where({ job_id: id })
+              .whereIn('status', ACTIVE_STATUSES)
+              .first('id', 'status');
+            if (active) throw new ClusterChangeWhileActive(id, active.id, active.status);
+          }
+          return this.write(trx, id, changes, expectedVersion);
+        });
       } catch (error) {
         if (isUniqueViolation(error) && changes.name) throw new JobNameTaken(changes.name);
+        if (isForeignKeyViolation(error) && changes.cluster) throw new UnknownCluster(changes.cluster);
         throw error;
       }
     });
+  }
+
+  private async write(db: Knex, id: string, changes: JobChanges, expectedVersion?: number): Promise<Job | null> {
+    // The version check is part of the UPDATE: two writers holding the same version
+    // cannot both succeed.
+    const query = db<JobRow>('jobs').where({ id });
+    if (expectedVersion !== undefined) query.andWhere({ version: expectedVersion });
+    const [row] = await query
+      .update({ ...toColumns(changes), updated_at: db.fn.now(), version: db.raw('version + 1') })
+      .returning('*');
+    if (row) return toJob(row);
+    if (expectedVersion === undefined) return null;
+    const current = await db<JobRow>('jobs').where({ id }).first('version');
+    if (!current) return null;
+    throw new JobModified(id, expectedVersion, current.version);
   }
 
   setSchedule(id: string, schedule: ScheduleInput | null): Promise<Job | null> {

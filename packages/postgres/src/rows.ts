@@ -18,6 +18,7 @@ export interface JobRow {
   config: ProgramConfig;
   parallelism: number | null;
   enabled: boolean;
+  cluster: string;
   schedule_cron: string | null;
   schedule_timezone: string | null;
   schedule_overlap: string | null;
@@ -40,6 +41,7 @@ export function toJob(row: JobRow): Job {
     config: row.config,
     parallelism: row.parallelism,
     enabled: row.enabled,
+    cluster: row.cluster,
     schedule: row.schedule_cron
       ? {
           cron: row.schedule_cron,
@@ -60,6 +62,7 @@ export function toJob(row: JobRow): Job {
 export interface ExecutionRow {
   id: string;
   job_id: string;
+  cluster: string;
   trigger: string;
   status: string;
   flink_state: string | null;
@@ -93,6 +96,7 @@ export function toExecution(row: ExecutionRow): Execution {
   return {
     id: row.id,
     jobId: row.job_id,
+    cluster: row.cluster,
     trigger: row.trigger as ExecutionTrigger,
     status: row.status as ExecutionStatus,
     flinkState: row.flink_state,

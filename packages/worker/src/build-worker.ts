@@ -2,6 +2,7 @@ import type { Config } from '@flink-orchestrator/config';
 import { CronParserCalendar } from '@flink-orchestrator/cron';
 import {
   CollectUnusedJars,
+  DEFAULT_CLUSTER,
   DEFAULT_RETENTION_BATCH,
   EnsureJarOnFlink,
   failureText,
@@ -17,7 +18,6 @@ import {
   TransientFailure,
   type TickDispatch,
 } from '@flink-orchestrator/domain';
-import { FlinkRestClient } from '@flink-orchestrator/flink-rest';
 import { HttpJarSource, JarUrlPolicy } from '@flink-orchestrator/jar-fetcher';
 import { Metrics, ReachabilityLog, systemClock, type Logger } from '@flink-orchestrator/observability';
 import { openStore } from '@flink-orchestrator/postgres';
@@ -31,6 +31,7 @@ import {
 } from '@flink-orchestrator/queue-bullmq';
 import { serveMetrics } from './metrics-server';
 import { every } from './periodic';
+import { ClusterGateways } from './cluster-gateways';
 
 export interface RunningWorker {
   close(): Promise<void>;
@@ -38,7 +39,13 @@ export interface RunningWorker {
 
 /** Wires one worker process: BullMQ consumers in front of the pipeline use cases. */
 export async function buildWorker(config: Config, log: Logger): Promise<RunningWorker> {
-  const { db, jobs, executions, jarRegistry } = await openStore(
+  const {
+    db,
+    jobs,
+    executions,
+    jarRegistry,
+    clusters: clusterRows,
+  } = await openStore(
     config.databaseUrl,
     // Each in-flight pipeline may hold one connection for a JAR lock and use another.
     {
@@ -56,15 +63,27 @@ export async function buildWorker(config: Config, log: Logger): Promise<RunningW
   });
   const timer = new BullScheduleTimer(producer, config.queuePrefix);
   const metrics = new Metrics('worker');
-  const flinkReachability = new ReachabilityLog(log, 'flink', config.flinkJobManagerUrl);
-  const flink = new FlinkRestClient({
-    baseUrl: config.flinkJobManagerUrl,
-    timeoutMs: config.flinkTimeoutMs,
-    runTimeoutMs: config.flinkTimeoutMs * 12,
-    onCall: (endpoint, outcome, seconds) => {
-      flinkReachability.observe(outcome !== 'unreachable');
-      metrics.flinkCalls.inc({ endpoint, outcome });
-      metrics.flinkCallDuration.observe({ endpoint }, seconds);
+  // FLINK_JOBMANAGER_URL is the `default` cluster (one statement: replicas starting together agree).
+  await clusterRows.upsertUrl(DEFAULT_CLUSTER, config.flinkJobManagerUrl);
+  // One client per cluster, each logging its own outages once.
+  const reachability = new Map<string, ReachabilityLog>();
+  const clusters = new ClusterGateways(clusterRows, {
+    savepointDir: config.savepointDir,
+    client: (cluster) => {
+      const key = `${cluster.name} ${cluster.url}`;
+      let flinkReachability = reachability.get(key);
+      if (!flinkReachability)
+        reachability.set(key, (flinkReachability = new ReachabilityLog(log, 'flink', cluster.url)));
+      const observed = flinkReachability;
+      return {
+        timeoutMs: config.flinkTimeoutMs,
+        runTimeoutMs: config.flinkTimeoutMs * 12,
+        onCall: (endpoint, outcome, seconds) => {
+          observed.observe(outcome !== 'unreachable');
+          metrics.flinkCalls.inc({ endpoint, outcome });
+          metrics.flinkCallDuration.observe({ endpoint }, seconds);
+        },
+      };
     },
   });
   const jarSource = new HttpJarSource({
@@ -73,8 +92,8 @@ export async function buildWorker(config: Config, log: Logger): Promise<RunningW
     policy: new JarUrlPolicy(config.jarAllowedHosts),
   });
   const clock = systemClock;
-  const jars = new EnsureJarOnFlink(jarSource, flink, jarRegistry, log);
-  const collectJars = new CollectUnusedJars(flink, jarRegistry);
+  const jars = new EnsureJarOnFlink(jarSource, jarRegistry, log);
+  const collectJars = new CollectUnusedJars(clusters, jarRegistry);
   const calendar = new CronParserCalendar();
   const schedules = new ManageSchedules({ jobs, timer, calendar, clock, log });
   const reconcile = new ReconcileExecutions(executions, queue, log);
@@ -89,7 +108,7 @@ export async function buildWorker(config: Config, log: Logger): Promise<RunningW
   const submit = new SubmitToFlink({
     jobs,
     executions,
-    flink,
+    clusters,
     jars,
     queue,
     clock,
@@ -102,18 +121,14 @@ export async function buildWorker(config: Config, log: Logger): Promise<RunningW
       },
     },
   });
-  const track = new TrackOnFlink({ executions, flink, clock, log, pollIntervalMs: poll });
+  const track = new TrackOnFlink({ executions, clusters, clock, log, pollIntervalMs: poll });
   const stop = new StopOnFlink({
     executions,
-    flink,
+    clusters,
     queue,
     clock,
     log,
-    settings: {
-      savepointDir: config.savepointDir,
-      pollIntervalMs: Math.min(poll, 500),
-      timeoutMs: config.stopTimeoutMs,
-    },
+    settings: { pollIntervalMs: Math.min(poll, 500), timeoutMs: config.stopTimeoutMs },
   });
   // A tick queues its execution and, for `overlap: replace`, stops the one it replaces.
   const submissions = new QueueSubmission(executions, queue, log);

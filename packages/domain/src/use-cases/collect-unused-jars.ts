@@ -1,20 +1,48 @@
-import type { FlinkGateway } from '../ports/flink-gateway';
+import { PermanentFailure } from '../errors';
+import type { FlinkClusters } from '../ports/flink-clusters';
 import type { JarRegistry } from '../ports/jar-registry';
 
-/** Deletes the Flink jars that no job's latest execution uses, and forgets them. */
+/**
+ * Deletes the Flink jars that no job's latest execution on their cluster uses, and forgets
+ * them. The jars of a cluster that was removed are only forgotten.
+ */
 export class CollectUnusedJars {
   constructor(
-    private readonly flink: FlinkGateway,
+    private readonly clusters: FlinkClusters,
     private readonly registry: JarRegistry,
   ) {}
 
   async run(): Promise<number> {
     const unused = await this.registry.unused();
-    const listed = await this.flink.listJarIds();
-    for (const { sha256, jarId } of unused) {
-      if (listed.has(jarId)) await this.flink.deleteJar(jarId);
-      await this.registry.forget(sha256);
+    const byCluster = new Map<string, { sha256: string; jarId: string }[]>();
+    for (const { cluster, ...jar } of unused) byCluster.set(cluster, [...(byCluster.get(cluster) ?? []), jar]);
+    // One cluster down does not keep the others' jars: its error is raised after the rest.
+    // One cluster down must not keep the others' jars; the first failure is rethrown after.
+    let failure: Error | null = null;
+    for (const [cluster, jars] of byCluster) {
+      try {
+        await this.collect(cluster, jars);
+      } catch (error) {
+        failure ??= error instanceof Error ? error : new Error(String(error));
+      }
     }
+    if (failure) throw failure;
     return unused.length;
+  }
+
+  private async collect(cluster: string, jars: { sha256: string; jarId: string }[]): Promise<void> {
+    let flink;
+    try {
+      flink = (await this.clusters.gatewayFor(cluster)).flink;
+    } catch (error) {
+      if (!(error instanceof PermanentFailure)) throw error;
+      for (const { sha256 } of jars) await this.registry.forget(cluster, sha256);
+      return;
+    }
+    const listed = await flink.listJarIds();
+    for (const { sha256, jarId } of jars) {
+      if (listed.has(jarId)) await flink.deleteJar(jarId);
+      await this.registry.forget(cluster, sha256);
+    }
   }
 }

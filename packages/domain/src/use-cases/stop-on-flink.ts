@@ -2,6 +2,7 @@ import { PermanentFailure, TransientFailure } from '../errors';
 import { endedStatusFor, type ExecutionStatus, type StopRequest } from '../execution';
 import type { ExecutionRepository } from '../ports/execution-repository';
 import type { FlinkGateway } from '../ports/flink-gateway';
+import type { ClusterGateway, FlinkClusters } from '../ports/flink-clusters';
 import type { Clock } from '../ports/clock';
 import type { Logger } from '../ports/logger';
 import type { Attempt } from '../ports/work-handlers';
@@ -9,7 +10,6 @@ import type { WorkQueue } from '../ports/work-queue';
 import { errorFields, failureText } from './failure-text';
 
 export interface StopSettings {
-  savepointDir: string | null;
   pollIntervalMs: number;
   /** How long to wait for Flink to finish a cancel or a savepoint before retrying. */
   timeoutMs: number;
@@ -26,7 +26,8 @@ export function savepointTriggerId(flinkJobId: string, requestedAt: Date): strin
 /** Ends a STOPPING execution on Flink: cancel, or stop-with-savepoint and record where it went. */
 export interface StopOnFlinkDeps {
   executions: ExecutionRepository;
-  flink: FlinkGateway;
+  /** Each execution is stopped on the cluster it records; a savepoint goes to that cluster's directory. */
+  clusters: FlinkClusters;
   queue: WorkQueue;
   clock: Clock;
   log: Logger;
@@ -35,7 +36,7 @@ export interface StopOnFlinkDeps {
 
 export class StopOnFlink {
   private readonly executions: ExecutionRepository;
-  private readonly flink: FlinkGateway;
+  private readonly clusters: FlinkClusters;
   private readonly queue: WorkQueue;
   private readonly clock: Clock;
   private readonly log: Logger;
@@ -44,7 +45,7 @@ export class StopOnFlink {
   constructor(deps: StopOnFlinkDeps) {
     ({
       executions: this.executions,
-      flink: this.flink,
+      clusters: this.clusters,
       queue: this.queue,
       clock: this.clock,
       log: this.log,
@@ -59,10 +60,11 @@ export class StopOnFlink {
     const { flinkJobId, stopRequest } = execution;
     // A second stop (a cancel after a hung savepoint) has its own message; this one is spent.
     if (requestedAt && stopRequest.requestedAt.getTime() !== requestedAt.getTime()) return;
-    const log = this.log.child({ executionId, jobId: execution.jobId, flinkJobId });
+    const log = this.log.child({ executionId, jobId: execution.jobId, cluster: execution.cluster, flinkJobId });
     try {
-      if (stopRequest.savepoint) await this.stopWithSavepoint(execution.id, flinkJobId, stopRequest, log);
-      else await this.cancel(execution.id, flinkJobId, log);
+      const target = await this.clusters.gatewayFor(execution.cluster);
+      if (stopRequest.savepoint) await this.stopWithSavepoint(target, execution.id, flinkJobId, stopRequest, log);
+      else await this.cancel(target.flink, execution.id, flinkJobId, log);
     } catch (error) {
       if (!(error instanceof PermanentFailure) && !attempt.final) {
         log.warn({ ...errorFields(error), attempt: attempt.number }, 'stop failed; will retry');
@@ -82,26 +84,27 @@ export class StopOnFlink {
     }
   }
 
-  private async cancel(executionId: string, flinkJobId: string, log: Logger): Promise<void> {
-    const outcome = await this.flink.cancel(flinkJobId);
+  private async cancel(flink: FlinkGateway, executionId: string, flinkJobId: string, log: Logger): Promise<void> {
+    const outcome = await flink.cancel(flinkJobId);
     if (outcome === 'not_found') {
       await this.end(executionId, 'LOST', { errorMessage: `Flink no longer knows job ${flinkJobId}.` });
       return;
     }
-    const state = await this.waitForEnd(flinkJobId);
+    const state = await this.waitForEnd(flink, flinkJobId);
     await this.end(executionId, endedStatusFor(state) ?? 'CANCELLED', { flinkState: state });
     log.info({ flinkState: state }, 'execution cancelled');
   }
 
   private async stopWithSavepoint(
+    { flink, savepointDir }: ClusterGateway,
     executionId: string,
     flinkJobId: string,
     request: StopRequest,
     log: Logger,
   ): Promise<void> {
     const triggerId = savepointTriggerId(flinkJobId, request.requestedAt);
-    await this.flink.stopWithSavepoint(flinkJobId, {
-      targetDirectory: this.settings.savepointDir,
+    await flink.stopWithSavepoint(flinkJobId, {
+      targetDirectory: savepointDir,
       drain: request.drain,
       triggerId,
     });
@@ -111,10 +114,10 @@ export class StopOnFlink {
         log.info({}, 'stop-with-savepoint superseded by a newer stop request');
         return;
       }
-      const status = await this.flink.savepointStatus(flinkJobId, triggerId);
+      const status = await flink.savepointStatus(flinkJobId, triggerId);
       if (status.status === 'FAILED') throw new PermanentFailure(`Savepoint failed: ${status.reason}`);
       if (status.status === 'COMPLETED') {
-        const state = await this.waitForEnd(flinkJobId);
+        const state = await this.waitForEnd(flink, flinkJobId);
         await this.end(executionId, state === 'FINISHED' ? 'STOPPED' : (endedStatusFor(state) ?? 'STOPPED'), {
           flinkState: state,
           savepointLocation: status.location,
@@ -136,10 +139,10 @@ export class StopOnFlink {
   }
 
   /** Polls Flink until the job is globally terminal. */
-  private async waitForEnd(flinkJobId: string): Promise<string> {
+  private async waitForEnd(flink: FlinkGateway, flinkJobId: string): Promise<string> {
     const deadline = this.clock.now().getTime() + this.settings.timeoutMs;
     for (;;) {
-      const job = await this.flink.getJob(flinkJobId);
+      const job = await flink.getJob(flinkJobId);
       if (!job) return 'CANCELED';
       if (endedStatusFor(job.state)) return job.state;
       if (this.clock.now().getTime() > deadline)

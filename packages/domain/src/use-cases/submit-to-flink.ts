@@ -2,7 +2,7 @@ import { PermanentFailure } from '../errors';
 import { flinkJobIdFor, type Execution, type ExecutionDefinition } from '../execution';
 import { programArgsFrom, resolveJarUrl } from '../job';
 import type { ExecutionRepository } from '../ports/execution-repository';
-import type { FlinkGateway } from '../ports/flink-gateway';
+import type { ClusterGateway, FlinkClusters } from '../ports/flink-clusters';
 import type { JobRepository } from '../ports/job-repository';
 import type { Clock } from '../ports/clock';
 import type { Logger } from '../ports/logger';
@@ -38,7 +38,8 @@ export interface StageTimings {
 export interface SubmitToFlinkDeps {
   jobs: JobRepository;
   executions: ExecutionRepository;
-  flink: FlinkGateway;
+  /** Each execution runs on the cluster it records. */
+  clusters: FlinkClusters;
   jars: EnsureJarOnFlink;
   queue: WorkQueue;
   clock: Clock;
@@ -50,7 +51,7 @@ export interface SubmitToFlinkDeps {
 export class SubmitToFlink {
   private readonly jobs: JobRepository;
   private readonly executions: ExecutionRepository;
-  private readonly flink: FlinkGateway;
+  private readonly clusters: FlinkClusters;
   private readonly jars: EnsureJarOnFlink;
   private readonly queue: WorkQueue;
   private readonly clock: Clock;
@@ -62,7 +63,7 @@ export class SubmitToFlink {
     ({
       jobs: this.jobs,
       executions: this.executions,
-      flink: this.flink,
+      clusters: this.clusters,
       jars: this.jars,
       queue: this.queue,
       clock: this.clock,
@@ -85,7 +86,12 @@ export class SubmitToFlink {
       this.log.warn({ executionId }, 'submit message for an unknown execution ignored');
       return;
     }
-    const log = this.log.child({ executionId, jobId: execution.jobId, flinkJobId: flinkJobIdFor(executionId) });
+    const log = this.log.child({
+      executionId,
+      jobId: execution.jobId,
+      cluster: execution.cluster,
+      flinkJobId: flinkJobIdFor(executionId),
+    });
     switch (submissionStepFor(execution)) {
       case 'nothing':
         return;
@@ -140,15 +146,17 @@ export class SubmitToFlink {
 
   private async submit(execution: Execution, log: Logger): Promise<void> {
     const flinkJobId = flinkJobIdFor(execution.id);
+    const target: ClusterGateway = await this.clusters.gatewayFor(execution.cluster);
+    const { flink } = target;
     if (execution.runRequestedAt) {
       // A previous try may have reached Flink: ask before doing anything again.
-      const known = await this.flink.getJob(flinkJobId);
+      const known = await flink.getJob(flinkJobId);
       if (known) return this.recordSubmitted(execution.id, known.state, log);
     }
     const { definition, recorded } = await this.definitionOf(execution);
 
     const fetchStarted = this.clock.now();
-    const jar = await this.jars.ensure(resolveJarUrl(definition.jarUrl, this.settings.dataProcessorUrl));
+    const jar = await this.jars.ensure(resolveJarUrl(definition.jarUrl, this.settings.dataProcessorUrl), target);
     this.timings?.observe('download_upload', seconds(fetchStarted, this.clock.now()), {
       jar: jar.notModified ? 'not_modified' : jar.reused ? 'hit' : 'miss',
     });
@@ -175,7 +183,7 @@ export class SubmitToFlink {
     }
 
     const runStarted = this.clock.now();
-    const outcome = await this.flink.runJar({
+    const outcome = await flink.runJar({
       jarId: jar.jarId,
       jobId: flinkJobId,
       entryClass: definition.entryClass,
@@ -185,7 +193,7 @@ export class SubmitToFlink {
       allowNonRestoredState: execution.allowNonRestoredState,
     });
     this.timings?.observe('run', seconds(runStarted, this.clock.now()));
-    const state = await this.flink.getJob(flinkJobId);
+    const state = await flink.getJob(flinkJobId);
     if (!state) {
       if (outcome === 'duplicate') {
         // Flink took this JobID before and has since forgotten the job.

@@ -1,10 +1,11 @@
 import { endedStatusFor, type Execution } from '../execution';
 import type { ExecutionRepository } from '../ports/execution-repository';
 import type { FlinkGateway } from '../ports/flink-gateway';
+import type { FlinkClusters } from '../ports/flink-clusters';
 import type { Clock } from '../ports/clock';
 import type { Logger } from '../ports/logger';
 import type { PollResult } from '../ports/work-handlers';
-import { TransientFailure } from '../errors';
+import { PermanentFailure, TransientFailure } from '../errors';
 import { failureText } from './failure-text';
 
 /**
@@ -13,7 +14,8 @@ import { failureText } from './failure-text';
  */
 export interface TrackOnFlinkDeps {
   executions: ExecutionRepository;
-  flink: FlinkGateway;
+  /** Each execution is followed on the cluster it records. */
+  clusters: FlinkClusters;
   clock: Clock;
   log: Logger;
   pollIntervalMs: number;
@@ -21,7 +23,7 @@ export interface TrackOnFlinkDeps {
 
 export class TrackOnFlink {
   private readonly executions: ExecutionRepository;
-  private readonly flink: FlinkGateway;
+  private readonly clusters: FlinkClusters;
   private readonly clock: Clock;
   private readonly log: Logger;
   private readonly pollIntervalMs: number;
@@ -29,7 +31,7 @@ export class TrackOnFlink {
   constructor(deps: TrackOnFlinkDeps) {
     ({
       executions: this.executions,
-      flink: this.flink,
+      clusters: this.clusters,
       clock: this.clock,
       log: this.log,
       pollIntervalMs: this.pollIntervalMs,
@@ -41,8 +43,20 @@ export class TrackOnFlink {
     const flinkJobId = execution?.flinkJobId;
     if (!execution || execution.status !== 'RUNNING' || !flinkJobId) return null;
     try {
-      return await this.observe(execution, flinkJobId);
+      const { flink } = await this.clusters.gatewayFor(execution.cluster);
+      return await this.observe(flink, execution, flinkJobId);
     } catch (error) {
+      if (error instanceof PermanentFailure) {
+        // Its cluster is gone from the registry: nothing can follow the job any more.
+        await this.executions.transition(
+          execution.id,
+          'LOST',
+          { errorMessage: failureText(error), finishedAt: this.clock.now() },
+          ['RUNNING'],
+        );
+        this.log.warn({ executionId, cluster: execution.cluster, reason: failureText(error) }, 'execution lost');
+        return null;
+      }
       if (!(error instanceof TransientFailure)) throw error;
       // Unknown, not wrong: keep the status, say Flink cannot be reached, poll more slowly.
       // Debug only: the Flink client logs the outage once, not once per execution and poll.
@@ -52,8 +66,8 @@ export class TrackOnFlink {
     }
   }
 
-  private async observe(execution: Execution, flinkJobId: string): Promise<PollResult> {
-    const job = await this.flink.getJob(flinkJobId);
+  private async observe(flink: FlinkGateway, execution: Execution, flinkJobId: string): Promise<PollResult> {
+    const job = await flink.getJob(flinkJobId);
     const now = this.clock.now();
     if (!job) {
       await this.executions.transition(
@@ -71,7 +85,7 @@ export class TrackOnFlink {
     }
     const ended = endedStatusFor(job.state);
     if (ended) {
-      const errorMessage = ended === 'FAILED' ? await this.rootCause(flinkJobId) : null;
+      const errorMessage = ended === 'FAILED' ? await this.rootCause(flink, flinkJobId) : null;
       await this.executions.transition(execution.id, ended, { flinkState: job.state, finishedAt: now, errorMessage }, [
         'RUNNING',
       ]);
@@ -89,9 +103,9 @@ export class TrackOnFlink {
     return this.pollIntervalMs;
   }
 
-  private async rootCause(flinkJobId: string): Promise<string> {
+  private async rootCause(flink: FlinkGateway, flinkJobId: string): Promise<string> {
     try {
-      return (await this.flink.failureCause(flinkJobId)) ?? 'Flink reports the job FAILED without an exception.';
+      return (await flink.failureCause(flinkJobId)) ?? 'Flink reports the job FAILED without an exception.';
     } catch (error) {
       return `Flink reports the job FAILED; its exceptions could not be read: ${failureText(error)}`;
     }

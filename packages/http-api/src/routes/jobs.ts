@@ -1,5 +1,12 @@
 import type Router from '@koa/router';
-import type { Job, JobChanges, NewJob, ProgramConfig, ScheduleInput } from '@flink-orchestrator/domain';
+import {
+  DEFAULT_CLUSTER,
+  type Job,
+  type JobChanges,
+  type NewJob,
+  type ProgramConfig,
+  type ScheduleInput,
+} from '@flink-orchestrator/domain';
 import type { Context } from 'koa';
 import type { ApiDependencies } from '../deps';
 import { pageOf, readPage } from '../pagination';
@@ -15,6 +22,7 @@ interface JobBody {
   parallelism?: number | null;
   enabled?: boolean;
   scheduleCron?: string;
+  cluster?: string;
   version?: number;
 }
 
@@ -52,6 +60,7 @@ function changesFrom(body: JobBody): JobChanges {
   if (body.config !== undefined) changes.config = body.config;
   if (body.parallelism !== undefined) changes.parallelism = body.parallelism;
   if (body.enabled !== undefined) changes.enabled = body.enabled;
+  if (body.cluster !== undefined) changes.cluster = body.cluster;
   return changes;
 }
 
@@ -86,6 +95,7 @@ export function jobRoutes(router: Router, deps: ApiDependencies): void {
       config: body.config ?? {},
       parallelism: body.parallelism ?? null,
       enabled: body.enabled ?? true,
+      cluster: body.cluster ?? DEFAULT_CLUSTER,
     };
     const created = await deps.jobs.create(job, shorthandSchedule(body, null));
     ctx.status = 201;
