@@ -13,6 +13,7 @@ import { historyBenchmark } from './suite/history';
 import { jarStreamingBenchmark } from './suite/jar-streaming';
 import { schedulesAndIdleBenchmark } from './suite/schedules-and-idle';
 import { startPipelineBenchmark } from './suite/start-pipeline';
+import { trackingBenchmark } from './suite/tracking';
 
 const SUITES: { ids: number[]; run: Benchmark }[] = [
   { ids: [1, 2], run: apiBenchmarks },
@@ -20,6 +21,7 @@ const SUITES: { ids: number[]; run: Benchmark }[] = [
   { ids: [4, 7], run: schedulesAndIdleBenchmark },
   { ids: [5], run: jarStreamingBenchmark },
   { ids: [6], run: historyBenchmark },
+  { ids: [8], run: trackingBenchmark },
 ];
 
 const ADMIN_URL = process.env.BENCH_ADMIN_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';

@@ -59,15 +59,7 @@ export async function startStack(ctx: BenchContext, options: { apiPort: number; 
     workers,
     apiUrl: `http://127.0.0.1:${options.apiPort}`,
     async addWorker(extra: Record<string, string> = {}) {
-      const worker = await startProcess(
-        'worker',
-        ['packages/worker/dist/main.js'],
-        { ...env, LOG_LEVEL: 'info', ...extra },
-        'worker started',
-      );
-      // Read now: the log is kept only in part, and this line comes first.
-      const port = Number(/"port":(\d+),"msg":"worker metrics listening"/.exec(worker.output())?.[1]);
-      const running = Object.assign(worker, { metricsUrl: `http://127.0.0.1:${port}/metrics` });
+      const running = await startWorker({ ...env, LOG_LEVEL: 'info', ...extra });
       workers.push(running);
       return running;
     },
@@ -78,6 +70,14 @@ export async function startStack(ctx: BenchContext, options: { apiPort: number; 
       await Promise.all([...workers.splice(0), api, flink, data].map((p) => p.stop()));
     },
   };
+}
+
+/** A worker as built (`env` needs LOG_LEVEL info or lower), with the URL of its /metrics. */
+export async function startWorker(env: Record<string, string>): Promise<Running & { metricsUrl: string }> {
+  const worker = await startProcess('worker', ['packages/worker/dist/main.js'], env, 'worker started');
+  // Read now: the log is kept only in part, and this line comes first.
+  const port = Number(/"port":(\d+),"msg":"worker metrics listening"/.exec(worker.output())?.[1]);
+  return Object.assign(worker, { metricsUrl: `http://127.0.0.1:${port}/metrics` });
 }
 
 /** One call to our API with the bench token; `T` is the answer's JSON as the caller expects it. */

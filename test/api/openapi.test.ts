@@ -1,6 +1,7 @@
-import type { Execution, Job } from '@flink-orchestrator/domain';
+import type { Cluster, ClusterObservation, Execution, Job } from '@flink-orchestrator/domain';
 import {
   apiRouter,
+  clusterDetailView,
   ERROR_STATUS,
   executionView,
   jobView,
@@ -198,6 +199,7 @@ describe('OpenAPI description', () => {
       parallelism: null,
       enabled: true,
       cluster: 'default',
+      admission: 'slots',
       schedule: null,
       version: 1,
       createdAt: at,
@@ -208,6 +210,7 @@ describe('OpenAPI description', () => {
       entryClass: 'org.example.Main',
       parallelism: 2,
       enabled: false,
+      admission: 'ignore',
       version: 7,
       schedule: {
         cron: '0 * * * * *',
@@ -233,6 +236,8 @@ describe('OpenAPI description', () => {
       parallelism: 2,
       savepointPath: 'file:///sp/1',
       allowNonRestoredState: true,
+      admission: 'slots',
+      waiting: null,
       savepointLocation: null,
       stopRequest: null,
       errorMessage: null,
@@ -269,9 +274,78 @@ describe('OpenAPI description', () => {
       expect(valid('ScheduleEntry', scheduleEntryView(scheduled, [at]))).to.deep.equal([]);
     });
 
-    it('executions, with a definition and without', () => {
+    it('executions, with a definition and without, waiting for slots', () => {
       expect(valid('Execution', executionView(execution))).to.deep.equal([]);
       expect(valid('Execution', executionView(missed))).to.deep.equal([]);
+      const waiting = {
+        ...execution,
+        status: 'QUEUED',
+        waiting: { waitingFor: 'slots', slotsNeeded: 4, slotsFree: 1, since: at, checks: 3 },
+      } as unknown as Execution;
+      const view = executionView(waiting);
+      expect(view).to.deep.include({
+        admission: 'slots',
+        waitingFor: 'slots',
+        waiting: { slotsNeeded: 4, slotsFree: 1, since: at.toISOString(), checks: 3 },
+      });
+      expect(valid('Execution', view)).to.deep.equal([]);
+      expect(executionView(execution)).to.deep.include({ waitingFor: null, waiting: null });
+    });
+
+    it('clusters, before the observer saw them, reachable with slots, and unreachable without', () => {
+      const cluster: Cluster = {
+        id: 'c1',
+        name: 'analytics',
+        url: 'http://flink:8081',
+        auth: { type: 'bearer', token: 'never shown' },
+        savepointDir: null,
+        version: 1,
+        createdAt: at,
+        updatedAt: at,
+      };
+      const seen: ClusterObservation = {
+        cluster: 'analytics',
+        reachable: true,
+        reachableSince: at,
+        observedAt: at,
+        lastError: null,
+        runningJobs: 2,
+        slots: {
+          taskManagers: 2,
+          slotsTotal: 8,
+          slotsFree: 3,
+          defaultParallelism: null,
+          flinkVersion: '1.20.1',
+          observedAt: at,
+        },
+        unmanagedJobs: [{ flinkJobId: 'ab'.repeat(16), name: 'by hand', state: 'RUNNING', startTime: at }],
+        driftedExecutions: [
+          {
+            executionId: execution.id,
+            jobId: job.id,
+            status: 'CANCELLED',
+            flinkJobId: 'cd'.repeat(16),
+            flinkState: 'RUNNING',
+          },
+        ],
+      };
+      const down: ClusterObservation = {
+        ...seen,
+        reachable: false,
+        lastError: 'connection refused',
+        runningJobs: null,
+        slots: null,
+        unmanagedJobs: [],
+        driftedExecutions: [],
+      };
+      expect(valid('ClusterDetail', clusterDetailView(cluster, null))).to.deep.equal([]);
+      const reachable = clusterDetailView(cluster, seen);
+      expect(valid('ClusterDetail', reachable)).to.deep.equal([]);
+      expect(reachable.observed).to.deep.include({ since: at.toISOString(), slotsFree: 3, flinkVersion: '1.20.1' });
+      const unreachable = clusterDetailView(cluster, down);
+      expect(valid('ClusterDetail', unreachable)).to.deep.equal([]);
+      expect(unreachable.observed).to.deep.include({ slotsTotal: null, slotsObservedAt: null, flinkVersion: null });
+      expect(JSON.stringify(reachable)).not.to.contain('never shown');
     });
 
     it('a field the schema does not know, or one missing, is a mismatch', () => {
@@ -292,6 +366,7 @@ describe('OpenAPI description', () => {
       parallelism: null,
       enabled: true,
       cluster: 'default',
+      admission: 'slots',
       version: 1,
       schedule: null,
       createdAt: '2026-12-01T08:00:00.000Z',

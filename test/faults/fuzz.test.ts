@@ -60,6 +60,7 @@ const FIELDS = [
   'restoreFrom',
   'savepointPath',
   'allowNonRestoredState',
+  'admission',
   'constructor',
   'prototype',
 ];
@@ -126,6 +127,13 @@ describe('fuzz: generated bad requests across every endpoint', function () {
     const next = seededRandom(seed);
     const ids = [job.id, randomUUID(), 'not-a-uuid', "1' OR '1'='1", '%00', '..%2F..%2F', '💥', 'a'.repeat(300)];
     const pick = <T>(xs: T[]) => xs[Math.floor(next() * xs.length)] as T;
+    // Cancels that never reach Flink: a bad JobID anywhere, a good one only on a cluster that does not exist.
+    const clusterNames = ['default', 'no-such-cluster', 'Bad_Name', '💥', '..%2F'];
+    const badFlinkIds = ['0'.repeat(31), 'g'.repeat(32), randomUUID(), "1' OR '1'='1", '%00', '💥', 'a'.repeat(300)];
+    const cancelPath = () =>
+      next() < 0.2
+        ? `/api/v1/clusters/no-such-cluster/jobs/${'ab'.repeat(16)}/cancel`
+        : `/api/v1/clusters/${encodeURIComponent(pick(clusterNames))}/jobs/${encodeURIComponent(pick(badFlinkIds))}/cancel`;
     const statuses = new Map<number, number>();
     const accepted: string[] = [];
     const batch = 50;
@@ -144,6 +152,7 @@ describe('fuzz: generated bad requests across every endpoint', function () {
             ['GET', `/api/v1/jobs/${id}/executions?status=${encodeURIComponent(String(pick(NASTY)))}`],
             ['GET', `/api/v1/executions/${id}`],
             ['DELETE', `/api/v1/jobs/${encodeURIComponent(pick(ids.slice(1)))}`],
+            ['POST', cancelPath()],
           ]);
           const body =
             method === 'GET' || method === 'DELETE' ? undefined : next() < 0.05 ? '{"broken": ' : badBody(next);

@@ -29,6 +29,7 @@ describe('execution definitions are recorded when an execution is created', () =
       parallelism: 3,
       enabled: true,
       cluster: 'default',
+      admission: 'slots',
     });
     // Version 2, so the snapshot's version is not the default.
     return (await jobs.update(job.id, { jarUrl: 'second.jar' })) as Job;

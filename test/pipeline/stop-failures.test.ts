@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
-import { flinkJobIdFor, StopOnFlink, TransientFailure, type WorkMessage } from '@flink-orchestrator/domain';
+import { flinkJobIdFor, StopOnFlink, TransientFailure } from '@flink-orchestrator/domain';
 import { FlinkRestClient } from '@flink-orchestrator/flink-rest';
 import { buildTestJar, FlinkTestDouble } from '@flink-orchestrator/flink-test-double';
 import { createLogger, systemClock } from '@flink-orchestrator/observability';
@@ -99,9 +99,9 @@ describe('a stop that fails for good: the execution is RUNNING again and tracked
         /^Stop failed: Flink could not cancel the job \(HTTP 503\): Service temporarily unavailable/,
       );
       expect(cancels).to.have.length(ATTEMPTS);
-      // Tracking resumed: Flink being unreachable is recorded as such.
+      // Followed again: Flink being unreachable is recorded as such.
       await waitFor(
-        'the tracker to poll again',
+        'the observer to see Flink unreachable again',
         async () => (await h.execution(execution.id)).flinkState === 'UNREACHABLE',
       );
     } finally {
@@ -109,7 +109,7 @@ describe('a stop that fails for good: the execution is RUNNING again and tracked
       h.flink.setRequestHook(null);
     }
     await waitFor(
-      'the tracker to see Flink again',
+      'the observer to see Flink again',
       async () => (await h.execution(execution.id)).flinkState === 'RUNNING',
     );
     expect(h.flink.job(execution.flinkJobId)?.state).to.equal('RUNNING');
@@ -118,20 +118,13 @@ describe('a stop that fails for good: the execution is RUNNING again and tracked
   });
 });
 
-/** StopOnFlink itself (real PostgreSQL, the double, a recording queue), with a short savepoint timeout. */
+/** StopOnFlink itself (real PostgreSQL, the double), with a short savepoint timeout. */
 describe('a savepoint that never completes: StopOnFlink gives up at its timeout', function () {
   this.timeout(60_000);
   const flink = new FlinkTestDouble({ savepointDir: 'file:///tmp/fo-test-savepoints' });
   let db: Knex;
   let executions: KnexExecutionRepository;
   let jobs: KnexJobRepository;
-  const sent: WorkMessage[] = [];
-  const queue = {
-    enqueue: (m: WorkMessage) => {
-      sent.push(m);
-      return Promise.resolve();
-    },
-  };
   const log = createLogger({ level: 'silent', name: 'test' });
   before(async () => {
     await flink.start();
@@ -155,6 +148,7 @@ describe('a savepoint that never completes: StopOnFlink gives up at its timeout'
       parallelism: null,
       enabled: true,
       cluster: 'default',
+      admission: 'slots',
     });
     const inserted = await executions.insert(
       {
@@ -195,7 +189,7 @@ describe('a savepoint that never completes: StopOnFlink gives up at its timeout'
     return id;
   }
 
-  it('each try waits up to the timeout and is retried; the last one records RUNNING and sends a track message', async () => {
+  it('each try waits up to the timeout and is retried; the last one records RUNNING (the observer follows it again)', async () => {
     const id = await stoppingExecution();
     const gate = new Gate();
     flink.setSavepointHook(gate.pass);
@@ -205,13 +199,11 @@ describe('a savepoint that never completes: StopOnFlink gives up at its timeout'
         gatewayFor: (cluster) =>
           Promise.resolve({ cluster, flink: new FlinkRestClient({ baseUrl: flink.url }), savepointDir: null }),
       },
-      queue,
       clock: systemClock,
       log,
       settings: { pollIntervalMs: 50, timeoutMs: 400 },
     });
     try {
-      sent.length = 0;
       const started = Date.now();
       const first = await stop.run(id, { number: 1, final: false }).then(
         () => null,
@@ -221,13 +213,11 @@ describe('a savepoint that never completes: StopOnFlink gives up at its timeout'
       expect((first as Error).message).to.equal('Savepoint did not complete in time.');
       expect(Date.now() - started).to.be.at.least(400);
       expect((await executions.get(id))?.status).to.equal('STOPPING');
-      expect(sent).to.deep.equal([]);
 
       await stop.run(id, { number: 2, final: true });
       const back = await executions.get(id);
       expect(back).to.include({ status: 'RUNNING', errorMessage: 'Stop failed: Savepoint did not complete in time.' });
       expect(back?.stopRequest).to.equal(null);
-      expect(sent).to.deep.equal([{ kind: 'track', executionId: id }]);
       // Both tries asked for the same savepoint operation, which is still pending on Flink.
       const triggers = flink.savepointTriggers.filter((t) => t.jobId === flinkJobIdFor(id));
       expect(triggers.map((t) => t.created)).to.deep.equal([true, false]);

@@ -59,6 +59,7 @@ describe('FireScheduleTick (real PostgreSQL)', () => {
       parallelism: null,
       enabled: true,
       cluster: 'default',
+      admission: 'slots',
     });
     const job = await jobs.setSchedule(created.id, {
       cron: '* * * * * *',

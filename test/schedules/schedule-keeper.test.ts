@@ -39,6 +39,7 @@ describe('ManageSchedules.reconcile', () => {
       parallelism: null,
       enabled: true,
       cluster: 'default',
+      admission: 'slots',
     });
     const cron = '0 0 * * *';
     await jobs.setSchedule(job.id, { cron, timezone: 'UTC', overlap: 'skip', startAt: null, endAt });
@@ -83,6 +84,7 @@ describe('ManageSchedules.reconcile racing a schedule removal', () => {
         parallelism: null,
         enabled: true,
         cluster: 'default',
+        admission: 'slots',
       });
       await jobs.setSchedule(job.id, {
         cron: '* * * * * *',

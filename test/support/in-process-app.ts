@@ -1,6 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import { CronParserCalendar } from '@flink-orchestrator/cron';
 import {
+  CancelUnownedFlinkJob,
   ManageClusters,
   ManageJobs,
   ManageSchedules,
@@ -30,6 +31,8 @@ export async function appOver(
     jobs: new ManageJobs(jobs, schedules),
     // Only job routes are exercised here: the cluster use case gets no storage.
     clusters: new ManageClusters({} as never),
+    observations: {} as never,
+    flinkJobs: new CancelUnownedFlinkJob({ clusters: {} as never, executions: {} as never, flink: {} as never }),
     schedules,
     // Only job routes are exercised here: the execution use cases get no storage.
     starts: new StartExecution(jobs, {} as never, new QueueSubmission({} as never, {} as never, log)),

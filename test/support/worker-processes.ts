@@ -102,6 +102,7 @@ export function workerEnv(settings: WorkerSettings): Record<string, string> {
     FLINK_JOBMANAGER_URL: settings.flinkUrl,
     DATA_PROCESSOR_URL: settings.dataProcessorUrl ?? 'http://127.0.0.1:9',
     POLL_INTERVAL_MS: '200',
+    LOST_GRACE_MS: '1000',
     LOCK_DURATION_MS: '3000',
     WORKER_CONCURRENCY: '10',
     SHUTDOWN_TIMEOUT_MS: '5000',

@@ -3,6 +3,7 @@ import { anyOf, basicAuth, boardMiddleware, writeToken } from './board';
 import type { Config } from '@flink-orchestrator/config';
 import { CronParserCalendar } from '@flink-orchestrator/cron';
 import {
+  CancelUnownedFlinkJob,
   DEFAULT_CLUSTER,
   EXECUTION_STATUSES,
   failureText,
@@ -15,7 +16,7 @@ import {
   StartExecution,
 } from '@flink-orchestrator/domain';
 import { createApp, TokenAuthority } from '@flink-orchestrator/http-api';
-import { FlinkRestClient } from '@flink-orchestrator/flink-rest';
+import { ClusterGateways, FlinkRestClient } from '@flink-orchestrator/flink-rest';
 import { Metrics, ReachabilityLog, systemClock, type Logger } from '@flink-orchestrator/observability';
 import { openStore, pingPostgres } from '@flink-orchestrator/postgres';
 import { BullScheduleTimer, BullWorkQueue, pingRedis, redisConnection } from '@flink-orchestrator/queue-bullmq';
@@ -56,7 +57,7 @@ export async function buildApi(config: Config, log: Logger): Promise<RunningApi>
   if (config.authDisabled)
     log.warn({}, 'AUTHENTICATION IS DISABLED (AUTH_DISABLED=true): anyone who reaches this port can change jobs');
   const tokens = config.apiTokens.length ? new TokenAuthority(config.apiTokens) : null;
-  const { db, jobs, executions, clusters } = await openStore(
+  const { db, jobs, executions, clusters, observations } = await openStore(
     config.databaseUrl,
     { migrate: config.migrateOnStart, createDatabase: config.createDatabase },
     log,
@@ -85,6 +86,18 @@ export async function buildApi(config: Config, log: Logger): Promise<RunningApi>
   const clock = systemClock;
   const schedules = new ManageSchedules({ jobs, timer, calendar: new CronParserCalendar(), clock, log });
   const metrics = new Metrics('api');
+  // Per-cluster Flink clients, built as the worker builds them: only the cancel of an unmanaged job uses them.
+  const flinkClusters = new ClusterGateways(clusters, {
+    savepointDir: config.savepointDir,
+    client: () => ({
+      timeoutMs: config.flinkTimeoutMs,
+      runTimeoutMs: config.flinkTimeoutMs * 12,
+      onCall: (endpoint, outcome, seconds) => {
+        metrics.flinkCalls.inc({ endpoint, outcome });
+        metrics.flinkCallDuration.observe({ endpoint }, seconds);
+      },
+    }),
+  });
   const refreshGauges = async () => {
     const counts = await executions.countByStatus();
     for (const status of EXECUTION_STATUSES) metrics.executionsByStatus.set({ status }, counts[status] ?? 0);
@@ -114,6 +127,8 @@ export async function buildApi(config: Config, log: Logger): Promise<RunningApi>
     {
       jobs: new ManageJobs(jobs, schedules),
       clusters: manageClusters,
+      observations,
+      flinkJobs: new CancelUnownedFlinkJob({ clusters, executions, flink: flinkClusters }),
       schedules,
       starts: new StartExecution(jobs, executions, new QueueSubmission(executions, queue, log)),
       stops: new RequestStop({ jobs, executions, queue, clock, log }),

@@ -21,7 +21,12 @@ export interface Config {
   /** Per-request timeout for Flink's REST API (a run request gets 12× as long). */
   flinkTimeoutMs: number;
   savepointDir: string | null;
+  /** Each cluster's observer reads Flink's job list this often. */
   pollIntervalMs: number;
+  /** How long a RUNNING execution's Flink job may be missing before it is LOST. */
+  lostGraceMs: number;
+  /** How long a submission may wait for free slots before it fails. */
+  admissionTimeoutMs: number;
   scheduleMisfireGraceMs: number;
   /** How long a tick under `overlap: replace` waits for the old execution to end before it gives up (SKIPPED). */
   scheduleReplaceWaitMs: number;
@@ -110,6 +115,8 @@ const VARIABLES = {
   FLINK_TIMEOUT_MS: Joi.number().integer().min(100).default(15_000),
   SAVEPOINT_DIR: Joi.string().allow('').default(''),
   POLL_INTERVAL_MS: Joi.number().integer().min(100).default(2000),
+  LOST_GRACE_MS: Joi.number().integer().min(0).default(30_000),
+  ADMISSION_TIMEOUT: Joi.number().integer().min(0).default(600).description('seconds'),
   SCHEDULE_MISFIRE_GRACE: Joi.number().integer().min(0).default(60).description('seconds'),
   SCHEDULE_REPLACE_WAIT_MS: Joi.number().integer().min(0).default(60_000),
   STOP_TIMEOUT_MS: Joi.number().integer().min(1000).default(600_000),
@@ -158,6 +165,7 @@ const AS_IS = {
   jarDownloadTimeoutMs: 'JAR_DOWNLOAD_TIMEOUT_MS',
   flinkTimeoutMs: 'FLINK_TIMEOUT_MS',
   pollIntervalMs: 'POLL_INTERVAL_MS',
+  lostGraceMs: 'LOST_GRACE_MS',
   scheduleReplaceWaitMs: 'SCHEDULE_REPLACE_WAIT_MS',
   stopTimeoutMs: 'STOP_TIMEOUT_MS',
   shutdownTimeoutMs: 'SHUTDOWN_TIMEOUT_MS',
@@ -194,6 +202,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     redisClusterNodes: list(v.REDIS_CLUSTER_NODES).length ? list(v.REDIS_CLUSTER_NODES).map(redisNode) : null,
     savepointDir: (v.SAVEPOINT_DIR as string) || null,
     scheduleMisfireGraceMs: (v.SCHEDULE_MISFIRE_GRACE as number) * 1000,
+    admissionTimeoutMs: (v.ADMISSION_TIMEOUT as number) * 1000,
     executionRetentionDays: (v.EXECUTION_RETENTION_DAYS as number | '' | undefined) || null,
     apiTokens: [...tokens(v.API_TOKENS, 'write'), ...tokens(v.API_READ_TOKENS, 'read')],
     metricsToken: (v.METRICS_TOKEN as string | undefined) || null,

@@ -139,6 +139,31 @@ export class ClusterNotFound extends DomainError {
   }
 }
 
+/** The Flink job belongs to an active execution: it is stopped through its job, so the record follows. */
+export class FlinkJobManaged extends DomainError {
+  readonly code = 'flink_job_managed';
+  constructor(flinkJobId: string, executionId: string, jobId: string, status: string) {
+    super(
+      `Flink job ${flinkJobId} is execution ${executionId} (${status}) of job ${jobId}: stop it with POST /api/v1/jobs/${jobId}/stop instead.`,
+      { executionId, jobId, status },
+    );
+  }
+}
+
+export class FlinkJobNotFound extends DomainError {
+  readonly code = 'flink_job_not_found';
+  constructor(cluster: string, flinkJobId: string) {
+    super(`Cluster "${cluster}" has no Flink job ${flinkJobId}.`);
+  }
+}
+
+export class FlinkJobEnded extends DomainError {
+  readonly code = 'flink_job_ended';
+  constructor(cluster: string, flinkJobId: string) {
+    super(`Flink job ${flinkJobId} on cluster "${cluster}" has already ended; there is nothing to cancel.`);
+  }
+}
+
 export class ClusterNameTaken extends DomainError {
   readonly code = 'cluster_name_taken';
   constructor(name: string) {

@@ -1,5 +1,5 @@
 import { IllegalTransition } from './errors';
-import type { ProgramConfig } from './job';
+import type { AdmissionMode, ProgramConfig } from './job';
 
 export const EXECUTION_STATUSES = [
   'QUEUED',
@@ -97,6 +97,17 @@ export interface ExecutionDefinition {
   jobVersion: number;
 }
 
+/** Why a QUEUED execution has not gone to Flink yet, with the figures that decided it. */
+export interface AdmissionWait {
+  waitingFor: 'slots';
+  slotsNeeded: number;
+  slotsFree: number;
+  /** The first time it was refused; ADMISSION_TIMEOUT counts from here. */
+  since: Date;
+  /** How many times admission was asked for so far. */
+  checks: number;
+}
+
 export interface Execution {
   id: string;
   jobId: string;
@@ -118,6 +129,10 @@ export interface Execution {
   /** Savepoint this execution was restored from. */
   savepointPath: string | null;
   allowNonRestoredState: boolean;
+  /** Copied from the job with its definition. */
+  admission: AdmissionMode;
+  /** Set while a QUEUED execution waits for slots; cleared when it is admitted. */
+  waiting: AdmissionWait | null;
   /** Savepoint produced when a stop-with-savepoint ended this execution. */
   savepointLocation: string | null;
   stopRequest: StopRequest | null;
@@ -143,4 +158,11 @@ export function flinkJobIdFor(executionId: string): string {
   const hex = executionId.replace(/-/g, '').toLowerCase();
   if (!/^[0-9a-f]{32}$/.test(hex)) throw new Error(`Execution id ${executionId} is not a UUID.`);
   return hex;
+}
+
+/** The execution a Flink JobID stands for (the inverse of flinkJobIdFor); null when it is not 32 hex digits. */
+export function executionIdFor(flinkJobId: string): string | null {
+  const hex = flinkJobId.toLowerCase();
+  if (!/^[0-9a-f]{32}$/.test(hex)) return null;
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }

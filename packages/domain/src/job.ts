@@ -3,6 +3,13 @@ import type { Schedule } from './schedule';
 /** Values become Flink program arguments, so only scalars are allowed. */
 export type ProgramConfig = Record<string, string | number | boolean>;
 
+/**
+ * `slots`: a submission waits (QUEUED) until the cluster has the slots its parallelism
+ * needs; `ignore`: it goes to Flink whatever the cluster's slots.
+ */
+export const ADMISSION_MODES = ['slots', 'ignore'] as const;
+export type AdmissionMode = (typeof ADMISSION_MODES)[number];
+
 export interface NewJob {
   name: string;
   /** As the user gave it: an absolute http(s) URL or a bare file name on the data-processor. */
@@ -14,6 +21,7 @@ export interface NewJob {
   enabled: boolean;
   /** The name of the Flink cluster it runs on. */
   cluster: string;
+  admission: AdmissionMode;
 }
 
 export interface Job extends NewJob {

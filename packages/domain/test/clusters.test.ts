@@ -8,13 +8,15 @@ import {
   flinkJobIdFor,
   ManageClusters,
   StopOnFlink,
+  ObserveCluster,
   SubmitToFlink,
-  TrackOnFlink,
   TransientFailure,
+  PermanentFailure,
+  DEFAULT_OBSERVER_SETTINGS as OBSERVER,
   type FetchedJar,
   type JarSource,
 } from '../src';
-import { FakeFlink, MemoryClusters, MemoryJarRegistry, world } from './fakes';
+import { FakeFlink, MemoryClusters, MemoryJarRegistry, SUBMIT_SETTINGS, world } from './fakes';
 
 /** A data-processor serving one content. */
 function oneJar(sha256 = 'c0ffee'): JarSource & { fetched: string[] } {
@@ -46,7 +48,7 @@ function twoClusters() {
   const submit = new SubmitToFlink({
     ...w,
     jars,
-    settings: { dataProcessorUrl: 'http://dp:8080', pollIntervalMs: 1000 },
+    settings: SUBMIT_SETTINGS,
   });
   const queuedOn = (cluster: string) => {
     const job = w.jobs.add({ cluster });
@@ -118,7 +120,7 @@ describe('many clusters (on fakes)', () => {
     });
   });
 
-  describe('TrackOnFlink and StopOnFlink', () => {
+  describe('ObserveCluster and StopOnFlink', () => {
     function runningOn(t: ReturnType<typeof twoClusters>, cluster: string) {
       const job = t.jobs.add({ cluster });
       const e = t.executions.put({ jobId: job.id, cluster, status: 'RUNNING', submittedAt: t.clock.now() });
@@ -127,19 +129,28 @@ describe('many clusters (on fakes)', () => {
       return { id: e.id, flinkJobId };
     }
 
-    it("tracking asks the execution's cluster; a removed cluster makes it LOST with the reason", async () => {
+    it("each cluster's observer follows only the executions recorded on it; a removed cluster ends its observer", async () => {
       const t = twoClusters();
-      const track = new TrackOnFlink({ ...t, pollIntervalMs: 1000 });
-      const e = runningOn(t, 'b');
-      t.b.jobs.set(e.flinkJobId, { state: 'FINISHED' });
-      expect(await track.poll(e.id)).to.equal(null);
-      expect(t.executions.status(e.id)).to.equal('FINISHED');
+      const observe = (cluster: string) =>
+        new ObserveCluster({ ...t, cluster, settings: { ...OBSERVER, lostGraceMs: 0 } });
+      const onB = runningOn(t, 'b');
+      const onDefault = runningOn(t, 'default');
+      t.b.jobs.set(onB.flinkJobId, { state: 'FINISHED' });
+      t.flink.jobs.set(onDefault.flinkJobId, { state: 'RUNNING' });
+      // Flink `default` has no job of b's: were it asked about it, b's execution would be LOST.
+      await observe('default').tick();
+      expect(t.executions.status(onB.id)).to.equal('RUNNING');
+      await observe('b').tick();
+      expect(t.executions.status(onB.id)).to.equal('FINISHED');
+      expect(t.executions.status(onDefault.id)).to.equal('RUNNING');
+      expect(t.b.calls.get('jobs_status')).to.equal(undefined);
 
-      const gone = runningOn(t, 'b');
       t.clusters.remove('b');
-      expect(await track.poll(gone.id)).to.equal(null);
-      expect(t.executions.rows.get(gone.id)).to.include({ status: 'LOST' });
-      expect(t.executions.rows.get(gone.id)?.errorMessage).to.match(/cluster "b" no longer exists/);
+      let refused: unknown;
+      await observe('b')
+        .tick()
+        .catch((error: unknown) => (refused = error));
+      expect(refused).to.be.instanceOf(PermanentFailure);
     });
 
     it("a stop with savepoint goes to the execution's cluster, into that cluster's savepoint directory", async () => {

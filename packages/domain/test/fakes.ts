@@ -10,6 +10,14 @@ import {
   type Clock,
   type Cluster,
   type ClusterChanges,
+  type ClusterObservation,
+  type ClusterObservations,
+  type FlinkClusterOverview,
+  type FlinkJobOverview,
+  type FlinkStateChange,
+  type ObservedExecution,
+  type SlotFigures,
+  type SubmitSettings,
   type ClusterGateway,
   type ClusterRepository,
   type Execution,
@@ -93,6 +101,7 @@ export class MemoryJobs implements JobRepository {
       parallelism: 2,
       enabled: true,
       cluster: DEFAULT_CLUSTER,
+      admission: 'slots',
       schedule: null,
       version: 1,
       createdAt: now,
@@ -169,6 +178,8 @@ export class MemoryExecutions implements ExecutionRepository {
       parallelism: null,
       savepointPath: null,
       allowNonRestoredState: false,
+      admission: 'slots',
+      waiting: null,
       savepointLocation: null,
       stopRequest: null,
       errorMessage: null,
@@ -199,6 +210,7 @@ export class MemoryExecutions implements ExecutionRepository {
     const created = this.put({
       ...execution,
       cluster: job.cluster,
+      admission: job.admission,
       errorMessage: execution.errorMessage ?? null,
       parallelism: execution.parallelism ?? job.parallelism,
       definition: queued
@@ -324,8 +336,99 @@ export class MemoryExecutions implements ExecutionRepository {
     return Promise.resolve(counts);
   }
 
+  listObserved(cluster: string): Promise<ObservedExecution[]> {
+    const observed: ObservedExecution[] = [];
+    for (const e of this.rows.values()) {
+      if (e.cluster !== cluster || !e.flinkJobId) continue;
+      const flinkMayRunIt =
+        e.status === 'RUNNING' || ((e.status === 'SUBMITTING' || e.status === 'STOPPING') && e.runRequestedAt !== null);
+      if (!flinkMayRunIt) continue;
+      observed.push({
+        id: e.id,
+        jobId: e.jobId,
+        status: e.status as ObservedExecution['status'],
+        flinkJobId: e.flinkJobId,
+        flinkState: e.flinkState,
+      });
+    }
+    return Promise.resolve(observed);
+  }
+  /** How many statements recordFlinkStates took: one per call, as the PostgreSQL one. */
+  stateWrites = 0;
+  recordFlinkStates(changes: readonly FlinkStateChange[]): Promise<void> {
+    if (changes.length > 0) this.stateWrites++;
+    for (const change of changes) {
+      const row = this.rows.get(change.id);
+      if (!row || (row.status !== 'RUNNING' && row.status !== 'STOPPING')) continue;
+      this.write(row, { flinkState: change.flinkState, ...(change.clearError ? { errorMessage: null } : {}) });
+    }
+    return Promise.resolve();
+  }
+  markUnreachable(cluster: string): Promise<number> {
+    let marked = 0;
+    for (const row of this.rows.values()) {
+      if (row.cluster !== cluster || row.status !== 'RUNNING' || row.flinkState === 'UNREACHABLE') continue;
+      this.write(row, { flinkState: 'UNREACHABLE' });
+      marked++;
+    }
+    return Promise.resolve(marked);
+  }
+  statusesOf(ids: readonly string[]): Promise<Pick<Execution, 'id' | 'jobId' | 'status'>[]> {
+    return Promise.resolve(
+      ids.flatMap((id) => {
+        const row = this.rows.get(id);
+        return row ? [{ id: row.id, jobId: row.jobId, status: row.status }] : [];
+      }),
+    );
+  }
+
   status(id: string): ExecutionStatus | undefined {
     return this.rows.get(id)?.status;
+  }
+}
+
+/** Observations in a map; freeSlots counts claims after the slots were read, as the PostgreSQL one. */
+export class MemoryObservations implements ClusterObservations {
+  readonly rows = new Map<string, ClusterObservation>();
+  saves = 0;
+
+  constructor(private readonly executions?: MemoryExecutions) {}
+
+  save(observation: ClusterObservation): Promise<void> {
+    this.saves++;
+    this.rows.set(observation.cluster, structuredClone(observation));
+    return Promise.resolve();
+  }
+  get(cluster: string): Promise<ClusterObservation | null> {
+    return Promise.resolve(this.rows.get(cluster) ?? null);
+  }
+  /** Sets a cluster's slot figures as if the observer had just read them. */
+  setSlots(cluster: string, figures: Omit<SlotFigures, 'observedAt'> & { observedAt?: Date }): void {
+    const now = figures.observedAt ?? new Date(0);
+    this.rows.set(cluster, {
+      cluster,
+      reachable: true,
+      reachableSince: now,
+      observedAt: now,
+      lastError: null,
+      runningJobs: 0,
+      slots: { ...figures, observedAt: now },
+      unmanagedJobs: [],
+      driftedExecutions: [],
+    });
+  }
+  freeSlots(cluster: string, settleMs: number): Promise<{ free: number; figures: SlotFigures } | null> {
+    const figures = this.rows.get(cluster)?.slots;
+    if (!figures) return Promise.resolve(null);
+    const after = figures.observedAt.getTime() - settleMs;
+    let claimed = 0;
+    for (const e of this.executions?.rows.values() ?? []) {
+      const active = e.status === 'SUBMITTING' || e.status === 'RUNNING' || e.status === 'STOPPING';
+      if (e.cluster === cluster && active && e.submittingAt && e.submittingAt.getTime() > after) {
+        claimed += e.parallelism ?? figures.defaultParallelism ?? 1;
+      }
+    }
+    return Promise.resolve({ free: Math.max(0, figures.slotsFree - claimed), figures });
   }
 }
 
@@ -356,6 +459,25 @@ export class FakeFlink implements FlinkGateway {
   savepoint: SavepointStatus = { status: 'COMPLETED', location: 'file:///savepoints/sp-1' };
   /** The state a stopped or cancelled job ends in. */
   stoppedState = 'CANCELED';
+  /** Jobs the overview leaves out, as Flink does when their JobMaster does not answer in time. */
+  readonly hiddenFromOverview = new Set<string>();
+  slots: FlinkClusterOverview = {
+    flinkVersion: '1.20.5',
+    taskManagers: 1,
+    slotsTotal: 4,
+    slotsFree: 4,
+    runningJobs: 0,
+  };
+  parallelismDefault: number | null = 1;
+  /** Calls per endpoint, as the REST client's metrics count them. */
+  readonly calls = new Map<string, number>();
+
+  private count(endpoint: string): void {
+    this.calls.set(endpoint, (this.calls.get(endpoint) ?? 0) + 1);
+  }
+  totalCalls(): number {
+    return [...this.calls.values()].reduce((a, b) => a + b, 0);
+  }
 
   listJarIds(): Promise<Set<string>> {
     return Promise.resolve(new Set(this.jars));
@@ -376,9 +498,31 @@ export class FakeFlink implements FlinkGateway {
     return Promise.resolve('submitted');
   }
   getJob(jobId: string): Promise<FlinkJobState | null> {
+    this.count('jobs_get');
     return Promise.resolve(this.jobs.get(jobId) ?? null);
   }
+  jobsOverview(): Promise<FlinkJobOverview[]> {
+    this.count('jobs_overview');
+    return Promise.resolve(
+      [...this.jobs]
+        .filter(([jobId]) => !this.hiddenFromOverview.has(jobId))
+        .map(([jobId, job]) => ({ jobId, name: `job ${jobId.slice(0, 8)}`, state: job.state, startTime: 0 })),
+    );
+  }
+  jobStatus(jobId: string): Promise<FlinkJobState | null> {
+    this.count('jobs_status');
+    return Promise.resolve(this.jobs.get(jobId) ?? null);
+  }
+  clusterOverview(): Promise<FlinkClusterOverview> {
+    this.count('overview');
+    return Promise.resolve({ ...this.slots });
+  }
+  defaultParallelism(): Promise<number | null> {
+    this.count('jobmanager_config');
+    return Promise.resolve(this.parallelismDefault);
+  }
   failureCause(): Promise<string | null> {
+    this.count('jobs_exceptions');
     return Promise.resolve('java.lang.RuntimeException: boom');
   }
   cancel(jobId: string): Promise<'accepted' | 'not_found' | 'already_terminal'> {
@@ -455,6 +599,15 @@ export class MemoryJarRegistry implements JarRegistry {
   }
 }
 
+/** SubmitToFlink's settings in the tests: the first wait for slots is 1 s, doubling up to 30 s, for 10 min. */
+export const SUBMIT_SETTINGS: SubmitSettings = {
+  dataProcessorUrl: 'http://dp:8080',
+  pollIntervalMs: 1000,
+  admissionTimeoutMs: 600_000,
+  maxAdmissionBackoffMs: 30_000,
+  admissionSettleMs: 5_000,
+};
+
 /** Jobs, executions, queue and Flink on one fake clock; `flink` is the `default` cluster. */
 export function world() {
   const clock = new FakeClock();
@@ -463,7 +616,8 @@ export function world() {
   const flink = new FakeFlink();
   const clusters = new FakeClusters();
   clusters.add(DEFAULT_CLUSTER, flink, 'file:///sp');
-  return { clock, jobs, executions, queue: new RecordingQueue(), flink, clusters, log: silentLog };
+  const observations = new MemoryObservations(executions);
+  return { clock, jobs, executions, observations, queue: new RecordingQueue(), flink, clusters, log: silentLog };
 }
 
 /** The cluster registry in a map, with the PostgreSQL one's answers (ClusterNameTaken, ClusterInUse). */

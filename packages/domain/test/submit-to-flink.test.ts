@@ -8,7 +8,7 @@ import {
   type FetchedJar,
   type JarSource,
 } from '../src';
-import { MemoryJarRegistry, world } from './fakes';
+import { MemoryJarRegistry, SUBMIT_SETTINGS, world } from './fakes';
 
 /** A JAR source serving one content, and a registry in a map: EnsureJarOnFlink on fakes. */
 function jarsOn(w: ReturnType<typeof world>) {
@@ -37,7 +37,7 @@ function setup() {
   const submit = new SubmitToFlink({
     ...w,
     jars,
-    settings: { dataProcessorUrl: 'http://dp:8080', pollIntervalMs: 1000 },
+    settings: SUBMIT_SETTINGS,
     timings: { observe: (stage) => void stages.push(stage) },
   });
   const job = w.jobs.add({ jarUrl: 'app.jar', config: { b: 2, a: 'x' }, parallelism: 3 });
@@ -55,7 +55,7 @@ const first = { number: 1, final: false };
 const last = { number: 8, final: true };
 
 describe('SubmitToFlink (on fakes)', () => {
-  it('QUEUED → RUNNING: downloads from the data-processor, runs under the derived JobID, then tracks', async () => {
+  it('QUEUED → RUNNING: downloads from the data-processor, runs under the derived JobID, sends nothing more', async () => {
     const t = setup();
     const e = t.queued();
     await t.submit.run(e.id, first);
@@ -67,7 +67,8 @@ describe('SubmitToFlink (on fakes)', () => {
     expect(t.flink.runs).to.have.length(1);
     expect(t.flink.runs[0]).to.include({ jobId: flinkJobIdFor(e.id), parallelism: 3, entryClass: 'com.example.Main' });
     expect(t.flink.runs[0]?.programArgs).to.deep.equal(['--a', 'x', '--b', '2']);
-    expect(t.queue.sent).to.deep.equal([{ message: { kind: 'track', executionId: e.id }, delayMs: 1000 }]);
+    // The cluster's observer follows it from here: no message per running execution.
+    expect(t.queue.sent).to.deep.equal([]);
     expect(t.stages).to.deep.equal(['download_upload', 'run', 'to_running']);
   });
 
@@ -135,7 +136,7 @@ describe('SubmitToFlink (on fakes)', () => {
     });
   });
 
-  it('the last try failing after the run request: RUNNING with state UNKNOWN, tracked until Flink tells', async () => {
+  it('the last try failing after the run request: RUNNING with state UNKNOWN, for the observer to settle', async () => {
     const t = setup();
     const e = t.queued();
     t.flink.runJar = () => Promise.reject(new TransientFailure('socket hang up'));
@@ -143,7 +144,7 @@ describe('SubmitToFlink (on fakes)', () => {
     const row = t.executions.rows.get(e.id);
     expect(row).to.include({ status: 'RUNNING', flinkState: 'UNKNOWN' });
     expect(row?.errorMessage).to.match(/^Submission outcome unknown after 8 attempts \(socket hang up\)/);
-    expect(t.queue.kinds()).to.deep.equal(['track']);
+    expect(t.queue.sent).to.deep.equal([]);
   });
 
   it('a permanent failure before the run request: FAILED at once, whatever the attempt', async () => {

@@ -37,6 +37,34 @@ export interface JobDetailsResponse {
   state: string;
 }
 
+/** GET /jobs/overview (MultipleJobsDetails). Newer versions add fields; only these are read. */
+export interface JobsOverviewResponse {
+  jobs?: { jid: string; name?: string; state: string; 'start-time'?: number; 'end-time'?: number }[];
+}
+
+/** GET /jobs/:jobid/status (JobStatusInfo). */
+export interface JobStatusResponse {
+  status: string;
+}
+
+/** GET /overview (ClusterOverviewWithVersion); the blocked-slot fields are left out when zero. */
+export interface ClusterOverviewResponse {
+  taskmanagers: number;
+  'slots-total': number;
+  'slots-available': number;
+  'slots-free-and-blocked'?: number;
+  'taskmanagers-blocked'?: number;
+  'jobs-running': number;
+  'jobs-finished'?: number;
+  'jobs-cancelled'?: number;
+  'jobs-failed'?: number;
+  'flink-version'?: string;
+  'flink-commit'?: string;
+}
+
+/** GET /jobmanager/config (ClusterConfigurationInfo): every effective setting as a string. */
+export type JobManagerConfigResponse = { key: string; value: string }[];
+
 export interface JobExceptionsResponse {
   exceptionHistory?: { entries?: { exceptionName?: string; stacktrace?: string }[] };
   /** 1.x only; removed in 2.0. */

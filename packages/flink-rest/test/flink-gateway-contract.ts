@@ -28,6 +28,24 @@ async function eventually<T>(probe: () => Promise<T | null>, timeoutMs = 60_000)
   }
 }
 
+const TERMINAL = ['FINISHED', 'CANCELED', 'FAILED'];
+
+/** Runs the uploaded streaming jar under a new JobID and waits until the job reads RUNNING. */
+async function runStreaming(gateway: FlinkGateway, jarId: string): Promise<string> {
+  const jobId = newJobId();
+  await gateway.runJar({
+    jarId,
+    jobId,
+    entryClass: null,
+    programArgs: [],
+    parallelism: 1,
+    savepointPath: null,
+    allowNonRestoredState: false,
+  });
+  await eventually(async () => ((await gateway.getJob(jobId))?.state === 'RUNNING' ? true : null));
+  return jobId;
+}
+
 /**
  * The behaviour the pipeline relies on from a FlinkGateway, run against the test double in
  * the fast suite and against a real cluster in the end-to-end suite: the double may not
@@ -134,6 +152,58 @@ export function flinkGatewayContract(subject: () => ContractSubject): void {
       expect((error as Error).message).to.contain('com.example.DoesNotExist');
       expect((error as Error).message).not.to.contain('\n');
     }
+  });
+
+  it('lists a running job in the jobs overview with its name; jobStatus reads its state', async () => {
+    const s = subject();
+    const gateway = s.gateway();
+    const jobId = await runStreaming(gateway, jarId);
+    try {
+      const listed = (await gateway.jobsOverview()).find((j) => j.jobId === jobId);
+      expect(listed, 'the job is in /jobs/overview').not.to.equal(undefined);
+      expect(TERMINAL).not.to.include(listed?.state);
+      const details = (await (await fetch(`${s.restUrl()}/jobs/${jobId}`)).json()) as { name: string };
+      expect(listed?.name).to.equal(details.name).and.not.equal('');
+      expect(listed?.startTime).to.be.a('number').and.be.greaterThan(0);
+      expect(await gateway.jobStatus(jobId)).to.deep.equal({ state: 'RUNNING' });
+      // The job holds a slot (it may take a moment for a real JobMaster to get it).
+      await eventually(async () => {
+        const cluster = await gateway.clusterOverview();
+        return cluster.slotsFree < cluster.slotsTotal && cluster.runningJobs >= 1 ? true : null;
+      });
+    } finally {
+      await gateway.cancel(jobId);
+    }
+    await eventually(async () => ((await gateway.jobStatus(jobId))?.state === 'CANCELED' ? true : null));
+    expect((await gateway.jobsOverview()).find((j) => j.jobId === jobId)?.state).to.equal('CANCELED');
+  });
+
+  it('knows no status for an unknown JobID (Flink: 404, or 500 FlinkJobNotFoundException)', async () => {
+    const s = subject();
+    const jobId = newJobId();
+    expect(await s.gateway().jobStatus(jobId)).to.equal(null);
+    const raw = await fetch(`${s.restUrl()}/jobs/${jobId}/status`);
+    const body = (await raw.json()) as { errors?: string[] };
+    expect(raw.status).to.be.oneOf([404, 500]);
+    // 500 is only ever "not found" when it names the Dispatcher's exception (checked on 1.20.5 and 2.3.0).
+    if (raw.status === 500) {
+      expect(body.errors?.[0]).to.equal('Internal server error.');
+      expect(body.errors?.[1]).to.contain(`FlinkJobNotFoundException: Could not find Flink job (${jobId})`);
+    }
+  });
+
+  it('describes the cluster: TaskManagers, slots, version; and the default parallelism', async () => {
+    const gateway = subject().gateway();
+    const cluster = await gateway.clusterOverview();
+    expect(cluster.taskManagers).to.be.at.least(1);
+    expect(cluster.slotsTotal).to.be.at.least(cluster.slotsFree);
+    expect(cluster.slotsFree).to.be.at.least(0);
+    expect(cluster.runningJobs).to.be.at.least(0);
+    expect(cluster.flinkVersion)
+      .to.be.a('string')
+      .and.match(/^\d+\.\d+/);
+    const parallelism = await gateway.defaultParallelism();
+    if (parallelism !== null) expect(Number.isInteger(parallelism) && parallelism > 0).to.equal(true);
   });
 
   it('deletes a JAR; deleting it again is not an error', async () => {

@@ -1,10 +1,13 @@
 /**
  * The fault-injection half of the double's public API: outages, latency, hooks that hold a
- * request at a chosen point, failing savepoints, and jobs that end or vanish on command.
+ * request at a chosen point, failing savepoints, the cluster's slots, jobs put on the
+ * cluster directly, and jobs that change state, end or vanish on command.
  * FlinkTestDouble extends this class, so tests call these on the double itself.
  */
 import { DEFAULT_JOB_FAILURE, SAVEPOINT_EXPIRED } from './java-errors';
 import type { JobManagerState } from './jobmanager-state';
+import { HEX32 } from './request-bodies';
+import { JOB_STATUSES, SimulatedJob, TERMINAL_STATES } from './simulated-job';
 
 export type OutageMode = 'none' | 'unavailable' | 'refuse';
 
@@ -86,6 +89,57 @@ export class FaultControls {
    */
   failSavepoints(cause: string | null = SAVEPOINT_EXPIRED): void {
     this.faults.savepointFailure = cause;
+  }
+
+  /** The cluster's total slots from now on (`/overview` `slots-total`, `taskmanager.numberOfTaskSlots`). */
+  setSlots(total: number): void {
+    if (!Number.isSafeInteger(total) || total < 0) throw new RangeError(`slots must be an integer ≥ 0, not ${total}`);
+    this.jobManager.cluster.slots = total;
+  }
+
+  /**
+   * A job that is RUNNING at once, as if it had been submitted some other way (by hand, by
+   * another tool): it is listed, holds `parallelism` slots (the default parallelism when
+   * null), its id is taken and counted in submittedJobIds(), but no run request is logged.
+   * It streams until cancelled, stopped or moved on by a control here; it starts no timer,
+   * so a benchmark can hold thousands. Throws when the id is not 32 hex digits or is taken.
+   */
+  addRunningJob(job: { jobId: string; name: string; parallelism?: number | null }): SimulatedJob {
+    const jm = this.jobManager;
+    if (!HEX32.test(job.jobId)) throw new Error(`"${job.jobId}" is not a JobID (32 hex digits)`);
+    const jid = job.jobId.toLowerCase();
+    if (jm.takenIds.has(jid)) throw new Error(`job ${jid} has already been submitted`);
+    const parallelism = job.parallelism ?? null;
+    if (parallelism !== null && (!Number.isSafeInteger(parallelism) || parallelism < 1)) {
+      throw new RangeError(`parallelism must be a positive integer, not ${parallelism}`);
+    }
+    const simulated = new SimulatedJob({
+      jid,
+      name: job.name,
+      entryClass: null,
+      programArgs: [],
+      parallelism,
+      savepointPath: null,
+    });
+    simulated.initialized();
+    jm.takenIds.add(jid);
+    jm.acceptedIds.push(jid);
+    jm.jobs.set(jid, simulated);
+    return simulated;
+  }
+
+  /**
+   * Moves a job to one of Flink's JobStatus names (RUNNING, RESTARTING, SUSPENDED, …). As in
+   * Flink, a job that reached FINISHED, CANCELED or FAILED stays there; FAILED records a
+   * failure like failJob(). Throws for an unknown job or state name.
+   */
+  setJobState(jobId: string, state: string): void {
+    const job = this.jobManager.jobs.get(jobId.toLowerCase());
+    if (!job) throw new Error(`the double knows no job ${jobId}`);
+    if (!JOB_STATUSES.has(state)) throw new Error(`"${state}" is not a Flink JobStatus`);
+    if (TERMINAL_STATES.has(job.state)) return;
+    if (state === 'FAILED') job.fail(DEFAULT_JOB_FAILURE);
+    else job.moveTo(state);
   }
 
   finishJob(jobId: string): void {

@@ -30,7 +30,13 @@
  *   base64 of the text, not a Java-serialized object.
  * - Uploaded JARs are kept in memory, and only the manifest is read from them; there is
  *   no upload size limit (Flink: 100 MiB, `rest.server.max-content-length`).
- * - Only the endpoints the orchestrator uses exist; others (e.g. /jobs/:id/status) are 404.
+ * - One TaskManager holds all `slots` (default 64); a job that has not ended holds as many
+ *   slots as its parallelism (else the default parallelism). A real job holds one slot per
+ *   parallel subtask of its widest slot-sharing group, which for the examples is the same.
+ * - GET /jobmanager/config lists a handful of keys; a real one lists every configured key.
+ * - GET /jobs/:jobid/status of an unknown job: 500 with FlinkJobNotFoundException, as a real
+ *   1.20.5 and 2.3.0 answered; its frames are the double's fixed sample, not the Dispatcher's.
+ * - Only the endpoints the orchestrator uses exist; others (e.g. /taskmanagers) are 404.
  *
  * This file is the HTTP server and router. The endpoints are in cluster-routes.ts,
  * jar-routes.ts, job-routes.ts and savepoint-routes.ts, over one JobManagerState; the fault
@@ -60,6 +66,10 @@ export interface FlinkTestDoubleOptions {
   savepointDir?: string | null;
   /** How long the simulated steps take; finishMs/failMs time the WordCount and Failing programs. */
   timing?: Partial<Timing>;
+  /** Total task slots (one TaskManager), default 64; setSlots() changes it at run time. */
+  slots?: number;
+  /** `parallelism.default` in GET /jobmanager/config, default 1; null: the key is not configured. */
+  defaultParallelism?: number | null;
 }
 
 export interface JobView {
@@ -72,6 +82,8 @@ export interface JobView {
 }
 
 const DEFAULT_TIMING: Timing = { initializeMs: 50, savepointMs: 100, cancelMs: 50, finishMs: 300, failMs: 200 };
+/** Enough that the jobs the tests run always fit. */
+const DEFAULT_SLOTS = 64;
 
 /** The HTTP server and router; the resources live in *-routes.ts, the fault controls in its base class. */
 export class FlinkTestDouble extends FaultControls {
@@ -84,8 +96,17 @@ export class FlinkTestDouble extends FaultControls {
         options.version ?? '1.20.1',
         options.savepointDir === undefined ? 'file:///tmp/flink-double-savepoints' : options.savepointDir,
         { ...DEFAULT_TIMING, ...options.timing },
+        {
+          slots: DEFAULT_SLOTS,
+          defaultParallelism: options.defaultParallelism === undefined ? 1 : options.defaultParallelism,
+        },
       ),
     );
+    if (options.slots !== undefined) this.setSlots(options.slots);
+    const parallelism = this.jobManager.cluster.defaultParallelism;
+    if (parallelism !== null && (!Number.isSafeInteger(parallelism) || parallelism < 1)) {
+      throw new RangeError(`defaultParallelism must be a positive integer or null, not ${parallelism}`);
+    }
     // Static routes first: like Flink's router, /jobs/overview wins over /jobs/:jobid.
     this.routes = [
       ...clusterRoutes(this.jobManager),

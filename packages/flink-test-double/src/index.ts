@@ -6,5 +6,6 @@ export {
   type RunRequestRecord,
   type SavepointTriggerRecord,
 } from './flink-test-double';
+export type { SimulatedJob } from './simulated-job';
 export { buildTestJar } from './test-jar';
 export { manifestEntryClass } from './zip';

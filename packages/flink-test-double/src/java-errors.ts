@@ -187,6 +187,14 @@ export function jobNotFoundError(jobId: string): ErrorBody {
   return notFoundError(`Job ${jobId} not found`, [jobNotFoundCause(jobId)]);
 }
 
+/**
+ * GET /jobs/:jobid/status of an unknown job: JobStatusHandler passes the Dispatcher's
+ * FlinkJobNotFoundException on unmapped, so the generic 500 (checked on 1.20.5 and 2.3.0).
+ */
+export function jobStatusNotFoundError(jobId: string): ErrorBody {
+  return internalError(jobNotFoundCause(jobId));
+}
+
 export const STOP_MODE_REMOVED_ERROR = restHandlerError(
   'The termination mode "stop" has been removed. For an ungraceful shutdown, please use "cancel" instead. For a graceful shutdown, please use "jobs/:jobId/stop" instead.',
 );

@@ -1,12 +1,13 @@
 /**
- * The job resources: GET /jobs, GET /jobs/overview, GET /jobs/:jobid, PATCH /jobs/:jobid
- * (cancel), GET /jobs/:jobid/exceptions and GET /jobs/:jobid/checkpoints.
+ * The job resources: GET /jobs, GET /jobs/overview, GET /jobs/:jobid/status, GET /jobs/:jobid,
+ * PATCH /jobs/:jobid (cancel), GET /jobs/:jobid/exceptions and GET /jobs/:jobid/checkpoints.
  */
 import { EMPTY, type Reply, type Route } from './http-util';
 import {
   cancelNotFoundError,
   cancelTerminalError,
   jobNotFoundError,
+  jobStatusNotFoundError,
   parameterError,
   STOP_MODE_REMOVED_ERROR,
 } from './java-errors';
@@ -21,6 +22,7 @@ export function jobRoutes(jm: JobManagerState): Route[] {
   return [
     ['GET', '/jobs', () => listJobs(jm)],
     ['GET', '/jobs/overview', () => jobsOverview(jm)],
+    ['GET', '/jobs/:jobid/status', (_req, p) => jobStatus(jm, p.jobid ?? '')],
     ['GET', '/jobs/:jobid', (_req, p) => jobDetails(jm, p.jobid ?? '')],
     ['PATCH', '/jobs/:jobid', (_req, p, url) => cancel(jm, p.jobid ?? '', url)],
     ['GET', '/jobs/:jobid/exceptions', (_req, p, url) => exceptions(jm, p.jobid ?? '', url)],
@@ -34,7 +36,13 @@ function listJobs(jm: JobManagerState): Reply {
 
 function jobsOverview(jm: JobManagerState): Reply {
   const now = Date.now();
-  return { status: 200, body: { jobs: [...jm.jobs.values()].map((j) => j.overview(jm.flavor, now)) } };
+  return { status: 200, body: { jobs: Array.from(jm.jobs.values(), (j) => j.overview(jm.flavor, now)) } };
+}
+
+/** JobStatusInfo; an unknown job is not a 404 here (see jobStatusNotFoundError). */
+function jobStatus(jm: JobManagerState, jid: string): Reply {
+  const job = jm.jobs.get(jid);
+  return job ? { status: 200, body: { status: job.state } } : { status: 500, body: jobStatusNotFoundError(jid) };
 }
 
 function jobDetails(jm: JobManagerState, jid: string): Reply {

@@ -52,6 +52,14 @@ export interface SavepointTriggerRecord {
   created: boolean;
 }
 
+/** What the cluster offers: its TaskManager's slots and its configured `parallelism.default`. */
+export interface ClusterSetup {
+  /** Total slots (one TaskManager holds them all). */
+  slots: number;
+  /** `parallelism.default` as configured; null: not configured (Flink then uses 1). */
+  defaultParallelism: number | null;
+}
+
 export class JobManagerState {
   readonly flavor: Flavor;
   /** The server's base URL, which GET /jars reports as `address`. */
@@ -76,8 +84,15 @@ export class JobManagerState {
     /** The configured savepoint directory; null: none, so a stop needs `targetDirectory`. */
     readonly savepointDir: string | null,
     readonly timing: Timing,
+    /** Mutable: the fault controls change the slots at run time. */
+    readonly cluster: ClusterSetup = { slots: 64, defaultParallelism: 1 },
   ) {
     this.flavor = flavorOf(version);
+  }
+
+  /** The slots a job holds: its parallelism, else the cluster's default (Flink's own default is 1). */
+  slotsOf(job: SimulatedJob): number {
+    return job.spec.parallelism ?? this.cluster.defaultParallelism ?? 1;
   }
 
   clearAllTimers(): void {

@@ -26,6 +26,21 @@ export function behaviourOfJarName(fileName: string): Behaviour {
 
 export const TERMINAL_STATES: ReadonlySet<string> = new Set(['FINISHED', 'CANCELED', 'FAILED']);
 
+/** Flink's JobStatus names. */
+export const JOB_STATUSES: ReadonlySet<string> = new Set([
+  'INITIALIZING',
+  'CREATED',
+  'RUNNING',
+  'FAILING',
+  'FAILED',
+  'CANCELLING',
+  'CANCELED',
+  'FINISHED',
+  'RESTARTING',
+  'SUSPENDED',
+  'RECONCILING',
+]);
+
 const EXECUTION_STATES = [
   'CREATED',
   'SCHEDULED',
@@ -38,6 +53,11 @@ const EXECUTION_STATES = [
   'RECONCILING',
   'INITIALIZING',
 ];
+
+/** The per-state task counts of an overview entry: all zero (no vertices), so built once for every job. */
+const NO_TASKS: Readonly<Record<string, number>> = Object.freeze(
+  Object.fromEntries(['total', ...EXECUTION_STATES.map((s) => s.toLowerCase())].map((k) => [k, 0])),
+);
 
 // A made-up TaskManager, so failure entries carry the fields a real one fills in.
 const TM_ENDPOINT = '127.0.0.1:36519';
@@ -69,6 +89,8 @@ export class SimulatedJob {
   readonly startTime = Date.now();
   endTime = -1;
   readonly timestamps: Record<string, number> = { INITIALIZING: this.startTime };
+  /** When the state last changed. */
+  private lastModification = this.startTime;
   private failure: Failure | null = null;
   private readonly savepoints: Savepoint[] = [];
   private readonly timers = new TimerSet();
@@ -82,7 +104,8 @@ export class SimulatedJob {
   moveTo(state: string): void {
     if (TERMINAL_STATES.has(this.state)) return;
     this.state = state;
-    this.timestamps[state] = Date.now();
+    this.lastModification = Date.now();
+    this.timestamps[state] = this.lastModification;
     if (TERMINAL_STATES.has(state)) {
       this.endTime = Date.now();
       this.clearTimers();
@@ -146,9 +169,8 @@ export class SimulatedJob {
     return body;
   }
 
-  /** One entry of GET /jobs/overview (JobDetails). */
+  /** One entry of GET /jobs/overview (JobDetails). Cheap: the double may hold many thousands of jobs. */
   overview(flavor: Flavor, now = Date.now()): Record<string, unknown> {
-    const tasks = Object.fromEntries(['total', ...EXECUTION_STATES.map((s) => s.toLowerCase())].map((k) => [k, 0]));
     const body: Record<string, unknown> = {
       jid: this.jid,
       name: this.spec.name,
@@ -156,8 +178,8 @@ export class SimulatedJob {
       'start-time': this.startTime,
       'end-time': this.endTime,
       duration: this.duration(now),
-      'last-modification': Math.max(...Object.values(this.timestamps)),
-      tasks,
+      'last-modification': this.lastModification,
+      tasks: NO_TASKS,
     };
     if (flavor.v2) body['pending-operators'] = 0;
     if (flavor.v23) {

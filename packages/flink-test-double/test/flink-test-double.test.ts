@@ -62,7 +62,7 @@ describe('FlinkTestDouble', () => {
       expect(config.body['flink-version']).to.equal('1.20.1');
       expect(config.body.features).to.deep.include({ 'web-submit': true });
       const overview = await h.call('GET', '/overview');
-      expect(overview.body).to.include({ taskmanagers: 1, 'flink-version': '1.20.1' });
+      expect(overview.body).to.include({ taskmanagers: 1, 'slots-total': 64, 'flink-version': '1.20.1' });
     });
 
     it('upload → list → run with jobId → duplicate → job RUNNING → cancel → CANCELED', async () => {
@@ -343,6 +343,103 @@ describe('FlinkTestDouble', () => {
       h.flink.forgetJob(jid);
       expect((await h.call('GET', `/jobs/${jid}`)).status).to.equal(404);
       expect((await h.call('POST', `/jars/${jarId}/run`, { jobId: jid })).status).to.equal(400);
+    });
+  });
+
+  describe('job status, cluster slots and configuration, jobs put on directly', () => {
+    const h = harness({ slots: 8, defaultParallelism: 2 });
+
+    it('GET /jobs/:jobid/status: 200 {status}; an unknown job is the unmapped 500 FlinkJobNotFoundException', async () => {
+      const jarId = await h.uploadJarId('TopSpeedWindowing.jar', STREAMING);
+      const jid = jobId('1');
+      await h.call('POST', `/jars/${jarId}/run`, { jobId: jid });
+      expect(await h.call('GET', `/v1/jobs/${jid.toUpperCase()}/status`)).to.deep.equal({
+        status: 200,
+        body: { status: 'RUNNING' },
+      });
+      const unknown = await h.call('GET', `/jobs/${jobId('2')}/status`);
+      expect(unknown.status).to.equal(500);
+      expect(unknown.body.errors?.[0]).to.equal('Internal server error.');
+      expect(unknown.body.errors?.[1]).to.match(
+        /^<Exception on server side:\norg\.apache\.flink\.runtime\.messages\.FlinkJobNotFoundException: Could not find Flink job \(2{32}\)\n\tat /,
+      );
+      expect((await h.call('GET', '/jobs/xyz/status')).status).to.equal(400);
+      await h.call('PATCH', `/jobs/${jid}`);
+      await h.waitForState(jid, 'CANCELED');
+    });
+
+    it('GET /jobmanager/config: string values, parallelism.default from the option', async () => {
+      const res = await h.call('GET', '/jobmanager/config');
+      expect(res.status).to.equal(200);
+      const entries = res.body as unknown as { key: string; value: string }[];
+      expect(entries).to.deep.include({ key: 'parallelism.default', value: '2' });
+      expect(entries).to.deep.include({ key: 'rest.port', value: new URL(h.flink.url).port });
+      expect(entries.map((e) => e.key)).to.include('jobmanager.rpc.address');
+      for (const e of entries) expect(e.value).to.be.a('string');
+    });
+
+    it('/overview: slots-available = slots − parallelism of live jobs (default parallelism when none); setSlots', async () => {
+      const slots = async () => {
+        const body = (await h.call('GET', '/overview')).body;
+        expect(body).not.to.have.any.keys('slots-free-and-blocked', 'taskmanagers-blocked');
+        return [body['slots-total'], body['slots-available'], body['jobs-running']];
+      };
+      expect(await slots()).to.deep.equal([8, 8, 0]);
+      const a = h.flink.addRunningJob({ jobId: jobId('3'), name: 'by hand', parallelism: 3 });
+      expect(a.state).to.equal('RUNNING');
+      h.flink.addRunningJob({ jobId: jobId('4').toUpperCase(), name: 'default parallelism' });
+      expect(await slots()).to.deep.equal([8, 3, 2]);
+      h.flink.setSlots(4);
+      expect(await slots()).to.deep.equal([4, 0, 2]);
+      h.flink.setJobState(jobId('3'), 'CANCELED');
+      expect(await slots()).to.deep.equal([4, 2, 1]);
+      expect(() => h.flink.setSlots(-1)).to.throw(RangeError);
+    });
+
+    it('addRunningJob: listed, id taken, no run logged; setJobState moves it, FAILED with a failure', async () => {
+      const jid = jobId('5');
+      const runs = h.flink.runRequests.length;
+      h.flink.addRunningJob({ jobId: jid, name: 'HandMade' });
+      expect(h.flink.runRequests).to.have.length(runs);
+      expect(h.flink.submittedJobIds()).to.include(jid);
+      const overview = await h.call('GET', '/jobs/overview');
+      expect((overview.body.jobs as Record<string, unknown>[]).find((j) => j.jid === jid)).to.include({
+        name: 'HandMade',
+        state: 'RUNNING',
+      });
+      expect(() => h.flink.addRunningJob({ jobId: jid, name: 'again' })).to.throw(/already been submitted/);
+      expect(() => h.flink.addRunningJob({ jobId: 'nope', name: 'x' })).to.throw(/not a JobID/);
+      const jarId = await h.uploadJarId('TopSpeedWindowing.jar', STREAMING);
+      expect((await h.call('POST', `/jars/${jarId}/run`, { jobId: jid })).status).to.equal(400);
+
+      h.flink.setJobState(jid, 'RESTARTING');
+      expect((await h.call('GET', `/jobs/${jid}/status`)).body).to.deep.equal({ status: 'RESTARTING' });
+      h.flink.setJobState(jid, 'FAILED');
+      h.flink.setJobState(jid, 'RUNNING'); // a terminal job stays terminal
+      expect((await h.call('GET', `/jobs/${jid}`)).body.state).to.equal('FAILED');
+      const exceptions = await h.call('GET', `/jobs/${jid}/exceptions`);
+      expect(exceptions.body['root-exception']).to.contain('Caused by: java.lang.RuntimeException: boom');
+      expect(() => h.flink.setJobState(jid, 'DONE')).to.throw(/JobStatus/);
+      expect(() => h.flink.setJobState(jobId('6'), 'RUNNING')).to.throw(/knows no job/);
+    });
+
+    it('holds 10,000 running jobs and lists them quickly', async () => {
+      const flink = new FlinkTestDouble();
+      await flink.start();
+      try {
+        for (let i = 0; i < 10_000; i++) {
+          flink.addRunningJob({ jobId: i.toString(16).padStart(32, '0'), name: `job-${i}` });
+        }
+        const t0 = Date.now();
+        const res = await fetch(`${flink.url}/jobs/overview`);
+        const body = (await res.json()) as { jobs: unknown[] };
+        expect(body.jobs).to.have.length(10_000);
+        const overview = (await (await fetch(`${flink.url}/overview`)).json()) as Record<string, number>;
+        expect(overview).to.include({ 'jobs-running': 10_000, 'slots-available': 0 });
+        expect(Date.now() - t0).to.be.below(2000);
+      } finally {
+        await flink.stop();
+      }
     });
   });
 

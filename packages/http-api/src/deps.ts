@@ -1,5 +1,7 @@
 import type {
+  CancelUnownedFlinkJob,
   Clock,
+  ClusterObservations,
   ManageClusters,
   ManageJobs,
   ManageSchedules,
@@ -24,6 +26,10 @@ export interface HealthCheck {
 export interface ApiDependencies {
   jobs: ManageJobs;
   clusters: ManageClusters;
+  /** What the observer last saw of each cluster: read only, never a call to Flink per request. */
+  observations: ClusterObservations;
+  /** Cancelling a Flink job no active execution owns. */
+  flinkJobs: CancelUnownedFlinkJob;
   schedules: ManageSchedules;
   starts: StartExecution;
   stops: RequestStop;

@@ -12,6 +12,8 @@ export const ERROR_STATUS = {
   job_not_found: 404,
   execution_not_found: 404,
   cluster_not_found: 404,
+  /** The cluster's JobManager does not know the Flink job. */
+  flink_job_not_found: 404,
   route_not_found: 404,
   job_name_taken: 409,
   cluster_name_taken: 409,
@@ -22,6 +24,10 @@ export const ERROR_STATUS = {
   no_active_execution: 409,
   no_savepoint: 409,
   concurrent_modification: 409,
+  /** The Flink job belongs to an active execution: it is stopped through its job. */
+  flink_job_managed: 409,
+  /** The Flink job has ended already: nothing to cancel. */
+  flink_job_ended: 409,
   payload_too_large: 413,
   unsupported_media_type: 415,
   internal_error: 500,

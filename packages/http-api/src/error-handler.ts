@@ -20,6 +20,9 @@ const DOMAIN_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   'no_active_execution',
   'no_savepoint',
   'concurrent_modification',
+  'flink_job_managed',
+  'flink_job_not_found',
+  'flink_job_ended',
   'validation_failed',
   'dependency_unavailable',
 ]);

@@ -1,8 +1,16 @@
 export { apiRouter, createApp } from './app';
 export { errorCodesOf, openApiDocument, OPERATIONS } from './openapi';
 export { ERROR_STATUS, type ErrorCode } from './error-codes';
-export { executionView, jobView, scheduleEntryView } from './views';
-export type { ExecutionView, JobView, ScheduleEntryView, ScheduleView } from './views';
+export { clusterDetailView, clusterView, executionView, jobView, scheduleEntryView } from './views';
+export type {
+  ClusterDetailView,
+  ClusterObservationView,
+  ClusterView,
+  ExecutionView,
+  JobView,
+  ScheduleEntryView,
+  ScheduleView,
+} from './views';
 export type { ApiDependencies, HealthCheck } from './deps';
 export { HttpProblem } from './problem';
 export { sameSecret, TokenAuthority, type ApiToken, type Access } from './auth';

@@ -6,6 +6,7 @@ import {
   createClusterSchema,
   createJobSchema,
   executionHistorySchema,
+  FLINK_JOB_ID,
   INSTANT,
   pageSchema,
   scheduleSchema,
@@ -57,6 +58,14 @@ export interface Operation {
   /** Answers that are not errors besides `ok` (the 503 of /health). */
   others?: Answer[];
 }
+
+const BODY_CODES: ErrorCode[] = [
+  'validation_failed',
+  'malformed_json',
+  'bad_request',
+  'payload_too_large',
+  'unsupported_media_type',
+];
 
 const listed = 'A page; `Link: <...>; rel="next"` names the next one when there is more.';
 
@@ -211,9 +220,11 @@ export const OPERATIONS: Operation[] = [
     method: 'get',
     path: '/api/v1/clusters/{name}',
     tag: 'clusters',
-    summary: 'Read a cluster',
+    summary: 'Read a cluster, with what the observer last saw of it',
+    description:
+      '`observed` is what the observer last saw of the cluster, read from the database (this call never asks Flink): reachability and since when, slots (null until observed), running jobs, the jobs no execution owns (`unmanagedJobs`) and the executions recorded as ended whose Flink job still runs (`driftedExecutions`). null until the observer has seen the cluster.',
     guard: 'token',
-    ok: { status: 200, schema: ref('Cluster'), description: 'the cluster' },
+    ok: { status: 200, schema: ref('ClusterDetail'), description: 'the cluster' },
     errors: [],
   },
   {
@@ -239,6 +250,23 @@ export const OPERATIONS: Operation[] = [
     guard: 'token',
     ok: { status: 204, description: 'deleted' },
     errors: ['cluster_in_use'],
+  },
+  {
+    operationId: 'cancelFlinkJob',
+    method: 'post',
+    path: '/api/v1/clusters/{name}/jobs/{flinkJobId}/cancel',
+    tag: 'clusters',
+    summary: 'Cancel a Flink job no active execution owns',
+    description:
+      'For jobs the service did not start (`observed.unmanagedJobs`) or that outlived their execution (`observed.driftedExecutions`). The job of an active execution is refused (409 flink_job_managed, naming the execution and its job): stop it with POST /api/v1/jobs/{id}/stop, so its record follows. A job Flink does not know: 404 flink_job_not_found; one that has ended: 409 flink_job_ended; Flink unreachable: 503 dependency_unavailable. No body.',
+    guard: 'token',
+    ok: {
+      status: 202,
+      schema: ref('FlinkJobCancelled'),
+      description: 'Flink accepted the cancel; the job ends shortly',
+    },
+    // The body parser reads a body sent anyway, so its refusals can answer here too.
+    errors: ['flink_job_not_found', 'flink_job_managed', 'flink_job_ended', ...BODY_CODES],
   },
   {
     operationId: 'startJob',
@@ -343,14 +371,6 @@ export const OPERATIONS: Operation[] = [
   },
 ];
 
-const BODY_CODES: ErrorCode[] = [
-  'validation_failed',
-  'malformed_json',
-  'bad_request',
-  'payload_too_large',
-  'unsupported_media_type',
-];
-
 /** Every error code an operation can answer: its own and those of its kind, as the middleware adds them. */
 export function errorCodesOf(op: Operation): ErrorCode[] {
   const codes = new Set<ErrorCode>(op.errors);
@@ -366,6 +386,7 @@ export function errorCodesOf(op: Operation): ErrorCode[] {
   if (op.path.includes('{id}'))
     codes.add(op.path.startsWith('/api/v1/executions/') ? 'execution_not_found' : 'job_not_found');
   if (op.path.includes('{name}')) codes.add('cluster_not_found');
+  if (op.path.includes('{flinkJobId}')) codes.add('validation_failed');
   codes.add('internal_error');
   return [...codes].sort((a, b) => ERROR_STATUS[a] - ERROR_STATUS[b] || a.localeCompare(b));
 }
@@ -416,6 +437,13 @@ const PARAMETERS: Record<string, { in: string } & JsonSchema> = {
     required: true,
     description: 'a cluster name; one that is not a slug names nothing (404)',
     schema: { type: 'string', pattern: CLUSTER_NAME.source },
+  },
+  FlinkJobId: {
+    name: 'flinkJobId',
+    in: 'path',
+    required: true,
+    description: 'a Flink JobID: 32 hexadecimal digits; anything else is 400 validation_failed',
+    schema: { type: 'string', pattern: FLINK_JOB_ID.source },
   },
   Limit: { name: 'limit', in: 'query', description: 'page size', schema: page.limit },
   Cursor: { name: 'cursor', in: 'query', description: 'from the Link of the page before', schema: page.cursor },
@@ -545,6 +573,7 @@ export function openApiDocument(): object {
     const parameters = [
       ...(op.path.includes('{id}') ? ['Id'] : []),
       ...(op.path.includes('{name}') ? ['Name'] : []),
+      ...(op.path.includes('{flinkJobId}') ? ['FlinkJobId'] : []),
       ...(op.parameters ?? []),
     ];
     const security = SECURITY[op.guard];

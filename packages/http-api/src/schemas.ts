@@ -1,7 +1,7 @@
-import { EXECUTION_STATUSES, OVERLAP_POLICIES, REPLACE_MODES } from '@flink-orchestrator/domain';
+import { ADMISSION_MODES, EXECUTION_STATUSES, OVERLAP_POLICIES, REPLACE_MODES } from '@flink-orchestrator/domain';
 import type Joi from 'joi';
 import parse from 'joi-to-json';
-import { CLUSTER_NAME, configKeySchema, configValueSchema, LIMITS } from './validation';
+import { CLUSTER_NAME, configKeySchema, configValueSchema, FLINK_JOB_ID, LIMITS } from './validation';
 
 /**
  * JSON Schemas (the OpenAPI 3.1 dialect, JSON Schema 2020-12) of what the API answers, and the
@@ -102,6 +102,33 @@ const SCHEDULE_FIELDS = {
   paused: { type: 'boolean', description: 'the job is disabled' },
 };
 
+const admission = (
+  description = '"slots": a start waits (QUEUED) until the cluster has the free slots its parallelism needs; "ignore": it goes to Flink whatever the free slots',
+) => ({ enum: [...ADMISSION_MODES], description });
+
+const count = { type: 'integer', minimum: 0 };
+/** A new object each time: a `type` array shared between schemas gets rewritten by tools that dereference them. */
+const countOrNull = (description?: string) => ({
+  type: ['integer', 'null'],
+  minimum: 0,
+  ...(description ? { description } : {}),
+});
+
+const CLUSTER_FIELDS = {
+  name: { type: 'string', pattern: CLUSTER_NAME.source },
+  url: { type: 'string', description: 'the JobManager REST endpoint' },
+  auth: {
+    description: 'only the kind of credentials: they are write-only, never answered',
+    ...orNull(exactly({ type: { enum: ['basic', 'bearer'] } })),
+  },
+  savepointDir: {
+    type: ['string', 'null'],
+    description: "where its savepoints go; null: the service's SAVEPOINT_DIR",
+  },
+  createdAt: instant,
+  updatedAt: instant,
+};
+
 const HEALTH_STATE = { enum: ['ok', 'unavailable', 'unreachable'] };
 
 const FIELD_ERROR = exactly({
@@ -121,6 +148,7 @@ export const COMPONENT_SCHEMAS: Record<string, JsonSchema> = {
     parallelism: { type: ['integer', 'null'], minimum: 1 },
     enabled: { type: 'boolean' },
     cluster: { type: 'string', description: 'the name of the Flink cluster it runs on' },
+    admission: admission(),
     version: { type: 'integer', minimum: 1, description: 'goes up with every change; also the ETag' },
     schedule: orNull(ref('Schedule')),
     createdAt: instant,
@@ -155,6 +183,22 @@ export const COMPONENT_SCHEMAS: Record<string, JsonSchema> = {
     flinkJarId: { type: ['string', 'null'] },
     savepointPath: { type: ['string', 'null'], description: 'the savepoint it was restored from' },
     savepointLocation: { type: ['string', 'null'], description: 'the savepoint its stop-with-savepoint produced' },
+    admission: admission('copied from the job with its definition'),
+    waitingFor: {
+      enum: ['slots', null],
+      description: 'what a QUEUED execution waits for before it goes to Flink; null when it waits for nothing',
+    },
+    waiting: {
+      description: 'while it waits for slots: the figures of the last check; null otherwise',
+      ...orNull(
+        exactly({
+          slotsNeeded: { type: 'integer', minimum: 1 },
+          slotsFree: { type: 'integer', description: 'free slots as last observed, less those claimed since' },
+          since: { ...instant, description: 'when it was first refused' },
+          checks: { ...count, description: 'how many times admission was asked for' },
+        }),
+      ),
+    },
     definition: {
       description: 'null when it runs nothing (SKIPPED, MISSED) or predates these records and has not been submitted',
       ...orNull(ref('ExecutionDefinition')),
@@ -167,19 +211,57 @@ export const COMPONENT_SCHEMAS: Record<string, JsonSchema> = {
     startedAt: nullable(instant),
     finishedAt: nullable(instant),
   }),
-  Cluster: exactly({
-    name: { type: 'string', pattern: CLUSTER_NAME.source },
-    url: { type: 'string', description: 'the JobManager REST endpoint' },
-    auth: {
-      description: 'only the kind of credentials: they are write-only, never answered',
-      ...orNull(exactly({ type: { enum: ['basic', 'bearer'] } })),
+  Cluster: exactly(CLUSTER_FIELDS),
+  ClusterDetail: exactly({
+    ...CLUSTER_FIELDS,
+    observed: {
+      description:
+        'what the observer last saw of the cluster (never a call to Flink per request); null until it has seen it',
+      ...orNull(ref('ClusterObservation')),
     },
-    savepointDir: {
-      type: ['string', 'null'],
-      description: "where its savepoints go; null: the service's SAVEPOINT_DIR",
+  }),
+  ClusterObservation: exactly({
+    reachable: { type: 'boolean' },
+    since: { ...instant, description: 'when the current reachability began: up since, or down since' },
+    observedAt: instant,
+    lastError: { type: ['string', 'null'], description: 'why the last observation failed, while unreachable' },
+    flinkVersion: { type: ['string', 'null'] },
+    taskManagers: countOrNull('null, as every slot figure, until the slots were observed'),
+    slotsTotal: countOrNull(),
+    slotsFree: countOrNull(),
+    defaultParallelism: {
+      type: ['integer', 'null'],
+      minimum: 1,
+      description: "the cluster's parallelism.default; null when it sets none (Flink then uses 1)",
     },
-    createdAt: instant,
-    updatedAt: instant,
+    slotsObservedAt: nullable(instant),
+    runningJobs: countOrNull('jobs the JobManager lists that are not globally terminal'),
+    unmanagedJobs: {
+      type: 'array',
+      description: 'jobs running on Flink that no execution owns',
+      items: exactly({
+        flinkJobId: { type: 'string', pattern: FLINK_JOB_ID.source },
+        name: { type: 'string' },
+        state: { type: 'string', description: "Flink's JobStatus name" },
+        startTime: nullable(instant),
+      }),
+    },
+    driftedExecutions: {
+      type: 'array',
+      description: 'executions recorded as ended whose Flink job still runs',
+      items: exactly({
+        executionId: uuid,
+        jobId: uuid,
+        status: { enum: [...EXECUTION_STATUSES] },
+        flinkJobId: { type: 'string', pattern: FLINK_JOB_ID.source },
+        flinkState: { type: 'string' },
+      }),
+    },
+  }),
+  FlinkJobCancelled: exactly({
+    cluster: { type: 'string', pattern: CLUSTER_NAME.source },
+    flinkJobId: { type: 'string', pattern: FLINK_JOB_ID.source },
+    cancelled: { const: true, description: 'Flink accepted the cancel; the job ends shortly' },
   }),
   Health: exactly({
     status: { enum: ['ok', 'unavailable'] },

@@ -1,4 +1,4 @@
-import { EXECUTION_STATUSES, OVERLAP_POLICIES, REPLACE_MODES } from '@flink-orchestrator/domain';
+import { ADMISSION_MODES, EXECUTION_STATUSES, OVERLAP_POLICIES, REPLACE_MODES } from '@flink-orchestrator/domain';
 import Joi from 'joi';
 import { HttpProblem } from './problem';
 
@@ -12,6 +12,8 @@ const CONFIG_KEY = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 /** A cluster name: a slug, as in a DNS label. */
 export const CLUSTER_NAME = /^[a-z][a-z0-9-]{0,62}$/;
 const UUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
+/** A Flink JobID: 32 hex digits (Flink writes them in lower case; either is read). */
+export const FLINK_JOB_ID = /^[0-9a-fA-F]{32}$/;
 
 /** The limits the API enforces; the OpenAPI document states the same numbers. */
 export const LIMITS = {
@@ -74,6 +76,8 @@ const jobFields = {
     'string.pattern.base':
       '"cluster" must be a cluster name: lower-case letters, digits and "-", starting with a letter',
   }),
+  // Whether a submission waits for the cluster's free slots ('slots') or goes to Flink regardless.
+  admission: Joi.string().valid(...ADMISSION_MODES),
 };
 
 // No `version` here: a new job has none to check against, so POST refuses it as unknown.
@@ -81,6 +85,7 @@ export const createJobSchema = Joi.object({
   ...jobFields,
   name: jobFields.name.required(),
   jarURL: jobFields.jarURL.required(),
+  admission: jobFields.admission.default('slots'),
 });
 
 // A PUT that names no field would change nothing: refuse it rather than answer a silent 200.

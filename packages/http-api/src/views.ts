@@ -1,6 +1,8 @@
 import {
   programArgsFrom,
+  type AdmissionMode,
   type Cluster,
+  type ClusterObservation,
   type Execution,
   type Job,
   type ProgramConfig,
@@ -33,6 +35,7 @@ export interface JobView {
   parallelism: number | null;
   enabled: boolean;
   cluster: string;
+  admission: AdmissionMode;
   version: number;
   schedule: ScheduleView | null;
   createdAt: Instant;
@@ -68,9 +71,21 @@ type ExecutionAsIs =
   | 'savepointPath'
   | 'savepointLocation'
   | 'errorMessage'
-  | 'attempt';
+  | 'attempt'
+  | 'admission';
+
+/** Why a QUEUED execution has not gone to Flink yet. */
+export interface AdmissionWaitView {
+  slotsNeeded: number;
+  slotsFree: number;
+  since: Instant;
+  checks: number;
+}
 
 export interface ExecutionView extends Pick<Execution, ExecutionAsIs> {
+  /** What a QUEUED execution waits for: "slots", or null when it waits for nothing. */
+  waitingFor: 'slots' | null;
+  waiting: AdmissionWaitView | null;
   definition: ExecutionDefinitionView | null;
   scheduledFor: Instant | null;
   createdAt: Instant;
@@ -107,6 +122,7 @@ export function jobView(job: Job, nextRuns: Date[]): JobView {
     parallelism: job.parallelism,
     enabled: job.enabled,
     cluster: job.cluster,
+    admission: job.admission,
     /** Goes up with every change; PUT takes it back (If-Match or `version`) to refuse lost updates. */
     version: job.version,
     schedule: scheduleView(job, nextRuns),
@@ -133,6 +149,16 @@ export function executionView(e: Execution): ExecutionView {
     flinkJarId: e.flinkJarId,
     savepointPath: e.savepointPath,
     savepointLocation: e.savepointLocation,
+    admission: e.admission,
+    waitingFor: e.waiting?.waitingFor ?? null,
+    waiting: e.waiting
+      ? {
+          slotsNeeded: e.waiting.slotsNeeded,
+          slotsFree: e.waiting.slotsFree,
+          since: e.waiting.since.toISOString(),
+          checks: e.waiting.checks,
+        }
+      : null,
     // What it runs (ran), as copied from the job at start; null when it runs nothing.
     definition: e.definition
       ? {
@@ -179,4 +205,63 @@ export function clusterView(cluster: Cluster): ClusterView {
     createdAt: cluster.createdAt.toISOString(),
     updatedAt: cluster.updatedAt.toISOString(),
   };
+}
+
+export interface ClusterObservationView {
+  reachable: boolean;
+  /** When the current reachability began: up since, or down since. */
+  since: Instant;
+  observedAt: Instant;
+  lastError: string | null;
+  flinkVersion: string | null;
+  taskManagers: number | null;
+  slotsTotal: number | null;
+  slotsFree: number | null;
+  defaultParallelism: number | null;
+  slotsObservedAt: Instant | null;
+  runningJobs: number | null;
+  unmanagedJobs: { flinkJobId: string; name: string; state: string; startTime: Instant | null }[];
+  driftedExecutions: Pick<
+    ClusterObservation['driftedExecutions'][number],
+    'executionId' | 'jobId' | 'status' | 'flinkJobId' | 'flinkState'
+  >[];
+}
+
+/** A cluster with what the observer last saw of it: null before its first observation. */
+export interface ClusterDetailView extends ClusterView {
+  observed: ClusterObservationView | null;
+}
+
+export function clusterObservationView(o: ClusterObservation): ClusterObservationView {
+  const slots = o.slots;
+  return {
+    reachable: o.reachable,
+    since: o.reachableSince.toISOString(),
+    observedAt: o.observedAt.toISOString(),
+    lastError: o.lastError,
+    flinkVersion: slots?.flinkVersion ?? null,
+    taskManagers: slots?.taskManagers ?? null,
+    slotsTotal: slots?.slotsTotal ?? null,
+    slotsFree: slots?.slotsFree ?? null,
+    defaultParallelism: slots?.defaultParallelism ?? null,
+    slotsObservedAt: iso(slots?.observedAt ?? null),
+    runningJobs: o.runningJobs,
+    unmanagedJobs: o.unmanagedJobs.map((j) => ({
+      flinkJobId: j.flinkJobId,
+      name: j.name,
+      state: j.state,
+      startTime: iso(j.startTime),
+    })),
+    driftedExecutions: o.driftedExecutions.map((d) => ({
+      executionId: d.executionId,
+      jobId: d.jobId,
+      status: d.status,
+      flinkJobId: d.flinkJobId,
+      flinkState: d.flinkState,
+    })),
+  };
+}
+
+export function clusterDetailView(cluster: Cluster, observation: ClusterObservation | null): ClusterDetailView {
+  return { ...clusterView(cluster), observed: observation ? clusterObservationView(observation) : null };
 }

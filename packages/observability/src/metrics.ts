@@ -12,6 +12,10 @@ const HELP = {
   schedule_tick_lateness_seconds: 'Actual minus nominal fire time of schedule ticks.',
   schedule_ticks_total: 'Schedule ticks by outcome (started, skipped, missed, duplicate, ignored).',
   jar_cache_total: 'JAR uploads avoided (hit; not_modified: the download too) or made (miss).',
+  cluster_observation_duration_seconds:
+    'One observation of a Flink cluster by its observer (one job list, plus the changes).',
+  cluster_reachable: 'Whether the last observation of a Flink cluster reached its JobManager (1) or not (0).',
+  cluster_observed_executions: 'Executions the observer followed on a cluster at its last observation.',
 } as const;
 
 type MetricName = keyof typeof HELP;
@@ -41,6 +45,9 @@ export class Metrics {
   readonly scheduleLateness = this.histogram('schedule_tick_lateness_seconds', BUCKETS.lateness);
   readonly scheduleTicks = this.counter('schedule_ticks_total', ['outcome']);
   readonly jarCache = this.counter('jar_cache_total', ['result']);
+  readonly observationDuration = this.histogram('cluster_observation_duration_seconds', BUCKETS.flink, ['cluster']);
+  readonly clusterReachable = this.gauge('cluster_reachable', ['cluster']);
+  readonly observedExecutions = this.gauge('cluster_observed_executions', ['cluster']);
 
   constructor(processName: string) {
     this.registry.setDefaultLabels({ process: processName });

@@ -8,9 +8,11 @@ import {
   type ExecutionPatch,
   type ExecutionRepository,
   type ExecutionStatus,
+  type FlinkStateChange,
   type InsertOutcome,
   type NewExecution,
   type NotRunTick,
+  type ObservedExecution,
   type PageRequest,
 } from '@flink-orchestrator/domain';
 import type { Knex } from 'knex';
@@ -23,11 +25,15 @@ const ACTIVE_LIST = ACTIVE_STATUSES.map((status) => `'${status}'`).join(', ');
 // Which execution holds a job's latest savepoint: latestSavepoint() and the retention
 // chore, which must keep that one, have to agree.
 const LATEST_SAVEPOINT_ORDER = 'finished_at DESC NULLS FIRST, id DESC';
+// The statuses in which Flink may run an execution's job: the predicate of
+// job_executions_observed_idx, written the same way so the planner can use it.
+const OBSERVED_LIST = "'SUBMITTING', 'RUNNING', 'STOPPING'";
+const UUID = /^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$/i;
 
 /** A QUEUED execution runs the job as its row is now; one born ended runs nothing. */
 function definitionColumns(
   status: NewExecution['status'],
-  job: Pick<JobRow, 'jar_url' | 'entry_class' | 'config' | 'version'>,
+  job: Pick<JobRow, 'jar_url' | 'entry_class' | 'config' | 'version' | 'admission'>,
 ): Partial<ExecutionRow> {
   if (status !== 'QUEUED') return {};
   return {
@@ -35,6 +41,7 @@ function definitionColumns(
     entry_class: job.entry_class,
     config: job.config,
     job_version: job.version,
+    admission: job.admission,
   };
 }
 
@@ -49,7 +56,7 @@ export class KnexExecutionRepository implements ExecutionRepository {
           const job = await trx<JobRow>('jobs')
             .where({ id: execution.jobId })
             .forUpdate()
-            .first('jar_url', 'entry_class', 'config', 'parallelism', 'version', 'cluster');
+            .first('jar_url', 'entry_class', 'config', 'parallelism', 'version', 'cluster', 'admission');
           if (!job) return { kind: 'job_missing' } as const;
           if (options.exclusive) {
             const active = await trx<ExecutionRow>(TABLE)
@@ -109,7 +116,7 @@ export class KnexExecutionRepository implements ExecutionRepository {
            decided AS (
              SELECT CASE WHEN :skip AND EXISTS (SELECT 1 FROM active) THEN 'SKIPPED' ELSE 'QUEUED' END AS status)
            INSERT INTO job_executions (job_id, cluster, trigger, status, parallelism, scheduled_for, error_message, finished_at,
-                                       jar_url, entry_class, config, job_version)
+                                       jar_url, entry_class, config, job_version, admission)
            SELECT job.id, job.cluster, 'schedule', decided.status, COALESCE(:parallelism::integer, job.parallelism),
                   :scheduledFor::timestamptz,
                   CASE WHEN decided.status = 'SKIPPED'
@@ -119,7 +126,9 @@ export class KnexExecutionRepository implements ExecutionRepository {
                   CASE WHEN decided.status = 'QUEUED' THEN job.jar_url END,
                   CASE WHEN decided.status = 'QUEUED' THEN job.entry_class END,
                   CASE WHEN decided.status = 'QUEUED' THEN job.config END,
-                  CASE WHEN decided.status = 'QUEUED' THEN job.version END
+                  CASE WHEN decided.status = 'QUEUED' THEN job.version END,
+                  -- The column's default on a skipped one, as on every row that never runs.
+                  CASE WHEN decided.status = 'QUEUED' THEN job.admission ELSE 'slots' END
              FROM decided CROSS JOIN jobs job
             WHERE job.id = :jobId
            ON CONFLICT (job_id, scheduled_for) WHERE scheduled_for IS NOT NULL DO NOTHING
@@ -338,6 +347,75 @@ export class KnexExecutionRepository implements ExecutionRepository {
         .count<{ status: ExecutionStatus; count: string }[]>('* as count')
         .groupBy('status');
       return Object.fromEntries(rows.map((r) => [r.status, Number(r.count)]));
+    });
+  }
+
+  listObserved(cluster: string): Promise<ObservedExecution[]> {
+    return guarded(async () => {
+      // Served by job_executions_observed_idx (its predicate is repeated so the planner sees it).
+      const { rows } = await this.db.raw<{
+        rows: Pick<ExecutionRow, 'id' | 'job_id' | 'status' | 'flink_job_id' | 'flink_state'>[];
+      }>(
+        `SELECT id, job_id, status, flink_job_id, flink_state FROM ${TABLE}
+          WHERE cluster = ? AND status IN (${OBSERVED_LIST})
+            AND (status = 'RUNNING' OR run_requested_at IS NOT NULL)
+            AND flink_job_id IS NOT NULL`,
+        [cluster],
+      );
+      const observed = new Array<ObservedExecution>(rows.length);
+      for (let i = 0; i < rows.length; i += 1) {
+        const row = rows[i] as (typeof rows)[number];
+        observed[i] = {
+          id: row.id,
+          jobId: row.job_id,
+          status: row.status as ObservedExecution['status'],
+          flinkJobId: row.flink_job_id as string,
+          flinkState: row.flink_state,
+        };
+      }
+      return observed;
+    });
+  }
+
+  recordFlinkStates(changes: readonly FlinkStateChange[]): Promise<void> {
+    if (changes.length === 0) return Promise.resolve();
+    return guarded(async () => {
+      // One statement whatever the count: three parallel arrays, unnested into rows. A row
+      // that already says so is left alone (its updated_at too).
+      await this.db.raw(
+        `UPDATE ${TABLE} e
+            SET flink_state = v.state,
+                error_message = CASE WHEN v.clear THEN NULL ELSE e.error_message END,
+                updated_at = now()
+           FROM (SELECT unnest(?::uuid[]) AS id, unnest(?::text[]) AS state, unnest(?::boolean[]) AS clear) v
+          WHERE e.id = v.id AND e.status IN ('RUNNING', 'STOPPING')
+            AND (e.flink_state IS DISTINCT FROM v.state OR (v.clear AND e.error_message IS NOT NULL))`,
+        [changes.map((c) => c.id), changes.map((c) => c.flinkState), changes.map((c) => c.clearError)],
+      );
+    });
+  }
+
+  markUnreachable(cluster: string): Promise<number> {
+    return guarded(async () => {
+      const result = await this.db.raw<{ rowCount: number | null }>(
+        `UPDATE ${TABLE} SET flink_state = 'UNREACHABLE', updated_at = now()
+          WHERE cluster = ? AND status = 'RUNNING' AND flink_state IS DISTINCT FROM 'UNREACHABLE'`,
+        [cluster],
+      );
+      return result.rowCount ?? 0;
+    });
+  }
+
+  statusesOf(ids: readonly string[]): Promise<Pick<Execution, 'id' | 'jobId' | 'status'>[]> {
+    // What is not a UUID names no execution (and would fail the cast).
+    const uuids = ids.filter((id) => UUID.test(id));
+    if (uuids.length === 0) return Promise.resolve([]);
+    return guarded(async () => {
+      const { rows } = await this.db.raw<{ rows: Pick<ExecutionRow, 'id' | 'job_id' | 'status'>[] }>(
+        `SELECT id, job_id, status FROM ${TABLE} WHERE id = ANY(?::uuid[])`,
+        [uuids],
+      );
+      return rows.map((r) => ({ id: r.id, jobId: r.job_id, status: r.status as ExecutionStatus }));
     });
   }
 }

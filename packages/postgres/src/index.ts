@@ -5,6 +5,7 @@ import { KnexJobRepository } from './job-repository';
 import { KnexExecutionRepository } from './execution-repository';
 import { KnexJarRegistry } from './jar-registry';
 import { KnexClusterRepository } from './cluster-repository';
+import { KnexClusterObservations } from './cluster-observations';
 
 export { knexConfig, MIGRATIONS_DIRECTORY } from './knex-config';
 export { migrateToLatest } from './migrate';
@@ -13,6 +14,7 @@ export { KnexJobRepository } from './job-repository';
 export { KnexExecutionRepository } from './execution-repository';
 export { KnexJarRegistry } from './jar-registry';
 export { KnexClusterRepository } from './cluster-repository';
+export { KnexClusterObservations } from './cluster-observations';
 export type { Knex } from 'knex';
 
 /** Where knex's own warnings go; without one knex prints multi-line stacks to the console. */
@@ -44,6 +46,7 @@ export async function openStore(
   executions: KnexExecutionRepository;
   jarRegistry: KnexJarRegistry;
   clusters: KnexClusterRepository;
+  observations: KnexClusterObservations;
 }> {
   if (options.migrate) await migrateToLatest(databaseUrl, log, { createDatabase: options.createDatabase });
   const db = connect(databaseUrl, options.poolMax ? { max: options.poolMax } : undefined, log);
@@ -53,6 +56,7 @@ export async function openStore(
     executions: new KnexExecutionRepository(db),
     jarRegistry: new KnexJarRegistry(db),
     clusters: new KnexClusterRepository(db),
+    observations: new KnexClusterObservations(db),
   };
 }
 

@@ -25,6 +25,7 @@ const COLUMNS = {
   parallelism: 'parallelism',
   enabled: 'enabled',
   cluster: 'cluster',
+  admission: 'admission',
 } as const;
 
 function toColumns(job: JobChanges): Record<string, unknown> {

@@ -1,5 +1,7 @@
 import {
   replaceModeOf,
+  type AdmissionMode,
+  type AdmissionWait,
   type Execution,
   type ExecutionDefinition,
   type ExecutionStatus,
@@ -19,6 +21,7 @@ export interface JobRow {
   parallelism: number | null;
   enabled: boolean;
   cluster: string;
+  admission: AdmissionMode;
   schedule_cron: string | null;
   schedule_timezone: string | null;
   schedule_overlap: string | null;
@@ -42,6 +45,7 @@ export function toJob(row: JobRow): Job {
     parallelism: row.parallelism,
     enabled: row.enabled,
     cluster: row.cluster,
+    admission: row.admission,
     schedule: row.schedule_cron
       ? {
           cron: row.schedule_cron,
@@ -57,6 +61,15 @@ export function toJob(row: JobRow): Job {
     createdAt: row.created_at,
     updatedAt: row.updated_at,
   };
+}
+
+/** `job_executions.waiting` as stored: the wait, its `since` an ISO 8601 string. */
+export interface WaitingJson {
+  waitingFor: AdmissionWait['waitingFor'];
+  slotsNeeded: number;
+  slotsFree: number;
+  since: string;
+  checks: number;
 }
 
 export interface ExecutionRow {
@@ -76,6 +89,8 @@ export interface ExecutionRow {
   parallelism: number | null;
   savepoint_path: string | null;
   allow_non_restored_state: boolean;
+  admission: AdmissionMode;
+  waiting: WaitingJson | null;
   savepoint_location: string | null;
   stop_savepoint: boolean | null;
   stop_drain: boolean | null;
@@ -116,6 +131,16 @@ export function toExecution(row: ExecutionRow): Execution {
     parallelism: row.parallelism,
     savepointPath: row.savepoint_path,
     allowNonRestoredState: row.allow_non_restored_state,
+    admission: row.admission,
+    waiting: row.waiting
+      ? {
+          waitingFor: row.waiting.waitingFor,
+          slotsNeeded: row.waiting.slotsNeeded,
+          slotsFree: row.waiting.slotsFree,
+          since: new Date(row.waiting.since),
+          checks: row.waiting.checks,
+        }
+      : null,
     savepointLocation: row.savepoint_location,
     stopRequest: row.stop_requested_at
       ? { savepoint: row.stop_savepoint ?? false, drain: row.stop_drain ?? false, requestedAt: row.stop_requested_at }
@@ -160,6 +185,10 @@ export function patchColumns(patch: Record<string, unknown>): Record<string, unk
     columns.config = JSON.stringify(definition.config);
     columns.job_version = definition.jobVersion;
   }
+  if (patch.waiting !== undefined) {
+    const wait = patch.waiting as AdmissionWait | null;
+    columns.waiting = wait === null ? null : JSON.stringify(toWaitingJson(wait));
+  }
   if (patch.stopRequest !== undefined) {
     const stop = patch.stopRequest as { savepoint: boolean; drain: boolean; requestedAt: Date } | null;
     columns.stop_savepoint = stop?.savepoint ?? null;
@@ -167,4 +196,14 @@ export function patchColumns(patch: Record<string, unknown>): Record<string, unk
     columns.stop_requested_at = stop?.requestedAt ?? null;
   }
   return columns;
+}
+
+function toWaitingJson(wait: AdmissionWait): WaitingJson {
+  return {
+    waitingFor: wait.waitingFor,
+    slotsNeeded: wait.slotsNeeded,
+    slotsFree: wait.slotsFree,
+    since: wait.since.toISOString(),
+    checks: wait.checks,
+  };
 }

@@ -5,9 +5,8 @@ import { workerOptions, type ConsumerOptions } from './consumer-options';
 import { EXECUTIONS_QUEUE } from './message-ids';
 
 export interface ExecutionHandlers {
-  submit(executionId: string, attempt: Attempt): Promise<void>;
-  /** Returns when to poll again, or null when tracking is over. */
-  track(executionId: string): Promise<PollResult>;
+  /** Returns when to try again (the execution waits for slots), or null when the message is done. */
+  submit(executionId: string, attempt: Attempt): Promise<PollResult>;
   /** `requestedAt`: the stop request this message carries; a newer one supersedes it. */
   stop(executionId: string, attempt: Attempt, requestedAt: Date): Promise<void>;
 }
@@ -18,8 +17,8 @@ function attemptOf(job: Job): Attempt {
 }
 
 /**
- * Runs execution messages. A track message re-delays itself between polls, so one
- * message (and so one worker at a time) follows each running execution.
+ * Runs execution messages. A submit message waiting for slots re-delays itself, so it
+ * keeps its id (one pending submission per execution) and its attempts.
  */
 export function startExecutionConsumer(
   connection: RedisClient,
@@ -31,18 +30,18 @@ export function startExecutionConsumer(
     async (job, token) => {
       const message = job.data;
       switch (message.kind) {
-        case 'submit':
-          return handlers.submit(message.executionId, attemptOf(job));
-        case 'stop':
-          return handlers.stop(message.executionId, attemptOf(job), new Date(message.requestedAt));
-        case 'track': {
-          const next = await handlers.track(message.executionId);
-          if (next === null) return;
-          await job.moveToDelayed(Date.now() + next, token);
+        case 'submit': {
+          const again = await handlers.submit(message.executionId, attemptOf(job));
+          if (again === null) return;
+          await job.moveToDelayed(Date.now() + again, token);
           throw new DelayedError();
         }
+        case 'stop':
+          return handlers.stop(message.executionId, attemptOf(job), new Date(message.requestedAt));
         default: {
           const unknown: never = message;
+          // A `track` message from before the cluster observers: they follow RUNNING executions now.
+          if ((unknown as { kind?: unknown }).kind === 'track') return;
           throw new Error(`unknown message ${JSON.stringify(unknown)}`);
         }
       }

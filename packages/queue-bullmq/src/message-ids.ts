@@ -8,8 +8,6 @@ export function jobIdFor(message: WorkMessage): string {
   switch (message.kind) {
     case 'submit':
       return `submit-${message.executionId}`;
-    case 'track':
-      return `track-${message.executionId}`;
     case 'stop':
       return `stop-${message.executionId}-${message.requestedAt}`;
   }

@@ -3,8 +3,8 @@ import type { RedisClient } from './connection';
 
 /**
  * A lease in Redis: periodic chores (reconciliation, garbage collection) run in one
- * worker per period however many workers there are. Losing the lease is harmless:
- * every chore is idempotent.
+ * worker per period however many workers there are, and one worker observes each Flink
+ * cluster. Losing the lease is harmless: every chore and observation is idempotent.
  */
 export class RedisLease {
   private readonly owner = randomUUID();
@@ -19,6 +19,12 @@ export class RedisLease {
     return result === 'OK';
   }
 
+  /** Extends the lease if this process still holds it (compare-and-expire); false when it was lost. */
+  async renew(name: string, ttlMs: number): Promise<boolean> {
+    const result = await this.redis.eval(RENEW, 1, `${this.prefix}:lease:${name}`, this.owner, ttlMs);
+    return result === 1;
+  }
+
   /**
    * Gives the lease back if this process still holds it (compare-and-delete in one script),
    * so a worker that shuts down does not keep the chores from others until the TTL ends.
@@ -28,4 +34,6 @@ export class RedisLease {
   }
 }
 
+const RENEW =
+  "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) else return 0 end";
 const RELEASE = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end";

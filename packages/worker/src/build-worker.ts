@@ -8,13 +8,14 @@ import {
   failureText,
   FireScheduleTick,
   ManageSchedules,
+  ObserveCluster,
+  DEFAULT_OBSERVER_SETTINGS,
   PruneExecutions,
   QueueSubmission,
   ReconcileExecutions,
   RequestStop,
   StopOnFlink,
   SubmitToFlink,
-  TrackOnFlink,
   TransientFailure,
   type TickDispatch,
 } from '@flink-orchestrator/domain';
@@ -31,7 +32,8 @@ import {
 } from '@flink-orchestrator/queue-bullmq';
 import { serveMetrics } from './metrics-server';
 import { every } from './periodic';
-import { ClusterGateways } from './cluster-gateways';
+import { ClusterGateways } from '@flink-orchestrator/flink-rest';
+import { ClusterObservers } from './cluster-observers';
 
 export interface RunningWorker {
   close(): Promise<void>;
@@ -44,6 +46,7 @@ export async function buildWorker(config: Config, log: Logger): Promise<RunningW
     jobs,
     executions,
     jarRegistry,
+    observations,
     clusters: clusterRows,
   } = await openStore(
     config.databaseUrl,
@@ -109,11 +112,19 @@ export async function buildWorker(config: Config, log: Logger): Promise<RunningW
     jobs,
     executions,
     clusters,
+    observations,
     jars,
     queue,
     clock,
     log,
-    settings: { dataProcessorUrl: config.dataProcessorUrl, pollIntervalMs: poll },
+    settings: {
+      dataProcessorUrl: config.dataProcessorUrl,
+      pollIntervalMs: poll,
+      admissionTimeoutMs: config.admissionTimeoutMs,
+      maxAdmissionBackoffMs: 30_000,
+      // Flink gives a job its slots within moments of the run; a little more for a busy JobManager.
+      admissionSettleMs: Math.max(2 * poll, 5_000),
+    },
     timings: {
       observe: (stage, seconds, labels) => {
         metrics.stageDuration.observe({ stage }, seconds);
@@ -121,11 +132,30 @@ export async function buildWorker(config: Config, log: Logger): Promise<RunningW
       },
     },
   });
-  const track = new TrackOnFlink({ executions, clusters, clock, log, pollIntervalMs: poll });
+  const observers = new ClusterObservers({
+    clusters: clusterRows,
+    lease: new RedisLease(producer, config.queuePrefix),
+    pollIntervalMs: poll,
+    log,
+    observerFor: (cluster) =>
+      new ObserveCluster({
+        cluster,
+        executions,
+        observations,
+        clusters,
+        clock,
+        log,
+        settings: { ...DEFAULT_OBSERVER_SETTINGS, lostGraceMs: config.lostGraceMs },
+      }),
+    onTick: (cluster, report, seconds) => {
+      metrics.observationDuration.observe({ cluster }, seconds);
+      metrics.clusterReachable.set({ cluster }, report.reachable ? 1 : 0);
+      metrics.observedExecutions.set({ cluster }, report.observed);
+    },
+  });
   const stop = new StopOnFlink({
     executions,
     clusters,
-    queue,
     clock,
     log,
     settings: { pollIntervalMs: Math.min(poll, 500), timeoutMs: config.stopTimeoutMs },
@@ -157,7 +187,6 @@ export async function buildWorker(config: Config, log: Logger): Promise<RunningW
     blocking,
     {
       submit: (id, attempt) => submit.run(id, attempt),
-      track: (id) => track.poll(id),
       stop: (id, attempt, requestedAt) => stop.run(id, attempt, requestedAt),
     },
     { prefix: config.queuePrefix, concurrency: config.workerConcurrency, lockDurationMs: config.lockDurationMs },
@@ -168,6 +197,7 @@ export async function buildWorker(config: Config, log: Logger): Promise<RunningW
     lockDurationMs: config.lockDurationMs,
   });
   for (const w of [consumer, ticks]) w.on('error', (err) => log.warn({ err }, 'queue worker error'));
+  observers.start();
 
   const lease = new RedisLease(producer, config.queuePrefix);
   const period = config.reconcileIntervalMs;
@@ -195,6 +225,7 @@ export async function buildWorker(config: Config, log: Logger): Promise<RunningW
   return {
     async close() {
       chores.stop();
+      await observers.stop(); // gives the observer leases back: another worker takes over within a poll
       await lease.release('reconcile').catch(() => undefined); // Redis gone: the TTL frees it
       metricsServer.close();
       // Stop taking work; in-flight jobs get the shutdown budget, then are left to

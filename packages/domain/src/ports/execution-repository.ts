@@ -34,6 +34,7 @@ export type ExecutionPatch = Partial<
     | 'submittedAt'
     | 'startedAt'
     | 'finishedAt'
+    | 'waiting'
   >
 > & {
   stopRequest?: StopRequest | null;
@@ -55,6 +56,22 @@ export interface NotRunTick {
   scheduledFor: Date;
   status: 'MISSED' | 'SKIPPED';
   errorMessage: string;
+}
+
+/** An execution whose job Flink may be running: what the observer compares with Flink's overview. */
+export interface ObservedExecution {
+  id: string;
+  jobId: string;
+  status: 'SUBMITTING' | 'RUNNING' | 'STOPPING';
+  flinkJobId: string;
+  flinkState: string | null;
+}
+
+/** A new Flink state for a RUNNING or STOPPING execution; `clearError` drops what an unknown state said. */
+export interface FlinkStateChange {
+  id: string;
+  flinkState: string;
+  clearError: boolean;
 }
 
 export type InsertOutcome =
@@ -116,4 +133,16 @@ export interface ExecutionRepository {
    */
   deleteEnded(statuses: readonly ExecutionStatus[], endedBefore: Date, limit: number): Promise<number>;
   countByStatus(): Promise<Partial<Record<ExecutionStatus, number>>>;
+  /**
+   * The cluster's executions Flink may be running, in one statement: RUNNING ones, and
+   * SUBMITTING or STOPPING ones whose run was requested. Narrow rows: the observer reads
+   * them every poll.
+   */
+  listObserved(cluster: string): Promise<ObservedExecution[]>;
+  /** Writes many Flink states in one statement, each only while the execution is RUNNING or STOPPING. */
+  recordFlinkStates(changes: readonly FlinkStateChange[]): Promise<void>;
+  /** Marks the cluster's RUNNING executions UNREACHABLE in one statement; answers how many. */
+  markUnreachable(cluster: string): Promise<number>;
+  /** The executions among `ids` that exist, with their status: tells drift from unmanaged jobs. */
+  statusesOf(ids: readonly string[]): Promise<Pick<Execution, 'id' | 'jobId' | 'status'>[]>;
 }

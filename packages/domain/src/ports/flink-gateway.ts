@@ -18,6 +18,28 @@ export interface FlinkJobState {
   state: string;
 }
 
+/** One job as `GET /jobs/overview` lists it. */
+export interface FlinkJobOverview {
+  /** 32 hex digits. */
+  jobId: string;
+  name: string;
+  /** Flink's JobStatus name. */
+  state: string;
+  /** Epoch milliseconds; null when Flink gives none (-1). */
+  startTime: number | null;
+}
+
+/** The cluster as `GET /overview` describes it. */
+export interface FlinkClusterOverview {
+  flinkVersion: string | null;
+  taskManagers: number;
+  slotsTotal: number;
+  /** Flink's `slots-available`: free slots of TaskManagers that are not blocked. */
+  slotsFree: number;
+  /** Jobs not yet globally terminal. */
+  runningJobs: number;
+}
+
 export type CancelOutcome = 'accepted' | 'not_found' | 'already_terminal';
 
 export type SavepointStatus =
@@ -37,6 +59,18 @@ export interface FlinkGateway {
   runJar(request: RunRequest): Promise<RunOutcome>;
   /** Null when Flink does not know the job (never submitted, expired, or forgotten). */
   getJob(jobId: string): Promise<FlinkJobState | null>;
+  /**
+   * Every job the JobManager knows, with its state: one call for the whole cluster. Flink
+   * leaves out a job whose JobMaster did not answer in time, so a missing job is confirmed
+   * with `jobStatus` before anything is decided.
+   */
+  jobsOverview(): Promise<FlinkJobOverview[]>;
+  /** `GET /jobs/:jid/status`, which asks only that job's JobMaster. Null when Flink does not know the job. */
+  jobStatus(jobId: string): Promise<FlinkJobState | null>;
+  /** `GET /overview`: TaskManagers, slots, version. */
+  clusterOverview(): Promise<FlinkClusterOverview>;
+  /** `parallelism.default` from `GET /jobmanager/config`; null when the cluster does not set it (Flink's default is 1). */
+  defaultParallelism(): Promise<number | null>;
   /** The root cause of a failed job, one line. */
   failureCause(jobId: string): Promise<string | null>;
   cancel(jobId: string): Promise<CancelOutcome>;

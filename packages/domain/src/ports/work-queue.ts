@@ -3,9 +3,7 @@
  * a new message kind is a compile error until every consumer handles it.
  */
 export type WorkMessage =
-  | { kind: 'submit'; executionId: string }
-  | { kind: 'track'; executionId: string }
-  | { kind: 'stop'; executionId: string; requestedAt: number };
+  { kind: 'submit'; executionId: string } | { kind: 'stop'; executionId: string; requestedAt: number };
 
 export interface WorkQueue {
   /**

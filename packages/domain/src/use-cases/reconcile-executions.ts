@@ -9,8 +9,7 @@ export function nextMessageFor(execution: Execution): WorkMessage | null {
     case 'QUEUED':
     case 'SUBMITTING':
       return { kind: 'submit', executionId: execution.id };
-    case 'RUNNING':
-      return { kind: 'track', executionId: execution.id };
+    // RUNNING needs no message: its cluster's observer follows it.
     case 'STOPPING':
       return execution.submittedAt && execution.stopRequest
         ? { kind: 'stop', executionId: execution.id, requestedAt: execution.stopRequest.requestedAt.getTime() }

@@ -6,7 +6,6 @@ import type { ClusterGateway, FlinkClusters } from '../ports/flink-clusters';
 import type { Clock } from '../ports/clock';
 import type { Logger } from '../ports/logger';
 import type { Attempt } from '../ports/work-handlers';
-import type { WorkQueue } from '../ports/work-queue';
 import { errorFields, failureText } from './failure-text';
 
 export interface StopSettings {
@@ -28,7 +27,6 @@ export interface StopOnFlinkDeps {
   executions: ExecutionRepository;
   /** Each execution is stopped on the cluster it records; a savepoint goes to that cluster's directory. */
   clusters: FlinkClusters;
-  queue: WorkQueue;
   clock: Clock;
   log: Logger;
   settings: StopSettings;
@@ -37,7 +35,6 @@ export interface StopOnFlinkDeps {
 export class StopOnFlink {
   private readonly executions: ExecutionRepository;
   private readonly clusters: FlinkClusters;
-  private readonly queue: WorkQueue;
   private readonly clock: Clock;
   private readonly log: Logger;
   private readonly settings: StopSettings;
@@ -46,7 +43,6 @@ export class StopOnFlink {
     ({
       executions: this.executions,
       clusters: this.clusters,
-      queue: this.queue,
       clock: this.clock,
       log: this.log,
       settings: this.settings,
@@ -70,17 +66,16 @@ export class StopOnFlink {
         log.warn({ ...errorFields(error), attempt: attempt.number }, 'stop failed; will retry');
         throw error;
       }
-      // The Flink job is presumably still running: say so and keep tracking it, unless a
-      // newer stop request took over meanwhile (the guard): that one decides.
+      // The Flink job is presumably still running: say so (the observer follows it again),
+      // unless a newer stop request took over meanwhile (the guard): that one decides.
       log.warn({ err: error }, 'stop failed for good');
-      const back = await this.executions.transition(
+      await this.executions.transition(
         executionId,
         'RUNNING',
         { errorMessage: `Stop failed: ${failureText(error)}`, stopRequest: null },
         ['STOPPING'],
         { stopRequestedAt: stopRequest.requestedAt },
       );
-      if (back) await this.queue.enqueue({ kind: 'track', executionId });
     }
   }
 

@@ -5,10 +5,10 @@ import type { Execution } from '../execution';
  * - `submit`: run (or finish) the pipeline: SUBMITTING, or STOPPING after the run request
  *   went out but before Flink's answer was recorded (the outcome must be learnt first);
  * - `cancel-unsubmitted`: a stop won before the run request, so Flink never saw the job;
- * - `resume-tracking`: already RUNNING (a redelivery after the worker died): track it;
- * - `nothing`: ended, still QUEUED by another claim, or a submitted job the stop handler owns.
+ * - `nothing`: RUNNING (a redelivery after the worker died: the cluster's observer follows
+ *   it), ended, still QUEUED by another claim, or a submitted job the stop handler owns.
  */
-export type SubmissionStep = 'submit' | 'cancel-unsubmitted' | 'resume-tracking' | 'nothing';
+export type SubmissionStep = 'submit' | 'cancel-unsubmitted' | 'nothing';
 
 export function submissionStepFor(
   execution: Pick<Execution, 'status' | 'runRequestedAt' | 'submittedAt'>,
@@ -19,8 +19,6 @@ export function submissionStepFor(
     case 'STOPPING':
       if (!execution.runRequestedAt) return 'cancel-unsubmitted';
       return execution.submittedAt ? 'nothing' : 'submit';
-    case 'RUNNING':
-      return 'resume-tracking';
     default:
       return 'nothing';
   }

@@ -6,7 +6,8 @@ import type { ClusterGateway, FlinkClusters } from '../ports/flink-clusters';
 import type { JobRepository } from '../ports/job-repository';
 import type { Clock } from '../ports/clock';
 import type { Logger } from '../ports/logger';
-import type { Attempt } from '../ports/work-handlers';
+import type { ClusterObservations } from '../ports/cluster-observations';
+import type { Attempt, PollResult } from '../ports/work-handlers';
 import type { WorkQueue } from '../ports/work-queue';
 import { errorFields, failureText } from './failure-text';
 import type { EnsureJarOnFlink } from './ensure-jar-on-flink';
@@ -14,7 +15,16 @@ import { submissionStepFor } from './submission-step';
 
 export interface SubmitSettings {
   dataProcessorUrl: string;
+  /** The first wait for slots; each further one doubles, up to `maxAdmissionBackoffMs`. */
   pollIntervalMs: number;
+  /** How long a submission may wait for slots before it fails (ADMISSION_TIMEOUT). */
+  admissionTimeoutMs: number;
+  maxAdmissionBackoffMs: number;
+  /**
+   * Executions whose claim came less than this before the slots were read still count
+   * against the free slots: Flink may not have given them their slots yet.
+   */
+  admissionSettleMs: number;
 }
 
 export interface StageTimings {
@@ -40,6 +50,8 @@ export interface SubmitToFlinkDeps {
   executions: ExecutionRepository;
   /** Each execution runs on the cluster it records. */
   clusters: FlinkClusters;
+  /** The observer's latest slot figures, for admission: no Flink call per submission. */
+  observations: ClusterObservations;
   jars: EnsureJarOnFlink;
   queue: WorkQueue;
   clock: Clock;
@@ -52,6 +64,7 @@ export class SubmitToFlink {
   private readonly jobs: JobRepository;
   private readonly executions: ExecutionRepository;
   private readonly clusters: FlinkClusters;
+  private readonly observations: ClusterObservations;
   private readonly jars: EnsureJarOnFlink;
   private readonly queue: WorkQueue;
   private readonly clock: Clock;
@@ -64,6 +77,7 @@ export class SubmitToFlink {
       jobs: this.jobs,
       executions: this.executions,
       clusters: this.clusters,
+      observations: this.observations,
       jars: this.jars,
       queue: this.queue,
       clock: this.clock,
@@ -73,18 +87,26 @@ export class SubmitToFlink {
     } = deps);
   }
 
-  async run(executionId: string, attempt: Attempt): Promise<void> {
+  /** Null when the message is done; a delay when the execution waits for slots and must be asked again. */
+  async run(executionId: string, attempt: Attempt): Promise<PollResult> {
+    const admission = await this.admit(executionId);
+    if (admission !== 'admitted') return admission === 'failed' ? null : admission;
     // The common case claims a QUEUED row in one statement; a retry or a redelivery reads it.
     const execution =
       (await this.executions.transition(
         executionId,
         'SUBMITTING',
-        { submittingAt: this.clock.now(), flinkJobId: flinkJobIdFor(executionId), attempt: attempt.number },
+        {
+          submittingAt: this.clock.now(),
+          flinkJobId: flinkJobIdFor(executionId),
+          attempt: attempt.number,
+          waiting: null,
+        },
         ['QUEUED'],
       )) ?? (await this.executions.get(executionId));
     if (!execution) {
       this.log.warn({ executionId }, 'submit message for an unknown execution ignored');
-      return;
+      return null;
     }
     const log = this.log.child({
       executionId,
@@ -94,14 +116,66 @@ export class SubmitToFlink {
     });
     switch (submissionStepFor(execution)) {
       case 'nothing':
-        return;
+        return null;
       case 'cancel-unsubmitted':
-        return this.cancelUnsubmitted(execution, log);
-      case 'resume-tracking':
-        return this.queue.enqueue({ kind: 'track', executionId }, { delayMs: this.settings.pollIntervalMs });
+        await this.cancelUnsubmitted(execution, log);
+        return null;
       case 'submit':
         break;
     }
+    await this.submitOrRecord(execution, attempt, log);
+    return null;
+  }
+
+  /**
+   * Slot-aware admission: a QUEUED execution goes to Flink only when the cluster's free
+   * slots, as the observer last read them, cover its parallelism (or the cluster's
+   * default). Otherwise it stays QUEUED and says what it waits for, and the message comes
+   * back after a backoff, until ADMISSION_TIMEOUT fails it. Unknown figures admit: Flink
+   * then queues the job itself.
+   */
+  private async admit(executionId: string): Promise<'admitted' | 'failed' | number> {
+    const execution = await this.executions.get(executionId);
+    if (!execution || execution.status !== 'QUEUED' || execution.admission === 'ignore') return 'admitted';
+    const slots = await this.observations.freeSlots(execution.cluster, this.settings.admissionSettleMs);
+    if (!slots) return 'admitted';
+    const needed = execution.parallelism ?? slots.figures.defaultParallelism ?? 1;
+    if (needed <= slots.free) return 'admitted';
+
+    const now = this.clock.now();
+    const since = execution.waiting?.since ?? now;
+    const checks = (execution.waiting?.checks ?? 0) + 1;
+    const waiting = { waitingFor: 'slots' as const, slotsNeeded: needed, slotsFree: slots.free, since, checks };
+    const log = this.log.child({ executionId, jobId: execution.jobId, cluster: execution.cluster });
+    if (now.getTime() - since.getTime() >= this.settings.admissionTimeoutMs) {
+      const minutes = Math.round(this.settings.admissionTimeoutMs / 60_000);
+      const failed = await this.executions.transition(
+        executionId,
+        'FAILED',
+        {
+          waiting,
+          finishedAt: now,
+          errorMessage:
+            `Not admitted: the job needs ${needed} slots and cluster ${execution.cluster} had ${slots.free} free ` +
+            `(${slots.figures.slotsTotal} in all) for ${minutes} min (ADMISSION_TIMEOUT). Free slots, lower ` +
+            `the job's parallelism, or set "admission": "ignore".`,
+        },
+        ['QUEUED'],
+      );
+      if (failed) {
+        log.warn({ slotsNeeded: needed, slotsFree: slots.free }, 'submission failed: no slots');
+        return 'failed';
+      }
+      return 'admitted'; // a stop or another worker moved it: the claim below sees what happened
+    }
+    const recorded = await this.executions.patch(executionId, ['QUEUED'], { waiting });
+    if (!recorded) return 'admitted';
+    if (checks === 1) log.info({ slotsNeeded: needed, slotsFree: slots.free }, 'waiting for slots');
+    return Math.min(this.settings.pollIntervalMs * 2 ** (checks - 1), this.settings.maxAdmissionBackoffMs);
+  }
+
+  private async submitOrRecord(execution: Execution, attempt: Attempt, log: Logger): Promise<void> {
+    const executionId = execution.id;
     try {
       await this.submit(execution, log);
     } catch (error) {
@@ -118,7 +192,7 @@ export class SubmitToFlink {
       const current = await this.executions.get(executionId);
       if (!permanent && current?.runRequestedAt) {
         // The run request may have reached Flink: the outcome is unknown, not failed.
-        // The tracker asks Flink until it knows (the job runs, or Flink has no such job: LOST).
+        // The cluster's observer asks Flink until it knows (the job runs, or Flink has no such job: LOST).
         const unknown = await this.executions.transition(
           executionId,
           'RUNNING',
@@ -129,12 +203,9 @@ export class SubmitToFlink {
           },
           ['SUBMITTING'],
         );
-        if (unknown) {
-          await this.queue.enqueue({ kind: 'track', executionId }, { delayMs: this.settings.pollIntervalMs });
-          return;
-        }
+        if (unknown) return;
       }
-      // Only a submission that never reached RUNNING fails here; a running Flink job is the tracker's.
+      // Only a submission that never reached RUNNING fails here; a running Flink job is the observer's.
       await this.executions.transition(
         executionId,
         'FAILED',
@@ -235,7 +306,6 @@ export class SubmitToFlink {
     );
     if (running) {
       this.timings?.observe('to_running', seconds(running.createdAt, now));
-      await this.queue.enqueue({ kind: 'track', executionId }, { delayMs: this.settings.pollIntervalMs });
       return;
     }
     // A stop arrived while the run request was in flight: hand it to the stop handler.

@@ -2,9 +2,10 @@ import type Router from '@koa/router';
 import type { ClusterAuth, ClusterChanges } from '@flink-orchestrator/domain';
 import type { ApiDependencies } from '../deps';
 import { pageOf, readPage } from '../pagination';
-import { clusterNotFound } from '../problem';
-import { CLUSTER_NAME, createClusterSchema, updateClusterSchema, validate } from '../validation';
-import { clusterView } from '../views';
+import { clusterNotFound, HttpProblem } from '../problem';
+import { requestState } from '../request-state';
+import { CLUSTER_NAME, createClusterSchema, FLINK_JOB_ID, updateClusterSchema, validate } from '../validation';
+import { clusterDetailView, clusterView } from '../views';
 
 interface ClusterBody {
   name?: string;
@@ -38,8 +39,11 @@ export function clusterRoutes(router: Router, deps: ApiDependencies): void {
     ctx.body = pageOf(ctx, await deps.clusters.list(page), limit).map(clusterView);
   });
 
+  // With what the observer last saw of it, from PostgreSQL: no call to Flink per request.
   router.get('/api/v1/clusters/:name', async (ctx) => {
-    ctx.body = clusterView(await deps.clusters.get(ctx.params.name as string));
+    const name = ctx.params.name as string;
+    const [cluster, observation] = await Promise.all([deps.clusters.get(name), deps.observations.get(name)]);
+    ctx.body = clusterDetailView(cluster, observation);
   });
 
   router.put('/api/v1/clusters/:name', async (ctx) => {
@@ -54,5 +58,19 @@ export function clusterRoutes(router: Router, deps: ApiDependencies): void {
   router.delete('/api/v1/clusters/:name', async (ctx) => {
     await deps.clusters.delete(ctx.params.name as string);
     ctx.status = 204;
+  });
+
+  // A Flink job no active execution owns: one started by hand, or left running by an execution recorded as ended.
+  router.post('/api/v1/clusters/:name/jobs/:flinkJobId/cancel', async (ctx) => {
+    const name = ctx.params.name as string;
+    const flinkJobId = ctx.params.flinkJobId as string;
+    if (!FLINK_JOB_ID.test(flinkJobId)) {
+      const message = '"flinkJobId" must be a Flink JobID: 32 hexadecimal digits';
+      throw new HttpProblem(400, 'validation_failed', message, [{ field: 'flinkJobId', message }]);
+    }
+    const cancelled = await deps.flinkJobs.run(name, flinkJobId);
+    requestState(ctx).log.info(cancelled, 'unmanaged Flink job cancelled');
+    ctx.status = 202;
+    ctx.body = { ...cancelled, cancelled: true };
   });
 }

@@ -1,6 +1,7 @@
 import type Router from '@koa/router';
 import {
   DEFAULT_CLUSTER,
+  type AdmissionMode,
   type Job,
   type JobChanges,
   type NewJob,
@@ -23,6 +24,7 @@ interface JobBody {
   enabled?: boolean;
   scheduleCron?: string;
   cluster?: string;
+  admission?: AdmissionMode;
   version?: number;
 }
 
@@ -61,6 +63,7 @@ function changesFrom(body: JobBody): JobChanges {
   if (body.parallelism !== undefined) changes.parallelism = body.parallelism;
   if (body.enabled !== undefined) changes.enabled = body.enabled;
   if (body.cluster !== undefined) changes.cluster = body.cluster;
+  if (body.admission !== undefined) changes.admission = body.admission;
   return changes;
 }
 
@@ -96,6 +99,7 @@ export function jobRoutes(router: Router, deps: ApiDependencies): void {
       parallelism: body.parallelism ?? null,
       enabled: body.enabled ?? true,
       cluster: body.cluster ?? DEFAULT_CLUSTER,
+      admission: body.admission ?? 'slots',
     };
     const created = await deps.jobs.create(job, shorthandSchedule(body, null));
     ctx.status = 201;

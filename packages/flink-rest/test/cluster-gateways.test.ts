@@ -7,7 +7,7 @@ import {
 } from '@flink-orchestrator/domain';
 import { FlinkTestDouble } from '@flink-orchestrator/flink-test-double';
 import { expect } from 'chai';
-import { authorizationFor, ClusterGateways } from '../src/cluster-gateways';
+import { authorizationFor, ClusterGateways } from '../src';
 
 /** A registry of one row the test edits, counting reads. */
 function registry(row: Cluster | null) {
@@ -34,7 +34,7 @@ const cluster = (over: Partial<Cluster> = {}): Cluster => ({
   ...over,
 });
 
-describe("ClusterGateways (the worker's per-cluster Flink clients)", () => {
+describe('ClusterGateways (per-cluster Flink clients)', () => {
   it('keeps one client per cluster version, reads the row at most every refreshMs, rebuilds when it moves', async () => {
     let now = 0;
     const { state, repository } = registry(cluster());

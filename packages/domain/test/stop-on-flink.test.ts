@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { flinkJobIdFor, StopOnFlink, TrackOnFlink, TransientFailure } from '../src';
+import { DEFAULT_OBSERVER_SETTINGS, flinkJobIdFor, ObserveCluster, StopOnFlink, TransientFailure } from '../src';
 import { world } from './fakes';
 
 function running() {
@@ -48,7 +48,7 @@ describe('StopOnFlink (on fakes, fake clock)', () => {
     expect(t.executions.status(t.id)).to.equal('STOPPING');
   });
 
-  it('the last try failing puts the execution back to RUNNING and tracks it', async () => {
+  it('the last try failing puts the execution back to RUNNING, where the observer follows it again', async () => {
     const t = running();
     await stopping(t, true);
     t.flink.savepoint = { status: 'FAILED', reason: 'checkpoint coordinator shut down' };
@@ -58,7 +58,17 @@ describe('StopOnFlink (on fakes, fake clock)', () => {
       errorMessage: 'Stop failed: Savepoint failed: checkpoint coordinator shut down',
       stopRequest: null,
     });
-    expect(t.queue.kinds()).to.deep.equal(['track']);
+    expect(t.queue.sent).to.deep.equal([]);
+    t.flink.jobs.set(t.flinkJobId, { state: 'FAILED' });
+    await new ObserveCluster({
+      ...t,
+      cluster: 'default',
+      settings: { ...DEFAULT_OBSERVER_SETTINGS, lostGraceMs: 0 },
+    }).tick();
+    expect(t.executions.rows.get(t.id)).to.include({
+      status: 'FAILED',
+      errorMessage: 'java.lang.RuntimeException: boom',
+    });
   });
 
   it('a message for a superseded stop request does nothing', async () => {
@@ -79,40 +89,5 @@ describe('StopOnFlink (on fakes, fake clock)', () => {
     t.flink.jobs.clear();
     await new StopOnFlink({ ...t, settings }).run(t.id, { number: 1, final: false });
     expect(t.executions.status(t.id)).to.equal('LOST');
-  });
-});
-
-describe('TrackOnFlink (on fakes)', () => {
-  const track = (t: ReturnType<typeof running>) => new TrackOnFlink({ ...t, pollIntervalMs: 1000 });
-
-  it('a running job: the state is kept and the next poll is one interval away', async () => {
-    const t = running();
-    t.flink.jobs.set(t.flinkJobId, { state: 'RESTARTING' });
-    expect(await track(t).poll(t.id)).to.equal(1000);
-    expect(t.executions.rows.get(t.id)).to.include({ status: 'RUNNING', flinkState: 'RESTARTING' });
-  });
-
-  it('a failed job: FAILED with the root cause from Flink, and no further poll', async () => {
-    const t = running();
-    t.flink.jobs.set(t.flinkJobId, { state: 'FAILED' });
-    expect(await track(t).poll(t.id)).to.equal(null);
-    expect(t.executions.rows.get(t.id)).to.include({
-      status: 'FAILED',
-      errorMessage: 'java.lang.RuntimeException: boom',
-    });
-  });
-
-  it('a job Flink forgot: LOST', async () => {
-    const t = running();
-    t.flink.jobs.clear();
-    expect(await track(t).poll(t.id)).to.equal(null);
-    expect(t.executions.status(t.id)).to.equal('LOST');
-  });
-
-  it('Flink unreachable: the status stays, the state says UNREACHABLE, polls slow down', async () => {
-    const t = running();
-    t.flink.getJob = () => Promise.reject(new TransientFailure('ECONNREFUSED'));
-    expect(await track(t).poll(t.id)).to.equal(3000);
-    expect(t.executions.rows.get(t.id)).to.include({ status: 'RUNNING', flinkState: 'UNREACHABLE' });
   });
 });

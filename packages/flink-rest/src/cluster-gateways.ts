@@ -8,7 +8,7 @@ import {
   type ClusterRepository,
   type FlinkClusters,
 } from '@flink-orchestrator/domain';
-import { FlinkRestClient, type FlinkClientOptions } from '@flink-orchestrator/flink-rest';
+import { FlinkRestClient, type FlinkClientOptions } from './flink-rest-client';
 
 /** The `Authorization` header a cluster's credentials make. */
 export function authorizationFor(auth: ClusterAuth | null): Record<string, string> {
@@ -34,7 +34,7 @@ interface Entry {
 }
 
 /**
- * One Flink REST client per cluster, built from its row (URL, credentials, savepoint
+ * One Flink REST client per cluster (the worker's `FlinkClusters`; the API uses it too), built from its row (URL, credentials, savepoint
  * directory) and rebuilt when the row's version moves. A row is read again at most every
  * `refreshMs`, so a busy worker does not read the cluster on every Flink call.
  */
