@@ -160,17 +160,28 @@ function machineBusy(): () => number {
   };
 }
 
-/** CPU seconds used so far by every process whose command name is `command` (all PostgreSQL backends, say). */
-function commandCpuSeconds(command: string): number {
-  let seconds = 0;
+/** CPU seconds used so far by each process whose command name is `command` (all PostgreSQL backends, say), by pid. */
+function commandCpuSeconds(command: string): Map<string, number> {
+  const seconds = new Map<string, number>();
   for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
     try {
       const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      if (stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')) === command) seconds += cpuSecondsOf(stat);
+      if (stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')) === command) seconds.set(pid, cpuSecondsOf(stat));
     } catch {
       // The process ended between the listing and the read.
     }
   }
+  return seconds;
+}
+
+/**
+ * CPU seconds the processes of `after` used since `before`: all of it for one started since;
+ * nothing for one that ended meanwhile (its last seconds are lost, but a short-lived backend
+ * no longer makes the sum negative).
+ */
+function cpuSince(before: Map<string, number>, after: Map<string, number>): number {
+  let seconds = 0;
+  for (const [pid, cpu] of after) seconds += cpu - (before.get(pid) ?? 0);
   return seconds;
 }
 
@@ -192,10 +203,11 @@ export function cpuShares(pids: Record<string, number>): () => Record<string, nu
     const after = read();
     const seconds = (Date.now() - started) / 1000;
     const shares = Object.fromEntries(
-      Object.entries(after).map(([name, cpu]) => [
-        `${name}_cpu_pct`,
-        round((100 * (cpu - (before[name as keyof typeof before] ?? 0))) / seconds, 0),
-      ]),
+      Object.entries(after).map(([name, cpu]) => {
+        const was = before[name as keyof typeof before];
+        const used = cpu instanceof Map ? cpuSince(was as Map<string, number>, cpu) : cpu - (was as number);
+        return [`${name}_cpu_pct`, round((100 * used) / seconds, 0)];
+      }),
     );
     return { machine_busy_pct: machine(), ...shares };
   };

@@ -71,7 +71,13 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, Math.max(0, ms)))
 /** Nearest-rank percentile of sorted values. */
 const percentile = (sorted: number[], p: number) => sorted[Math.max(0, Math.ceil(p * sorted.length) - 1)] ?? NaN;
 
-async function measure(ctx: BenchContext, c: Case, windowS: number, changes: number): Promise<BenchResult> {
+async function measure(
+  ctx: BenchContext,
+  c: Case,
+  windows: { windowS: number; bareWindowS: number },
+  changes: number,
+): Promise<BenchResult> {
+  const { windowS, bareWindowS } = windows;
   const names = Array.from({ length: c.clusters }, (_, i) => (i === 0 ? 'default' : `bench-track-${i + 1}`));
   ctx.log(`8: ${c.executions} RUNNING executions on ${c.clusters} cluster(s), ${windowS} s window`);
   const started: Running[] = [];
@@ -152,7 +158,7 @@ async function measure(ctx: BenchContext, c: Case, windowS: number, changes: num
     // The window: `changes` jobs finish on Flink, one at a random moment of each of `changes` equal
     // slots (at fixed moments they would fall at one phase of the poll and bias the latency); the
     // double answers when it changed.
-    const shares = cpuShares({ worker: worker.child.pid as number, flink_double: flink.child.pid as number });
+    const shares = cpuShares({ flink_double: flink.child.pid as number });
     const before = await scrape(worker);
     const cpu0 = processStats(worker.child.pid as number).cpuSeconds;
     const t0 = Date.now();
@@ -191,6 +197,27 @@ async function measure(ctx: BenchContext, c: Case, windowS: number, changes: num
       .filter((row) => row.status === 'FINISHED')
       .map((row) => Number(row.shown_ms) - (changed.find((x) => x.id === row.id)?.at ?? NaN))
       .sort((a, b) => a - b);
+
+    // The same run's floor: a bare observer (bench/baselines/bare-observer.js) on the same
+    // doubles and rows, alone, for its own window.
+    await worker.stop();
+    const bare = await startProcess(
+      'bare-observer',
+      ['bench/baselines/bare-observer.js'],
+      {
+        DATABASE_URL: ctx.databaseUrl,
+        POLL_INTERVAL_MS: String(POLL_MS),
+        CLUSTERS: names.map((name, i) => `${name}=${urls[i]}`).join(','),
+      },
+      'bare observer ready',
+    );
+    started.push(bare);
+    await sleep(POLL_MS);
+    const bare0 = processStats(bare.child.pid as number).cpuSeconds;
+    const bareT0 = Date.now();
+    await sleep(bareWindowS * 1000);
+    const bareCpu = (100 * (processStats(bare.child.pid as number).cpuSeconds - bare0)) / ((Date.now() - bareT0) / 1000);
+    await bare.stop();
 
     const calls = (samples: Sample[], endpoint?: string) =>
       sum(samples, 'flink_api_calls_total', (l) => endpoint === undefined || l.endpoint === endpoint);
@@ -233,6 +260,7 @@ async function measure(ctx: BenchContext, c: Case, windowS: number, changes: num
       met,
       extra: {
         worker_cpu_pct: round(workerCpu, 1),
+        bare_observer_cpu_pct: round(bareCpu, 1),
         latency_p50_ms: round(p50, 0),
         latency_p99_ms: round(p99, 0),
         ends_recorded: `${recorded}/${changes}`,
@@ -252,7 +280,7 @@ async function measure(ctx: BenchContext, c: Case, windowS: number, changes: num
 }
 
 export const trackingBenchmark: Benchmark = async (ctx) => {
-  const windowS = ctx.quick ? 6 : 20;
+  const windows = { windowS: ctx.quick ? 6 : 20, bareWindowS: ctx.quick ? 3 : 10 };
   const changes = ctx.quick ? 10 : 20;
   const cases: Case[] = ctx.quick
     ? [
@@ -273,6 +301,6 @@ export const trackingBenchmark: Benchmark = async (ctx) => {
       WHERE status IN ('QUEUED', 'SUBMITTING', 'RUNNING', 'STOPPING')`,
   );
   const results: BenchResult[] = [];
-  for (const c of cases) results.push(await measure(ctx, c, windowS, changes));
+  for (const c of cases) results.push(await measure(ctx, c, windows, changes));
   return results;
 };

@@ -192,9 +192,7 @@ export class ObserveCluster {
       execution.id,
       'LOST',
       {
-        errorMessage:
-          `Flink no longer knows job ${execution.flinkJobId} (missing for ${Math.round((now - since) / 1000)} s: ` +
-          'the JobManager restarted without HA, or the job expired).',
+        errorMessage: `Flink no longer knows job ${execution.flinkJobId} (JobManager restarted without HA, or the job expired).`,
         finishedAt: this.clock.now(),
         flinkState: null,
       },
