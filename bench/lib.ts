@@ -194,20 +194,22 @@ export function cpuShares(pids: Record<string, number>): () => Record<string, nu
   const started = Date.now();
   const machine = machineBusy();
   const read = () => ({
-    ...Object.fromEntries(Object.entries(pids).map(([name, pid]) => [name, processStats(pid).cpuSeconds])),
-    postgres: commandCpuSeconds('postgres'),
-    redis: commandCpuSeconds('redis-server'),
+    processes: Object.fromEntries(Object.entries(pids).map(([name, pid]) => [name, processStats(pid).cpuSeconds])),
+    commands: { postgres: commandCpuSeconds('postgres'), redis: commandCpuSeconds('redis-server') },
   });
   const before = read();
   return () => {
     const after = read();
     const seconds = (Date.now() - started) / 1000;
+    const used = {
+      ...Object.fromEntries(
+        Object.entries(after.processes).map(([name, cpu]) => [name, cpu - (before.processes[name] ?? 0)]),
+      ),
+      postgres: cpuSince(before.commands.postgres, after.commands.postgres),
+      redis: cpuSince(before.commands.redis, after.commands.redis),
+    };
     const shares = Object.fromEntries(
-      Object.entries(after).map(([name, cpu]) => {
-        const was = before[name as keyof typeof before];
-        const used = cpu instanceof Map ? cpuSince(was as Map<string, number>, cpu) : cpu - (was as number);
-        return [`${name}_cpu_pct`, round((100 * used) / seconds, 0)];
-      }),
+      Object.entries(used).map(([name, cpu]) => [`${name}_cpu_pct`, round((100 * cpu) / seconds, 0)]),
     );
     return { machine_busy_pct: machine(), ...shares };
   };

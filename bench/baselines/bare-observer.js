@@ -3,6 +3,7 @@
 // executions from PostgreSQL with `pg`, one Map lookup per execution. No writes, no Redis,
 // no metrics. CLUSTERS is `name=url,name=url`; prints `bare observer ready`.
 const axios = require('axios');
+const { clearTimeout } = require('node:timers');
 const { Pool } = require('pg');
 
 const pool = new Pool({ connectionString: process.env.DATABASE_URL, max: 4 });

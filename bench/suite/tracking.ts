@@ -146,8 +146,7 @@ async function measure(
     for (;;) {
       const samples = await scrape(worker);
       const ready = names.every(
-        (name, i) =>
-          sum(samples, 'cluster_observed_executions', (l) => l.cluster === name) === executionIds[i]?.length,
+        (name, i) => sum(samples, 'cluster_observed_executions', (l) => l.cluster === name) === executionIds[i]?.length,
       );
       if (ready) break;
       if (Date.now() > deadline) throw new Error(`not every cluster observed: ${worker.output().slice(-2000)}`);
@@ -216,16 +215,17 @@ async function measure(
     const bare0 = processStats(bare.child.pid as number).cpuSeconds;
     const bareT0 = Date.now();
     await sleep(bareWindowS * 1000);
-    const bareCpu = (100 * (processStats(bare.child.pid as number).cpuSeconds - bare0)) / ((Date.now() - bareT0) / 1000);
+    const bareCpu =
+      (100 * (processStats(bare.child.pid as number).cpuSeconds - bare0)) / ((Date.now() - bareT0) / 1000);
     await bare.stop();
 
     const calls = (samples: Sample[], endpoint?: string) =>
       sum(samples, 'flink_api_calls_total', (l) => endpoint === undefined || l.endpoint === endpoint);
-    const endpoints = [...new Set(after.filter((s) => s.name === 'flink_api_calls_total').map((s) => s.labels.endpoint))];
+    const endpoints = [
+      ...new Set(after.filter((s) => s.name === 'flink_api_calls_total').map((s) => s.labels.endpoint)),
+    ];
     const perEndpoint = Object.fromEntries(
-      endpoints
-        .map((e) => [`calls_${e}`, calls(after, e) - calls(before, e)] as const)
-        .filter(([, n]) => n > 0),
+      endpoints.map((e) => [`calls_${e}`, calls(after, e) - calls(before, e)] as const).filter(([, n]) => n > 0),
     );
     const callsPerSecond = (calls(after) - calls(before)) / elapsed;
     const ticks =
@@ -242,9 +242,8 @@ async function measure(
     const bound = c.clusters * (1000 / POLL_MS) * (1 + 1 / SLOTS_EVERY) + (changes + 2 * c.clusters) / elapsed;
     const recorded = latencies.length;
     const latencyMax = 2 * POLL_MS;
-    const met =
-      callsPerSecond <= bound && workerCpu <= CPU_TARGET_PCT && recorded === changes && p99 <= latencyMax;
-    const before100 = BEFORE[c.executions];
+    const met = callsPerSecond <= bound && workerCpu <= CPU_TARGET_PCT && recorded === changes && p99 <= latencyMax;
+    const beforeFigures = BEFORE[c.executions];
     return {
       id: c.id,
       name:
@@ -269,7 +268,7 @@ async function measure(
         tick_mean_ms: ticks > 0 ? round((1000 * tickSeconds) / ticks, 1) : 0,
         worker_rss_mib: round(workerRss, 0),
         ...machine,
-        ...(before100 ? { before: before100 } : {}),
+        ...(beforeFigures ? { before: beforeFigures } : {}),
       },
     };
   } finally {

@@ -1,23 +1,12 @@
 import { expect } from 'chai';
-import { EnsureJarOnFlink, SubmitToFlink, type AdmissionMode, type FetchedJar } from '../src';
-import { MemoryJarRegistry, SUBMIT_SETTINGS, world } from './fakes';
+import { EnsureJarOnFlink, SubmitToFlink, type AdmissionMode } from '../src';
+import { MemoryJarRegistry, oneJar, SUBMIT_SETTINGS, world } from './fakes';
 
 function setup() {
   const w = world();
-  const source = {
-    fetch: (): Promise<FetchedJar> =>
-      Promise.resolve({
-        path: '/tmp/none',
-        fileName: 'app.jar',
-        size: 3,
-        sha256: 'c0ffee',
-        etag: null,
-        dispose: () => Promise.resolve(),
-      }),
-  };
   const submit = new SubmitToFlink({
     ...w,
-    jars: new EnsureJarOnFlink(source, new MemoryJarRegistry(), w.log),
+    jars: new EnsureJarOnFlink(oneJar(), new MemoryJarRegistry(), w.log),
     settings: SUBMIT_SETTINGS,
   });
   // The observer read 4 slots in all, `free` of them free, just now.

@@ -13,29 +13,9 @@ import {
   TransientFailure,
   PermanentFailure,
   DEFAULT_OBSERVER_SETTINGS as OBSERVER,
-  type FetchedJar,
   type JarSource,
 } from '../src';
-import { FakeFlink, MemoryClusters, MemoryJarRegistry, SUBMIT_SETTINGS, world } from './fakes';
-
-/** A data-processor serving one content. */
-function oneJar(sha256 = 'c0ffee'): JarSource & { fetched: string[] } {
-  const fetched: string[] = [];
-  return {
-    fetched,
-    fetch: (url: string): Promise<FetchedJar> => {
-      fetched.push(url);
-      return Promise.resolve({
-        path: '/tmp/none',
-        fileName: 'app.jar',
-        size: 3,
-        sha256,
-        etag: null,
-        dispose: () => Promise.resolve(),
-      });
-    },
-  };
-}
+import { FakeFlink, MemoryClusters, MemoryJarRegistry, oneJar, SUBMIT_SETTINGS, world } from './fakes';
 
 /** The default cluster (`w.flink`) and a second one, `b`, each a FakeFlink. */
 function twoClusters() {

@@ -18,6 +18,8 @@ import {
   type ObservedExecution,
   type SlotFigures,
   type SubmitSettings,
+  type FetchedJar,
+  type JarSource,
   type ClusterGateway,
   type ClusterRepository,
   type Execution,
@@ -597,6 +599,25 @@ export class MemoryJarRegistry implements JarRegistry {
   unused(): Promise<{ cluster: string; sha256: string; jarId: string }[]> {
     return Promise.resolve(this.unusedJars);
   }
+}
+
+/** A data-processor serving one content (`sha256`), recording the URLs fetched. */
+export function oneJar(sha256 = 'c0ffee'): JarSource & { fetched: string[] } {
+  const fetched: string[] = [];
+  return {
+    fetched,
+    fetch: (url: string): Promise<FetchedJar> => {
+      fetched.push(url);
+      return Promise.resolve({
+        path: '/tmp/none',
+        fileName: 'app.jar',
+        size: 3,
+        sha256,
+        etag: null,
+        dispose: () => Promise.resolve(),
+      });
+    },
+  };
 }
 
 /** SubmitToFlink's settings in the tests: the first wait for slots is 1 s, doubling up to 30 s, for 10 min. */

@@ -5,29 +5,13 @@ import {
   PermanentFailure,
   SubmitToFlink,
   TransientFailure,
-  type FetchedJar,
-  type JarSource,
 } from '../src';
-import { MemoryJarRegistry, SUBMIT_SETTINGS, world } from './fakes';
+import { MemoryJarRegistry, oneJar, SUBMIT_SETTINGS, world } from './fakes';
 
 /** A JAR source serving one content, and a registry in a map: EnsureJarOnFlink on fakes. */
 function jarsOn(w: ReturnType<typeof world>) {
-  const fetched: string[] = [];
-  const source: JarSource = {
-    fetch: (url: string): Promise<FetchedJar> => {
-      fetched.push(url);
-      return Promise.resolve({
-        path: '/tmp/none',
-        fileName: 'app.jar',
-        size: 3,
-        sha256: 'c0ffee',
-        etag: null,
-        dispose: () => Promise.resolve(),
-      });
-    },
-  };
-  const registry = new MemoryJarRegistry();
-  return { fetched, jars: new EnsureJarOnFlink(source, registry, w.log) };
+  const source = oneJar();
+  return { fetched: source.fetched, jars: new EnsureJarOnFlink(source, new MemoryJarRegistry(), w.log) };
 }
 
 function setup() {

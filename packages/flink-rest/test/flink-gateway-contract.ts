@@ -94,18 +94,14 @@ export function flinkGatewayContract(subject: () => ContractSubject): void {
 
   it('stops with a savepoint under our trigger id and reports where it went', async () => {
     const gateway = subject().gateway();
-    const jobId = newJobId();
-    await gateway.runJar({
-      jarId,
-      jobId,
-      entryClass: null,
-      programArgs: [],
-      parallelism: 1,
-      savepointPath: null,
-      allowNonRestoredState: false,
+    const jobId = await runStreaming(gateway, jarId);
+    // A savepoint needs every task running; the job reads RUNNING before its tasks do.
+    await eventually(async () => {
+      const res = await fetch(`${subject().restUrl()}/jobs/overview`);
+      const { jobs } = (await res.json()) as { jobs: { jid: string; tasks: { total: number; running: number } }[] };
+      const tasks = jobs.find((j) => j.jid === jobId)?.tasks;
+      return tasks && tasks.running === tasks.total ? true : null;
     });
-    await eventually(async () => ((await gateway.getJob(jobId))?.state === 'RUNNING' ? true : null));
-    await new Promise((r) => setTimeout(r, 1500));
     const triggerId = newJobId();
     expect(await gateway.stopWithSavepoint(jobId, { targetDirectory: null, drain: false, triggerId })).to.equal(
       triggerId,
