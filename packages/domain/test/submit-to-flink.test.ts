@@ -1,11 +1,5 @@
 import { expect } from 'chai';
-import {
-  EnsureJarOnFlink,
-  flinkJobIdFor,
-  PermanentFailure,
-  SubmitToFlink,
-  TransientFailure,
-} from '../src';
+import { EnsureJarOnFlink, flinkJobIdFor, PermanentFailure, SubmitToFlink, TransientFailure } from '../src';
 import { MemoryJarRegistry, oneJar, SUBMIT_SETTINGS, world } from './fakes';
 
 /** A JAR source serving one content, and a registry in a map: EnsureJarOnFlink on fakes. */
