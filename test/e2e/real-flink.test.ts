@@ -295,5 +295,26 @@ for (const version of versions) {
       await http.post(`/api/v1/jobs/${job.id}/stop`);
       await waitForStatus(next.id, 'CANCELLED');
     });
+
+    it("10. validate: a wrong entry class → 422 with Flink's message; the right one → 200 with its plan; nothing runs", async () => {
+      const jobsBefore = (await flinkGet('/jobs/overview')).body.jobs.length;
+      const wrong = await createJob('WordCount.jar', 'com.example.DoesNotExist');
+      const refused = await http.post(`/api/v1/jobs/${wrong.id}/validate`);
+      expect(refused.status, JSON.stringify(refused.body)).to.equal(422);
+      expect(refused.body.error.code).to.equal('validation_failed_on_flink');
+      expect(refused.body.error.message).to.contain('com.example.DoesNotExist');
+
+      const right = await createJob('WordCount.jar', WORD_COUNT);
+      const accepted = await http.post(`/api/v1/jobs/${right.id}/validate`);
+      expect(accepted.status, JSON.stringify(accepted.body)).to.equal(200);
+      expect(accepted.body).to.deep.include({ valid: true, cluster: 'default' });
+      expect(accepted.body.plan.operators).to.be.at.least(1);
+      expect(accepted.body.operators).to.have.length(accepted.body.plan.operators);
+      const listed = (await flinkGet('/jars')).body.files.map((f: { id: string }) => f.id);
+      expect(listed).to.include(accepted.body.jarId);
+      // Planned, never submitted: Flink lists no new job, and no execution was made.
+      expect((await flinkGet('/jobs/overview')).body.jobs.length).to.equal(jobsBefore);
+      expect((await http.get(`/api/v1/jobs/${right.id}/executions`)).body).to.deep.equal([]);
+    });
   });
 }

@@ -147,6 +147,8 @@ describe('fuzz: generated bad requests across every endpoint', function () {
             ['POST', `/api/v1/jobs/${id}/start`],
             ['POST', `/api/v1/jobs/${id}/stop`],
             ['POST', `/api/v1/jobs/${id}/schedule`],
+            // Never the real job: a check would reach Flink (and upload to it).
+            ['POST', `/api/v1/jobs/${encodeURIComponent(pick(ids.slice(1)))}/validate`],
             ['GET', `/api/v1/jobs?limit=${encodeURIComponent(String(pick(NASTY)))}`],
             ['GET', `/api/v1/jobs?cursor=${encodeURIComponent(String(pick(NASTY)))}`],
             ['GET', `/api/v1/jobs/${id}/executions?status=${encodeURIComponent(String(pick(NASTY)))}`],

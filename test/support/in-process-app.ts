@@ -9,6 +9,7 @@ import {
   ReadExecutions,
   RequestStop,
   StartExecution,
+  ValidateOnFlink,
   type JobRepository,
 } from '@flink-orchestrator/domain';
 import { createApp } from '@flink-orchestrator/http-api';
@@ -34,6 +35,12 @@ export async function appOver(
     observations: {} as never,
     flinkJobs: new CancelUnownedFlinkJob({ clusters: {} as never, executions: {} as never, flink: {} as never }),
     schedules,
+    validation: new ValidateOnFlink({
+      jobs,
+      clusters: {} as never,
+      jars: {} as never,
+      settings: { dataProcessorUrl: '' },
+    }),
     // Only job routes are exercised here: the execution use cases get no storage.
     starts: new StartExecution(jobs, {} as never, new QueueSubmission({} as never, {} as never, log)),
     stops: new RequestStop({ jobs, executions: {} as never, queue: {} as never, clock, log }),

@@ -5,6 +5,7 @@ import { CronParserCalendar } from '@flink-orchestrator/cron';
 import {
   CancelUnownedFlinkJob,
   DEFAULT_CLUSTER,
+  EnsureJarOnFlink,
   EXECUTION_STATUSES,
   failureText,
   ManageClusters,
@@ -14,9 +15,11 @@ import {
   ReadExecutions,
   RequestStop,
   StartExecution,
+  ValidateOnFlink,
 } from '@flink-orchestrator/domain';
 import { createApp, TokenAuthority } from '@flink-orchestrator/http-api';
 import { ClusterGateways, FlinkRestClient } from '@flink-orchestrator/flink-rest';
+import { HttpJarSource, JarUrlPolicy } from '@flink-orchestrator/jar-fetcher';
 import { Metrics, ReachabilityLog, systemClock, type Logger } from '@flink-orchestrator/observability';
 import { openStore, pingPostgres } from '@flink-orchestrator/postgres';
 import { BullScheduleTimer, BullWorkQueue, pingRedis, redisConnection } from '@flink-orchestrator/queue-bullmq';
@@ -57,7 +60,7 @@ export async function buildApi(config: Config, log: Logger): Promise<RunningApi>
   if (config.authDisabled)
     log.warn({}, 'AUTHENTICATION IS DISABLED (AUTH_DISABLED=true): anyone who reaches this port can change jobs');
   const tokens = config.apiTokens.length ? new TokenAuthority(config.apiTokens) : null;
-  const { db, jobs, executions, clusters, observations } = await openStore(
+  const { db, jobs, executions, clusters, observations, jarRegistry } = await openStore(
     config.databaseUrl,
     { migrate: config.migrateOnStart, createDatabase: config.createDatabase },
     log,
@@ -86,7 +89,8 @@ export async function buildApi(config: Config, log: Logger): Promise<RunningApi>
   const clock = systemClock;
   const schedules = new ManageSchedules({ jobs, timer, calendar: new CronParserCalendar(), clock, log });
   const metrics = new Metrics('api');
-  // Per-cluster Flink clients, built as the worker builds them: only the cancel of an unmanaged job uses them.
+  // Per-cluster Flink clients, built as the worker builds them: the cancel of an unmanaged job
+  // and the check of a job on its cluster (upload, plan) use them.
   const flinkClusters = new ClusterGateways(clusters, {
     savepointDir: config.savepointDir,
     client: () => ({
@@ -97,6 +101,19 @@ export async function buildApi(config: Config, log: Logger): Promise<RunningApi>
         metrics.flinkCallDuration.observe({ endpoint }, seconds);
       },
     }),
+  });
+  // JARs reach Flink as the worker puts them there (same limits, same allowed hosts, the same
+  // registry), so a checked JAR is not uploaded again by the start that follows.
+  const jarSource = new HttpJarSource({
+    maxBytes: config.jarMaxBytes,
+    timeoutMs: config.jarDownloadTimeoutMs,
+    policy: new JarUrlPolicy(config.jarAllowedHosts),
+  });
+  const validation = new ValidateOnFlink({
+    jobs,
+    clusters: flinkClusters,
+    jars: new EnsureJarOnFlink(jarSource, jarRegistry, log),
+    settings: { dataProcessorUrl: config.dataProcessorUrl },
   });
   const refreshGauges = async () => {
     const counts = await executions.countByStatus();
@@ -130,6 +147,7 @@ export async function buildApi(config: Config, log: Logger): Promise<RunningApi>
       observations,
       flinkJobs: new CancelUnownedFlinkJob({ clusters, executions, flink: flinkClusters }),
       schedules,
+      validation,
       starts: new StartExecution(jobs, executions, new QueueSubmission(executions, queue, log)),
       stops: new RequestStop({ jobs, executions, queue, clock, log }),
       history: new ReadExecutions(jobs, executions),

@@ -199,3 +199,18 @@ export class ClusterChangeWhileActive extends DomainError {
     );
   }
 }
+
+/**
+ * Flink refused the program as it would run it: the JAR could not be fetched or uploaded, or
+ * building its plan failed (entry class not found, `main()` threw). The message is Flink's reason.
+ */
+export class ValidationFailedOnFlink extends DomainError {
+  readonly code = 'validation_failed_on_flink';
+  constructor(
+    readonly cluster: string,
+    readonly stage: 'jar' | 'plan',
+    reason: string,
+  ) {
+    super(reason, { cluster, stage });
+  }
+}

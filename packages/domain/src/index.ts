@@ -28,6 +28,7 @@ export * from './use-cases/request-stop';
 export * from './use-cases/read-executions';
 export * from './use-cases/submission-step';
 export * from './use-cases/ensure-jar-on-flink';
+export * from './use-cases/validate-on-flink';
 export * from './use-cases/collect-unused-jars';
 export * from './use-cases/submit-to-flink';
 export * from './use-cases/observe-cluster';

@@ -6,6 +6,7 @@ import {
   ClusterNameTaken,
   DEFAULT_CLUSTER,
   PermanentFailure,
+  TransientFailure,
   isTerminal,
   type Clock,
   type Cluster,
@@ -30,6 +31,8 @@ import {
   type FlinkGateway,
   type FlinkJobState,
   type InsertOutcome,
+  type JobPlan,
+  type PlanRequest,
   type JarRegistry,
   type Job,
   type JobChanges,
@@ -492,6 +495,24 @@ export class FakeFlink implements FlinkGateway {
   deleteJar(jarId: string): Promise<void> {
     this.jars.delete(jarId);
     return Promise.resolve();
+  }
+  readonly plans: PlanRequest[] = [];
+  /** What planJar answers; replace it to give Flink's refusal (throw a PermanentFailure). */
+  plan: (request: PlanRequest) => Promise<JobPlan> = (request) =>
+    Promise.resolve({
+      name: request.entryClass?.split('.').pop() ?? 'app',
+      operators: [
+        { id: 'a1', description: 'Source: numbers', parallelism: request.parallelism ?? 1 },
+        { id: 'b2', description: 'Sink: print', parallelism: request.parallelism ?? 1 },
+      ],
+      maxParallelism: 128,
+    });
+  planJar(request: PlanRequest): Promise<JobPlan> {
+    this.plans.push(request);
+    // As the REST client says it: the jar went away (a JobManager restart), so trying again may help.
+    if (!this.jars.has(request.jarId))
+      return Promise.reject(new TransientFailure(`Flink no longer has the uploaded JAR: ${request.jarId}.`));
+    return this.plan(request);
   }
   runJar(request: RunRequest): Promise<'submitted' | 'duplicate'> {
     this.runs.push(request);

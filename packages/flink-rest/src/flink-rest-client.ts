@@ -7,7 +7,9 @@ import {
   type FlinkGateway,
   type FlinkJobOverview,
   type FlinkJobState,
+  type JobPlan,
   type LocalJar,
+  type PlanRequest,
   type RunOutcome,
   type RunRequest,
   type SavepointStatus,
@@ -117,6 +119,34 @@ export class FlinkRestClient implements FlinkGateway {
       !/ProgramInvocationException|ClassNotFoundException|Could not execute/.test(errors.join('\n'))
     ) {
       throw new TransientFailure(`Flink could not run the job (HTTP ${res.status}): ${text}`);
+    }
+    throw new PermanentFailure(text);
+  }
+
+  async planJar(request: PlanRequest): Promise<JobPlan> {
+    const body: Flink.JarPlanRequest = {
+      programArgsList: request.programArgs,
+      ...(request.entryClass ? { entryClass: request.entryClass } : {}),
+      ...(request.parallelism ? { parallelism: request.parallelism } : {}),
+    };
+    // Flink runs the program's main() to build the plan: give it as long as a run.
+    const res = await this.call<Flink.JobPlanResponse>('jars_plan', {
+      method: 'POST',
+      url: `/jars/${encodeURIComponent(request.jarId)}/plan`,
+      data: body,
+      timeout: this.options.runTimeoutMs ?? 180_000,
+    });
+    if (res.status === 200) return planOf(res.data);
+    const errors = errorsOf(res.data);
+    const text = summarizeFlinkErrors(errors);
+    if (/Jar file .* does not exist|does not exist in/.test(errors.join('\n'))) {
+      throw new TransientFailure(`Flink no longer has the uploaded JAR: ${text}`);
+    }
+    if (
+      (res.status >= 500 || res.status === 408 || res.status === 429) &&
+      !/ProgramInvocationException|ClassNotFoundException|Could not execute/.test(errors.join('\n'))
+    ) {
+      throw new TransientFailure(`Flink could not plan the job (HTTP ${res.status}): ${text}`);
     }
     throw new PermanentFailure(text);
   }
@@ -262,4 +292,19 @@ export class FlinkRestClient implements FlinkGateway {
     if (res.status >= 500 || res.status === 408 || res.status === 429) throw new TransientFailure(message);
     throw new PermanentFailure(message);
   }
+}
+
+/** The JobGraph's vertices (operator chains), in Flink's order; see docs/flink-rest.md. */
+function planOf(data: Flink.JobPlanResponse): JobPlan {
+  const plan = data.plan ?? {};
+  const max = plan.maxParallelism;
+  return {
+    name: plan.name ?? '',
+    operators: (plan.nodes ?? []).map((node) => ({
+      id: node.id,
+      description: node.description ?? node.operator ?? '',
+      parallelism: typeof node.parallelism === 'number' ? node.parallelism : -1,
+    })),
+    maxParallelism: typeof max === 'number' && Number.isSafeInteger(max) && max > 0 ? max : null,
+  };
 }

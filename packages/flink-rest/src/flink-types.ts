@@ -26,6 +26,36 @@ export interface JarRunRequest {
   claimMode: 'CLAIM' | 'NO_CLAIM';
 }
 
+/** POST /jars/:jarid/plan (JarPlanRequestBody): the run body without jobId, savepoint and restore fields. */
+export interface JarPlanRequest {
+  entryClass?: string;
+  programArgsList: string[];
+  parallelism?: number;
+}
+
+/**
+ * POST /jars/:jarid/plan (JobPlanInfo): the JobGraph as Flink's JSON plan generator writes
+ * it. The spec types `plan` as raw JSON up to 2.0 and as `Plan` from 2.1; the wire is the same.
+ */
+export interface JobPlanResponse {
+  plan?: {
+    jid?: string;
+    name?: string;
+    type?: string;
+    /** Not written by the plan generator of 1.20 or 2.x; read if a version adds it. */
+    maxParallelism?: number;
+    nodes?: {
+      id: string;
+      parallelism?: number;
+      operator?: string;
+      operator_strategy?: string;
+      description?: string;
+      inputs?: { num?: number; id?: string; ship_strategy?: string; exchange?: string }[];
+      optimizer_properties?: unknown;
+    }[];
+  };
+}
+
 export interface JarRunResponse {
   jobid: string;
   applicationId?: string;

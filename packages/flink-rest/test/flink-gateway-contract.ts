@@ -1,6 +1,6 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { statSync } from 'node:fs';
-import { PermanentFailure, type FlinkGateway, type LocalJar } from '@flink-orchestrator/domain';
+import { PermanentFailure, TransientFailure, type FlinkGateway, type LocalJar } from '@flink-orchestrator/domain';
 import { expect } from 'chai';
 
 export interface ContractSubject {
@@ -147,6 +147,47 @@ export function flinkGatewayContract(subject: () => ContractSubject): void {
       expect(error).to.be.instanceOf(PermanentFailure);
       expect((error as Error).message).to.contain('com.example.DoesNotExist');
       expect((error as Error).message).not.to.contain('\n');
+    }
+  });
+
+  it('plans the uploaded jar without submitting a job: a name and at least one operator', async () => {
+    const gateway = subject().gateway();
+    const before = (await gateway.jobsOverview()).map((j) => j.jobId).sort();
+    const plan = await gateway.planJar({ jarId, entryClass: null, programArgs: [], parallelism: 2 });
+    expect(plan.name).to.be.a('string').and.not.equal('');
+    expect(plan.operators).to.have.length.at.least(1);
+    for (const operator of plan.operators) {
+      expect(operator.id).to.match(/^[0-9a-f]{32}$/);
+      expect(operator.description).to.be.a('string').and.not.equal('');
+      expect(operator.parallelism).to.be.oneOf([1, 2]);
+    }
+    expect(plan.operators.map((o) => o.parallelism)).to.include(2);
+    if (plan.maxParallelism !== null) expect(plan.maxParallelism).to.be.at.least(2);
+    // main() ran on the JobManager, but execute() handed back the graph: no job came of it.
+    expect((await gateway.jobsOverview()).map((j) => j.jobId).sort()).to.deep.equal(before);
+  });
+
+  it('refuses to plan a wrong entry class permanently, naming the class', async () => {
+    const gateway = subject().gateway();
+    try {
+      await gateway.planJar({ jarId, entryClass: 'org.example.DoesNotExist', programArgs: [], parallelism: null });
+      expect.fail('planned a missing class');
+    } catch (error) {
+      expect(error).to.be.instanceOf(PermanentFailure);
+      expect((error as Error).message).to.contain('org.example.DoesNotExist');
+      expect((error as Error).message).not.to.contain('\n');
+    }
+  });
+
+  it('plans a jar Flink does not have as a transient failure (it is uploaded again)', async () => {
+    const gateway = subject().gateway();
+    const missing = `${randomUUID()}_Gone.jar`;
+    try {
+      await gateway.planJar({ jarId: missing, entryClass: null, programArgs: [], parallelism: null });
+      expect.fail('planned a missing jar');
+    } catch (error) {
+      expect(error).to.be.instanceOf(TransientFailure);
+      expect((error as Error).message).to.contain('no longer has the uploaded JAR');
     }
   });
 

@@ -71,6 +71,35 @@ for (const version of ['1.20.1', '2.1.0']) {
       );
     });
 
+    it('plans: a main() that throws is permanent with its reason, a 503 transient; metrics label jars_plan', async () => {
+      const calls: string[] = [];
+      const counted = new FlinkRestClient({ baseUrl: flink.url, onCall: (endpoint) => calls.push(endpoint) });
+      const jarId = await counted.uploadJar(localJar(jarPath, 'TopSpeedWindowing.jar'));
+      const plan = await counted.planJar({ jarId, entryClass: null, programArgs: ['--a'], parallelism: null });
+      expect(plan).to.deep.include({ name: 'TopSpeedWindowing', maxParallelism: null });
+      expect(plan.operators.map((o) => o.parallelism)).to.deep.equal([1, 1]);
+      expect(calls).to.deep.equal(['jars_upload', 'jars_plan']);
+      try {
+        await counted.planJar({ jarId, entryClass: 'com.example.ThrowsInMain', programArgs: [], parallelism: 1 });
+        expect.fail('no error');
+      } catch (error) {
+        expect(error).to.be.instanceOf(PermanentFailure);
+        expect((error as Error).message).to.equal(
+          'org.apache.flink.client.program.ProgramInvocationException: The main method caused an error: Simulated exception in main() Cause: java.lang.IllegalArgumentException: Simulated exception in main()',
+        );
+      }
+      flink.setOutage('unavailable');
+      try {
+        await counted.planJar({ jarId, entryClass: null, programArgs: [], parallelism: null });
+        expect.fail('no error');
+      } catch (error) {
+        expect(error).to.be.instanceOf(TransientFailure);
+        expect((error as Error).message).to.match(/HTTP 503.*leader election/);
+      } finally {
+        flink.setOutage('none');
+      }
+    });
+
     it('classifies: 503 and refused connections are transient; 4xx permanent', async () => {
       flink.setOutage('unavailable');
       try {

@@ -1,8 +1,9 @@
 /**
- * The jar resources: POST /jars/upload, GET /jars, DELETE /jars/:jarid, and POST
- * /jars/:jarid/run (JarRunHandler → DetachedApplicationRunner → Dispatcher.submitJob).
+ * The jar resources: POST /jars/upload, GET /jars, DELETE /jars/:jarid, POST
+ * /jars/:jarid/run (JarRunHandler → DetachedApplicationRunner → Dispatcher.submitJob), and
+ * POST /jars/:jarid/plan (JarPlanHandler: main() builds the JobGraph, nothing is submitted).
  */
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Faults } from './fault-controls';
 import type { Flavor } from './flavor';
@@ -12,6 +13,7 @@ import {
   DUPLICATE_APPLICATION_ERROR,
   duplicateJobError,
   jarDeleteMissingError,
+  jarPlanMissingError,
   jarRunMissingError,
   MAIN_THREW_ERROR,
   missingClassError,
@@ -19,11 +21,22 @@ import {
   NOT_A_JAR_ERROR,
   OPERATOR_FAILURE,
   parameterError,
+  PLAN_MAIN_THREW_ERROR,
+  planMissingClassError,
   uploadAttributeError,
   uploadFileCountError,
 } from './java-errors';
 import type { JobManagerState, RunRequestRecord } from './jobmanager-state';
-import { JAR_RUN_BODY, randomHexId, readBody, readRunRequest, tokenizeArguments } from './request-bodies';
+import {
+  JAR_PLAN_BODY,
+  JAR_RUN_BODY,
+  type PlanRequest,
+  randomHexId,
+  readBody,
+  readPlanRequest,
+  readRunRequest,
+  tokenizeArguments,
+} from './request-bodies';
 import { type Behaviour, behaviourOf, behaviourOfJarName, SimulatedJob } from './simulated-job';
 import { sleep } from './timers';
 import { readUploadForm, type UploadForm } from './upload';
@@ -38,6 +51,9 @@ export function jarRoutes(jm: JobManagerState, faults: Readonly<Faults>): Route[
     ['POST', '/jars/upload', (req) => upload(jm, faults, req)],
     ['DELETE', '/jars/:jarid', (_req, p) => deleteJar(jm, p.jarid ?? '')],
     ['POST', '/jars/:jarid/run', async (req, p, url) => run(jm, faults, req, p.jarid ?? '', await readText(req), url)],
+    ['POST', '/jars/:jarid/plan', async (req, p, url) => plan(jm, p.jarid ?? '', await readText(req), url)],
+    // Not in the published spec, but a real 1.20.5 and 2.3.0 answer it (query parameters only).
+    ['GET', '/jars/:jarid/plan', (_req, p, url) => plan(jm, p.jarid ?? '', '', url)],
   ];
 }
 
@@ -85,13 +101,34 @@ function deleteJar(jm: JobManagerState, id: string): Reply {
   return { status: 200, body: EMPTY };
 }
 
-/** What a run request asks for, body and legacy query parameters merged. */
-interface RunInput {
-  jobId: string;
+/** What a run or plan request asks for, body and legacy query parameters merged. */
+interface ProgramInput {
   entryClass: string | null;
   parallelism: number | null;
-  savepointPath: string | null;
   programArgs: string[];
+}
+
+interface RunInput extends ProgramInput {
+  jobId: string;
+  savepointPath: string | null;
+}
+
+/** The fields run and plan share (JarRequestBody), each with its legacy query parameter; a body value wins. */
+function readProgramInput(request: PlanRequest, url: URL, flavor: Flavor): ProgramInput | Reply {
+  const query = url.searchParams;
+  const queryParallelism = query.get('parallelism');
+  if (queryParallelism !== null && !/^-?\d+$/.test(queryParallelism)) {
+    return { status: 400, body: parameterError('query', 'parallelism', queryParallelism) };
+  }
+  const argsList = request.programArgsList ?? query.get('programArg')?.split(',') ?? [];
+  // 2.x removed programArgs (FLINK-36275); the flexible mapper drops it silently.
+  const argsString = flavor.v2 ? [] : tokenizeArguments(request.programArgs ?? query.get('program-args'));
+  if (argsList.length > 0 && argsString.length > 0) return { status: 400, body: CONFUSING_ARGS_ERROR };
+  return {
+    entryClass: request.entryClass ?? query.get('entry-class'),
+    parallelism: request.parallelism ?? (queryParallelism === null ? null : Number(queryParallelism)),
+    programArgs: argsList.length > 0 ? argsList : argsString,
+  };
 }
 
 /** Reads the body into `record` as it goes, so that a refused request is logged with what it named. */
@@ -103,22 +140,12 @@ function readRunInput(record: RunRequestRecord, text: string, url: URL, flavor: 
   });
   if ('badRequest' in read) return { status: 400, body: read.badRequest };
   const request = read.value;
-  // Legacy query parameters; a body value wins.
-  const query = url.searchParams;
-  const queryParallelism = query.get('parallelism');
-  if (queryParallelism !== null && !/^-?\d+$/.test(queryParallelism)) {
-    return { status: 400, body: parameterError('query', 'parallelism', queryParallelism) };
-  }
-  const argsList = request.programArgsList ?? query.get('programArg')?.split(',') ?? [];
-  // 2.x removed programArgs (FLINK-36275); the flexible mapper drops it silently.
-  const argsString = flavor.v2 ? [] : tokenizeArguments(request.programArgs ?? query.get('program-args'));
-  if (argsList.length > 0 && argsString.length > 0) return { status: 400, body: CONFUSING_ARGS_ERROR };
+  const program = readProgramInput(request, url, flavor);
+  if ('status' in program) return program;
   return {
+    ...program,
     jobId: request.jobId ?? randomHexId(),
-    entryClass: request.entryClass ?? query.get('entry-class'),
-    parallelism: request.parallelism ?? (queryParallelism === null ? null : Number(queryParallelism)),
-    savepointPath: request.savepointPath ?? query.get('savepointPath'),
-    programArgs: argsList.length > 0 ? argsList : argsString,
+    savepointPath: request.savepointPath ?? url.searchParams.get('savepointPath'),
   };
 }
 
@@ -175,4 +202,57 @@ async function run(
   if (behaviour === 'finishes') job.later(jm.timing.finishMs, () => job.moveTo('FINISHED'));
   if (behaviour === 'fails') job.later(jm.timing.failMs, () => job.fail(OPERATOR_FAILURE));
   return { status: 200, body: jm.flavor.v23 ? { jobid: jobId, applicationId: jobId } : { jobid: jobId } };
+}
+
+/** A JobVertexID: Flink hashes the stream graph, so the same program plans to the same ids. */
+function vertexId(...parts: string[]): string {
+  return createHash('md5').update(parts.join('/')).digest('hex');
+}
+
+/**
+ * JarPlanHandler: the program's main() runs on the JobManager until execute(), which hands
+ * back the JobGraph instead of submitting it. Neither a job nor a run request comes of it.
+ */
+function plan(jm: JobManagerState, jarId: string, text: string, url: URL): Reply {
+  const read = readBody(text, JAR_PLAN_BODY, readPlanRequest);
+  if ('badRequest' in read) return { status: 400, body: read.badRequest };
+  const input = readProgramInput(read.value, url, jm.flavor);
+  if ('status' in input) return input;
+
+  const jar = jm.jars.get(jarId);
+  if (!jar) return { status: 500, body: jarPlanMissingError(`${UPLOAD_DIR}/${jarId}`) };
+  const programClass = input.entryClass ?? jar.entryClass;
+  const behaviour: Behaviour = programClass ? behaviourOf(programClass) : behaviourOfJarName(jar.name);
+  const className = programClass ?? jar.name.replace(/\.jar$/, '');
+  if (behaviour === 'missing-class') return { status: 500, body: planMissingClassError(className) };
+  if (behaviour === 'throws-in-main') return { status: 500, body: PLAN_MAIN_THREW_ERROR };
+
+  const jobName = className.split('.').pop() ?? className;
+  const parallelism = input.parallelism ?? jm.cluster.defaultParallelism ?? 1;
+  const source = vertexId(className, 'source');
+  const node = (id: string, description: string) => ({
+    id,
+    parallelism,
+    operator: '',
+    operator_strategy: '',
+    description,
+  });
+  return {
+    status: 200,
+    body: {
+      plan: {
+        jid: read.value.jobId ?? randomHexId(),
+        name: jobName,
+        type: 'STREAMING',
+        nodes: [
+          { ...node(source, `Source: ${jobName} source`), optimizer_properties: {} },
+          {
+            ...node(vertexId(className, 'sink'), `Sink: ${jobName} sink`),
+            inputs: [{ num: 0, id: source, ship_strategy: 'FORWARD', exchange: 'pipelined_bounded' }],
+            optimizer_properties: {},
+          },
+        ],
+      },
+    },
+  };
 }

@@ -175,6 +175,26 @@ export function duplicateJobError(jobName: string): ErrorBody {
   ]);
 }
 
+// --- POST /jars/:jarid/plan: JarPlanHandler builds the plan inside a future ---
+// Seen on 1.20.5 and 2.3.0: every failure is the generic 500. A missing jar and a missing
+// entry class come wrapped in the future's CompletionException; a main() that throws is the
+// ProgramInvocationException itself.
+
+export function jarPlanMissingError(jarPath: string): ErrorBody {
+  const cause = `org.apache.flink.runtime.rest.handler.RestHandlerException: Jar file ${jarPath} does not exist`;
+  return internalError(`${COMPLETION}: ${cause}`, [cause]);
+}
+
+export function planMissingClassError(className: string): ErrorBody {
+  const cause = `${PROGRAM_INVOCATION}: The program's entry point class '${className}' was not found in the jar file.`;
+  return internalError(`${COMPLETION}: ${cause}`, [cause, `java.lang.ClassNotFoundException: ${className}`]);
+}
+
+export const PLAN_MAIN_THREW_ERROR = internalError(
+  `${PROGRAM_INVOCATION}: The main method caused an error: Simulated exception in main()`,
+  ['java.lang.IllegalArgumentException: Simulated exception in main()'],
+);
+
 // --- jobs ---
 
 /** The Dispatcher's answer for a job it does not know (any more). */

@@ -16,6 +16,7 @@ import {
 } from './java-errors';
 
 export const JAR_RUN_BODY = 'org.apache.flink.runtime.webmonitor.handlers.JarRunRequestBody';
+export const JAR_PLAN_BODY = 'org.apache.flink.runtime.webmonitor.handlers.JarPlanRequestBody';
 export const STOP_BODY = 'org.apache.flink.runtime.rest.messages.job.savepoints.stop.StopWithSavepointRequestBody';
 export const SAVEPOINT_BODY = 'org.apache.flink.runtime.rest.messages.job.savepoints.SavepointTriggerRequestBody';
 
@@ -157,6 +158,21 @@ export function readRunRequest(body: Json): RunRequest {
     allowNonRestoredState: f.boolean('allowNonRestoredState'),
     claimMode: claimMode ?? restoreMode,
     flinkConfiguration: f.stringMap('flinkConfiguration') ?? {},
+  };
+}
+
+/** JarPlanRequestBody: the fields run and plan share (JarRequestBody); no savepoint or restore fields. */
+export type PlanRequest = Pick<RunRequest, 'entryClass' | 'programArgs' | 'programArgsList' | 'parallelism' | 'jobId'>;
+
+export function readPlanRequest(body: Json): PlanRequest {
+  const f = new BodyFields(body, JAR_PLAN_BODY);
+  f.stringMap('flinkConfiguration');
+  return {
+    entryClass: f.string('entryClass'),
+    programArgs: f.string('programArgs'),
+    programArgsList: f.stringList('programArgsList'),
+    parallelism: f.int('parallelism'),
+    jobId: f.hexId('jobId', 'JobID'),
   };
 }
 

@@ -253,6 +253,62 @@ describe('FlinkTestDouble', () => {
       expect(h.flink.job(jid)?.programArgs).to.deep.equal(['--x', 'a b']);
     });
 
+    it('plans a jar without submitting: source and sink at the asked parallelism; bad programs as Flink does', async () => {
+      const jarId = await h.uploadJarId('TopSpeedWindowing.jar', STREAMING);
+      const runsBefore = h.flink.runRequests.length;
+      const submittedBefore = h.flink.submittedJobIds();
+
+      const plan = await h.call('POST', `/v1/jars/${jarId}/plan`, { programArgsList: ['--x'], parallelism: 3 });
+      expect(plan.status).to.equal(200);
+      const body = plan.body.plan as { jid: string; name: string; type: string; nodes: Record<string, unknown>[] };
+      expect(body).to.include({ name: 'TopSpeedWindowing', type: 'STREAMING' });
+      expect(body.jid).to.match(/^[0-9a-f]{32}$/);
+      expect(body.nodes).to.have.length(2);
+      const [source, sink] = body.nodes;
+      expect(source).to.include({ parallelism: 3, operator: '', operator_strategy: '' });
+      expect(source?.description).to.match(/^Source: /);
+      expect(sink?.description).to.match(/^Sink: /);
+      expect(sink?.inputs).to.deep.equal([
+        { num: 0, id: source?.id, ship_strategy: 'FORWARD', exchange: 'pipelined_bounded' },
+      ]);
+      for (const node of body.nodes) expect(node.id).to.match(/^[0-9a-f]{32}$/);
+      // The same program plans to the same vertex ids; no parallelism: the cluster default (1).
+      const again = await h.call('POST', `/jars/${jarId}/plan?parallelism=2`, {});
+      const nodes = (again.body.plan as { nodes: { id: string; parallelism: number }[] }).nodes;
+      expect(nodes.map((n) => n.id)).to.deep.equal(body.nodes.map((n) => n.id));
+      expect(nodes.map((n) => n.parallelism)).to.deep.equal([2, 2]);
+      const fallback = await h.call('POST', `/jars/${jarId}/plan`);
+      expect((fallback.body.plan as { nodes: { parallelism: number }[] }).nodes[0]?.parallelism).to.equal(1);
+      const named = await h.call('POST', `/jars/${jarId}/plan`, { jobId: jobId('e') });
+      expect((named.body.plan as { jid: string }).jid).to.equal(jobId('e'));
+
+      const missing = await h.call('POST', `/jars/${jarId}/plan`, { entryClass: 'com.example.DoesNotExist' });
+      expect(missing.status).to.equal(500);
+      expect(missing.body.errors?.[0]).to.equal('Internal server error.');
+      expect(missing.body.errors?.[1]).to.contain(
+        "ProgramInvocationException: The program's entry point class 'com.example.DoesNotExist' was not found",
+      );
+      expect(missing.body.errors?.[1]).to.contain(
+        'Caused by: java.lang.ClassNotFoundException: com.example.DoesNotExist',
+      );
+      const throws = await h.call('POST', `/jars/${jarId}/plan`, { entryClass: 'com.example.ThrowsInMain' });
+      expect(throws.status).to.equal(500);
+      expect(throws.body.errors?.[1]).to.contain('ProgramInvocationException: The main method caused an error:');
+      const noJar = await h.call('POST', '/jars/nope.jar/plan', {});
+      expect(noJar.status).to.equal(500);
+      expect(noJar.body.errors?.[1]).to.contain(
+        'CompletionException: org.apache.flink.runtime.rest.handler.RestHandlerException: Jar file /tmp/flink-web-upload/nope.jar does not exist',
+      );
+      const badBody = await h.call('POST', `/jars/${jarId}/plan`, { jobId: 'not-hex' });
+      expect(badBody.status).to.equal(400);
+      expect(badBody.body.errors?.[0]).to.contain('Request did not match expected format JarPlanRequestBody.');
+      // Real Flink answers GET the same way, though the spec lists only POST.
+      expect((await h.call('GET', `/jars/${jarId}/plan?parallelism=2`)).status).to.equal(200);
+
+      expect(h.flink.runRequests).to.have.length(runsBefore);
+      expect(h.flink.submittedJobIds()).to.deep.equal(submittedBefore);
+    });
+
     it('answers unknown things with 404s and 400s', async () => {
       const unknown = await h.call('GET', `/jobs/${jobId('7')}`);
       expect(unknown.status).to.equal(404);

@@ -8,6 +8,7 @@ import type {
   ReadExecutions,
   RequestStop,
   StartExecution,
+  ValidateOnFlink,
 } from '@flink-orchestrator/domain';
 import type { Logger, Metrics } from '@flink-orchestrator/observability';
 import type { TokenAuthority } from './auth';
@@ -31,6 +32,8 @@ export interface ApiDependencies {
   /** Cancelling a Flink job no active execution owns. */
   flinkJobs: CancelUnownedFlinkJob;
   schedules: ManageSchedules;
+  /** Checks a program on its cluster (upload, plan) without running it. */
+  validation: ValidateOnFlink;
   starts: StartExecution;
   stops: RequestStop;
   history: ReadExecutions;

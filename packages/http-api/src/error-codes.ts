@@ -30,6 +30,8 @@ export const ERROR_STATUS = {
   flink_job_ended: 409,
   payload_too_large: 413,
   unsupported_media_type: 415,
+  /** Flink refused the program: its JAR could not be fetched or uploaded, or its plan not built (the message is Flink's reason). */
+  validation_failed_on_flink: 422,
   internal_error: 500,
   dependency_unavailable: 503,
 } as const;

@@ -24,6 +24,7 @@ const DOMAIN_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   'flink_job_not_found',
   'flink_job_ended',
   'validation_failed',
+  'validation_failed_on_flink',
   'dependency_unavailable',
 ]);
 

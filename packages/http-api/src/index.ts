@@ -1,7 +1,7 @@
 export { apiRouter, createApp } from './app';
 export { errorCodesOf, openApiDocument, OPERATIONS } from './openapi';
 export { ERROR_STATUS, type ErrorCode } from './error-codes';
-export { clusterDetailView, clusterView, executionView, jobView, scheduleEntryView } from './views';
+export { clusterDetailView, clusterView, executionView, jobView, scheduleEntryView, validationView } from './views';
 export type {
   ClusterDetailView,
   ClusterObservationView,
@@ -10,6 +10,7 @@ export type {
   JobView,
   ScheduleEntryView,
   ScheduleView,
+  ValidationView,
 } from './views';
 export type { ApiDependencies, HealthCheck } from './deps';
 export { HttpProblem } from './problem';

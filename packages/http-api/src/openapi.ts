@@ -8,6 +8,7 @@ import {
   executionHistorySchema,
   FLINK_JOB_ID,
   INSTANT,
+  jobWriteQuerySchema,
   pageSchema,
   scheduleSchema,
   startSchema,
@@ -135,8 +136,9 @@ export const OPERATIONS: Operation[] = [
     tag: 'jobs',
     summary: 'Create a job',
     description:
-      '`scheduleCron` also sets a schedule with default settings. `cluster` names the Flink cluster it runs on (`default` when absent); one that does not exist is 400 validation_failed on `cluster`.',
+      "`scheduleCron` also sets a schedule with default settings. `cluster` names the Flink cluster it runs on (`default` when absent); one that does not exist is 400 validation_failed on `cluster`. With `?validate=true` the job is first checked on its cluster as POST /api/v1/jobs/{id}/validate checks it, and is created only when Flink accepts it: 422 validation_failed_on_flink (Flink's reason) or 503 dependency_unavailable create nothing.",
     guard: 'token',
+    parameters: ['Validate'],
     body: { schema: 'JobCreate', required: true },
     ok: {
       status: 201,
@@ -144,7 +146,7 @@ export const OPERATIONS: Operation[] = [
       headers: ['Location', 'ETag'],
       description: 'created; Location names it, ETag is its version',
     },
-    errors: ['job_name_taken'],
+    errors: ['job_name_taken', 'validation_failed_on_flink'],
   },
   {
     operationId: 'listJobs',
@@ -174,12 +176,25 @@ export const OPERATIONS: Operation[] = [
     tag: 'jobs',
     summary: 'Change a job; absent fields keep their value',
     description:
-      'Based on a version (If-Match: "<version>", or a `version` field), the change is made only while the job is at that version, else 409 job_modified naming the current one (also in `details.currentVersion`). Moving the job to another `cluster` while an execution is active: 409 execution_active; a cluster that does not exist: 400 validation_failed on `cluster`.',
+      'Based on a version (If-Match: "<version>", or a `version` field), the change is made only while the job is at that version, else 409 job_modified naming the current one (also in `details.currentVersion`). Moving the job to another `cluster` while an execution is active: 409 execution_active; a cluster that does not exist: 400 validation_failed on `cluster`. With `?validate=true` the job as it would be after the change is first checked on its cluster as POST /api/v1/jobs/{id}/validate checks it, and the change is saved only when Flink accepts it and the job is still the version that was checked (else 409 job_modified): 422 validation_failed_on_flink or 503 dependency_unavailable change nothing.',
     guard: 'token',
-    parameters: ['IfMatch'],
+    parameters: ['IfMatch', 'Validate'],
     body: { schema: 'JobUpdate', required: true },
     ok: { status: 200, schema: ref('Job'), headers: ['ETag'], description: 'the job; ETag: "<version>"' },
-    errors: ['job_name_taken', 'job_modified', 'execution_active'],
+    errors: ['job_name_taken', 'job_modified', 'execution_active', 'validation_failed_on_flink'],
+  },
+  {
+    operationId: 'validateJob',
+    method: 'post',
+    path: '/api/v1/jobs/{id}/validate',
+    tag: 'jobs',
+    summary: 'Check the job on its Flink cluster without running it: upload its JAR, build its plan',
+    description:
+      "Fetches the job's JAR from the data-processor and uploads it to the job's cluster (once per content: a JAR Flink already holds is reused, and a later start reuses it too), then asks Flink for the job's plan (`POST /jars/{jarid}/plan`), which runs the program's `main()` with the job's entry class, config and parallelism. No job is submitted. Flink refusing the program (entry class not found, `main()` threw, a JAR that cannot be fetched or uploaded): 422 validation_failed_on_flink, the message being Flink's reason and `details` naming the cluster and the stage (`jar` or `plan`). Flink or the data-processor unreachable: 503 dependency_unavailable. No body.",
+    guard: 'token',
+    ok: { status: 200, schema: ref('Validation'), description: 'Flink accepted the program; its plan, summarised' },
+    // The body parser reads a body sent anyway, so its refusals can answer here too.
+    errors: ['validation_failed_on_flink', ...BODY_CODES],
   },
   {
     operationId: 'deleteJob',
@@ -452,6 +467,13 @@ const PARAMETERS: Record<string, { in: string } & JsonSchema> = {
   JobId: { name: 'jobId', in: 'query', schema: history.jobId },
   Since: instant('since', 'inclusive'),
   Until: instant('until', 'exclusive, and later than since'),
+  Validate: {
+    name: 'validate',
+    in: 'query',
+    description:
+      'true: check the job on its Flink cluster before saving (as POST /api/v1/jobs/{id}/validate does); nothing is saved when the check fails',
+    schema: (fromJoi(jobWriteQuerySchema).properties as Record<string, JsonSchema>).validate,
+  },
   IfMatch: {
     name: 'If-Match',
     in: 'header',

@@ -263,6 +263,32 @@ export const COMPONENT_SCHEMAS: Record<string, JsonSchema> = {
     flinkJobId: { type: 'string', pattern: FLINK_JOB_ID.source },
     cancelled: { const: true, description: 'Flink accepted the cancel; the job ends shortly' },
   }),
+  Validation: exactly(
+    {
+      valid: { const: true },
+      cluster: { type: 'string', pattern: CLUSTER_NAME.source, description: 'the cluster that checked it' },
+      jarId: { type: 'string', description: 'the Flink jar id holding the JAR there; a start reuses it' },
+      plan: exactly({
+        name: { type: 'string', description: "the job's name, as the program gives it" },
+        operators: { ...count, description: 'how many operators (vertices) the plan has' },
+        maxParallelism: {
+          type: ['integer', 'null'],
+          minimum: 1,
+          description: 'the largest parallelism the job may take; null when Flink gives none',
+        },
+      }),
+      operators: {
+        type: 'array',
+        description: "the plan's operators, sources first, as Flink lists them",
+        items: exactly({
+          id: { type: 'string' },
+          description: { type: 'string', description: "Flink's description of the operator" },
+          parallelism: { type: ['integer', 'null'], minimum: 1, description: 'null when Flink did not say' },
+        }),
+      },
+    },
+    { description: 'Flink accepted the program: its JAR is on the cluster and Flink built its plan.' },
+  ),
   Health: exactly({
     status: { enum: ['ok', 'unavailable'] },
     checks: {

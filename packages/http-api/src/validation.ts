@@ -98,6 +98,12 @@ export const updateJobSchema = Joi.object({
   .or(...changeFields)
   .messages({ 'object.missing': `send at least one field to change (${changeFields.join(', ')})` });
 
+/**
+ * `?validate=true` on POST and PUT /jobs: the definition as it would be saved is checked on its
+ * Flink cluster first. Only `validate` is read: other query parameters were always ignored there.
+ */
+export const jobWriteQuerySchema = Joi.object({ validate: Joi.boolean() });
+
 const clusterName = Joi.string().min(1).max(63).pattern(CLUSTER_NAME).messages({
   'string.pattern.base':
     '"name" must be a slug: lower-case letters, digits and "-", 1 to 63 characters, starting with a letter',

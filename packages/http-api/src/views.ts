@@ -4,6 +4,7 @@ import {
   type Cluster,
   type ClusterObservation,
   type Execution,
+  type FlinkCheck,
   type Job,
   type ProgramConfig,
   type Schedule,
@@ -264,4 +265,26 @@ export function clusterObservationView(o: ClusterObservation): ClusterObservatio
 
 export function clusterDetailView(cluster: Cluster, observation: ClusterObservation | null): ClusterDetailView {
   return { ...clusterView(cluster), observed: observation ? clusterObservationView(observation) : null };
+}
+
+/** A program Flink accepted, as POST /jobs/:id/validate answers it. */
+export interface ValidationView {
+  valid: true;
+  cluster: string;
+  /** The Flink jar id that holds the JAR on the cluster: a start reuses it. */
+  jarId: string;
+  plan: { name: string; operators: number; maxParallelism: number | null };
+  /** `parallelism`: null when Flink did not say. */
+  operators: { id: string; description: string; parallelism: number | null }[];
+}
+
+export function validationView(check: FlinkCheck): ValidationView {
+  const { plan } = check;
+  return {
+    valid: true,
+    cluster: check.cluster,
+    jarId: check.jarId,
+    plan: { name: plan.name, operators: plan.operators.length, maxParallelism: plan.maxParallelism },
+    operators: plan.operators.map((o) => ({ id: o.id, description: o.description, parallelism: o.parallelism })),
+  };
 }

@@ -40,6 +40,23 @@ export interface FlinkClusterOverview {
   runningJobs: number;
 }
 
+/** What Flink would run: `POST /jars/:jarid/plan`'s dataflow plan, summarised. */
+export interface JobPlan {
+  /** Flink's name for the job (the program's `execute(name)`). */
+  name: string;
+  operators: { id: string; description: string; parallelism: number }[];
+  /** The largest parallelism any operator of the plan may take; null when Flink says none. */
+  maxParallelism: number | null;
+}
+
+/** The program as `plan` and `run` take it. */
+export interface PlanRequest {
+  jarId: string;
+  entryClass: string | null;
+  programArgs: string[];
+  parallelism: number | null;
+}
+
 export type CancelOutcome = 'accepted' | 'not_found' | 'already_terminal';
 
 export type SavepointStatus =
@@ -57,6 +74,12 @@ export interface FlinkGateway {
   uploadJar(jar: LocalJar): Promise<string>;
   deleteJar(jarId: string): Promise<void>;
   runJar(request: RunRequest): Promise<RunOutcome>;
+  /**
+   * Runs the program's `main()` on the JobManager to build its plan, without submitting a
+   * job. Throws PermanentFailure with Flink's reason when the program cannot be planned
+   * (entry class not found, `main()` threw), TransientFailure when Flink cannot be reached.
+   */
+  planJar(request: PlanRequest): Promise<JobPlan>;
   /** Null when Flink does not know the job (never submitted, expired, or forgotten). */
   getJob(jobId: string): Promise<FlinkJobState | null>;
   /**

@@ -2,6 +2,7 @@ import type Router from '@koa/router';
 import {
   DEFAULT_CLUSTER,
   type AdmissionMode,
+  type DefinitionCheck,
   type Job,
   type JobChanges,
   type NewJob,
@@ -12,8 +13,8 @@ import type { Context } from 'koa';
 import type { ApiDependencies } from '../deps';
 import { pageOf, readPage } from '../pagination';
 import { HttpProblem } from '../problem';
-import { createJobSchema, LIMITS, updateJobSchema, validate } from '../validation';
-import { jobETag, jobView } from '../views';
+import { createJobSchema, jobWriteQuerySchema, LIMITS, updateJobSchema, validate } from '../validation';
+import { jobETag, jobView, validationView } from '../views';
 
 interface JobBody {
   name?: string;
@@ -81,6 +82,16 @@ function shorthandSchedule(body: JobBody, current: Job | null): ScheduleInput | 
   };
 }
 
+/** With `?validate=true`, the check a write runs on Flink before it saves anything. */
+function checkOf(ctx: Context, deps: ApiDependencies): { check?: DefinitionCheck } {
+  const query = validate<{ validate?: boolean }>(
+    jobWriteQuerySchema,
+    { validate: ctx.query.validate },
+    { convert: true },
+  );
+  return query.validate ? { check: (definition) => deps.validation.definition(definition) } : {};
+}
+
 export function jobRoutes(router: Router, deps: ApiDependencies): void {
   const view = (job: Job) => jobView(job, deps.schedules.nextRuns(job, deps.clock.now()));
   /** The job as the body, its version as the ETag. */
@@ -91,6 +102,7 @@ export function jobRoutes(router: Router, deps: ApiDependencies): void {
 
   router.post('/api/v1/jobs', async (ctx) => {
     const body = validate<JobBody>(createJobSchema, ctx.request.body);
+    const options = checkOf(ctx, deps);
     const job: NewJob = {
       name: body.name as string,
       jarUrl: body.jarURL as string,
@@ -101,7 +113,7 @@ export function jobRoutes(router: Router, deps: ApiDependencies): void {
       cluster: body.cluster ?? DEFAULT_CLUSTER,
       admission: body.admission ?? 'slots',
     };
-    const created = await deps.jobs.create(job, shorthandSchedule(body, null));
+    const created = await deps.jobs.create(job, shorthandSchedule(body, null), options);
     ctx.status = 201;
     ctx.set('Location', `/api/v1/jobs/${created.id}`);
     answer(ctx, created);
@@ -119,9 +131,16 @@ export function jobRoutes(router: Router, deps: ApiDependencies): void {
   router.put('/api/v1/jobs/:id', async (ctx) => {
     const body = validate<JobBody>(updateJobSchema, ctx.request.body);
     const version = expectedVersion(ctx, body);
+    const options = checkOf(ctx, deps);
     const id = ctx.params.id as string;
     const schedule = body.scheduleCron === undefined ? undefined : shorthandSchedule(body, await deps.jobs.get(id));
-    answer(ctx, await deps.jobs.update(id, changesFrom(body), schedule, version));
+    answer(ctx, await deps.jobs.update(id, changesFrom(body), schedule, version, options));
+  });
+
+  // Uploads the JAR to the job's cluster (once per content) and has Flink build the job's plan,
+  // running its main(): what a start would do, short of running the job.
+  router.post('/api/v1/jobs/:id/validate', async (ctx) => {
+    ctx.body = validationView(await deps.validation.job(ctx.params.id as string));
   });
 
   router.delete('/api/v1/jobs/:id', async (ctx) => {
