@@ -95,6 +95,7 @@ export async function buildApi(config: Config, log: Logger): Promise<RunningApi>
     savepointDir: config.savepointDir,
     client: () => ({
       timeoutMs: config.flinkTimeoutMs,
+      runTimeoutMs: config.flinkTimeoutMs * 12,
       onCall: (endpoint, outcome, seconds) => {
         metrics.flinkCalls.inc({ endpoint, outcome });
         metrics.flinkCallDuration.observe({ endpoint }, seconds);

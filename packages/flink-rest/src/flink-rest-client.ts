@@ -23,10 +23,7 @@ export interface FlinkClientOptions {
   /** JobManager REST base URL, with or without the `/v1` prefix. */
   baseUrl: string;
   timeoutMs?: number;
-  /**
-   * `/jars/:id/run` and `/plan` run the program's main() before they answer: give them
-   * longer. Default: 12 × `timeoutMs`.
-   */
+  /** `/jars/:id/run` blocks until the job has initialized: give it longer. */
   runTimeoutMs?: number;
   /** Sent with every request: an `Authorization` for a JobManager behind an authenticating proxy. */
   headers?: Record<string, string>;
@@ -49,10 +46,6 @@ export class FlinkRestClient implements FlinkGateway {
       maxBodyLength: Infinity,
       maxContentLength: 50 * 1024 * 1024,
     });
-  }
-
-  private runTimeoutMs(): number {
-    return this.options.runTimeoutMs ?? (this.options.timeoutMs ?? 15_000) * 12;
   }
 
   async config(): Promise<Flink.ConfigResponse> {
@@ -111,7 +104,7 @@ export class FlinkRestClient implements FlinkGateway {
       method: 'POST',
       url: `/jars/${encodeURIComponent(request.jarId)}/run`,
       data: body,
-      timeout: this.runTimeoutMs(),
+      timeout: this.options.runTimeoutMs ?? 180_000,
     });
     if (res.status === 200) return 'submitted';
     const errors = errorsOf(res.data);
@@ -141,7 +134,7 @@ export class FlinkRestClient implements FlinkGateway {
       method: 'POST',
       url: `/jars/${encodeURIComponent(request.jarId)}/plan`,
       data: body,
-      timeout: this.runTimeoutMs(),
+      timeout: this.options.runTimeoutMs ?? 180_000,
     });
     if (res.status === 200) return planOf(res.data);
     const errors = errorsOf(res.data);

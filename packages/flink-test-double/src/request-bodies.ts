@@ -149,22 +149,15 @@ export function readRunRequest(body: Json): RunRequest {
   const restoreMode = f.enumValue('restoreMode', 'org.apache.flink.core.execution.RestoreMode', CLAIM_MODES);
   const claimMode = f.enumValue('claimMode', 'org.apache.flink.core.execution.RecoveryClaimMode', CLAIM_MODES);
   return {
-    ...programFields(f),
-    savepointPath: f.string('savepointPath'),
-    allowNonRestoredState: f.boolean('allowNonRestoredState'),
-    claimMode: claimMode ?? restoreMode,
-    flinkConfiguration: f.stringMap('flinkConfiguration') ?? {},
-  };
-}
-
-/** The fields run and plan share (JarRequestBody), read in Flink's order. */
-function programFields(f: BodyFields): PlanRequest {
-  return {
     entryClass: f.string('entryClass'),
     programArgs: f.string('programArgs'),
     programArgsList: f.stringList('programArgsList'),
     parallelism: f.int('parallelism'),
     jobId: f.hexId('jobId', 'JobID'),
+    savepointPath: f.string('savepointPath'),
+    allowNonRestoredState: f.boolean('allowNonRestoredState'),
+    claimMode: claimMode ?? restoreMode,
+    flinkConfiguration: f.stringMap('flinkConfiguration') ?? {},
   };
 }
 
@@ -174,7 +167,13 @@ export type PlanRequest = Pick<RunRequest, 'entryClass' | 'programArgs' | 'progr
 export function readPlanRequest(body: Json): PlanRequest {
   const f = new BodyFields(body, JAR_PLAN_BODY);
   f.stringMap('flinkConfiguration');
-  return programFields(f);
+  return {
+    entryClass: f.string('entryClass'),
+    programArgs: f.string('programArgs'),
+    programArgsList: f.stringList('programArgsList'),
+    parallelism: f.int('parallelism'),
+    jobId: f.hexId('jobId', 'JobID'),
+  };
 }
 
 export interface SavepointRequest {

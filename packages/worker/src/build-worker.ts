@@ -80,6 +80,7 @@ export async function buildWorker(config: Config, log: Logger): Promise<RunningW
       const observed = flinkReachability;
       return {
         timeoutMs: config.flinkTimeoutMs,
+        runTimeoutMs: config.flinkTimeoutMs * 12,
         onCall: (endpoint, outcome, seconds) => {
           observed.observe(outcome !== 'unreachable');
           metrics.flinkCalls.inc({ endpoint, outcome });
