@@ -1,4 +1,10 @@
-import type { Cluster, ClusterObservation, Execution, Job } from '@flink-orchestrator/domain';
+import {
+  restartPolicyOf,
+  type Cluster,
+  type ClusterObservation,
+  type Execution,
+  type Job,
+} from '@flink-orchestrator/domain';
 import {
   apiRouter,
   clusterDetailView,
@@ -200,6 +206,7 @@ describe('OpenAPI description', () => {
       enabled: true,
       cluster: 'default',
       admission: 'slots',
+      restartPolicy: restartPolicyOf(null),
       schedule: null,
       version: 1,
       createdAt: at,
@@ -211,6 +218,7 @@ describe('OpenAPI description', () => {
       parallelism: 2,
       enabled: false,
       admission: 'ignore',
+      restartPolicy: restartPolicyOf({ onFailure: 'restart', maxRestarts: 5, restoreFrom: 'latest-savepoint' }),
       version: 7,
       schedule: {
         cron: '0 * * * * *',
@@ -243,6 +251,9 @@ describe('OpenAPI description', () => {
       errorMessage: null,
       attempt: 1,
       scheduledFor: at,
+      restartOf: null,
+      notBefore: null,
+      restartDecision: null,
       createdAt: at,
       submittingAt: at,
       runRequestedAt: at,
@@ -290,6 +301,33 @@ describe('OpenAPI description', () => {
       });
       expect(valid('Execution', view)).to.deep.equal([]);
       expect(executionView(execution)).to.deep.include({ waitingFor: null, waiting: null });
+    });
+
+    it('a restart, and the failures it replaced or did not', () => {
+      const failed = { ...execution, status: 'FAILED', finishedAt: at };
+      const restart = {
+        ...execution,
+        trigger: 'restart',
+        restartOf: failed.id,
+        notBefore: at,
+        savepointPath: 'file:///cp/chk-3',
+      } as unknown as Execution;
+      const restarted = {
+        ...failed,
+        restartDecision: {
+          decision: 'restarted',
+          executionId: restart.id,
+          restoreFrom: { kind: 'checkpoint', path: 'file:///cp/chk-3' },
+          decidedAt: at,
+        },
+      } as unknown as Execution;
+      const exhausted = {
+        ...failed,
+        restartDecision: { decision: 'exhausted', reason: 'Not restarted: 3 restarts', decidedAt: at },
+      } as unknown as Execution;
+      for (const e of [restart, restarted, exhausted]) expect(valid('Execution', executionView(e))).to.deep.equal([]);
+      expect(executionView(restarted).restart).to.deep.include({ decision: 'restarted', decidedAt: at.toISOString() });
+      expect(executionView(restart)).to.include({ trigger: 'restart', restartOf: failed.id });
     });
 
     it('clusters, before the observer saw them, reachable with slots, and unreachable without', () => {

@@ -1,5 +1,6 @@
 import { IllegalTransition } from './errors';
 import type { AdmissionMode, ProgramConfig } from './job';
+import type { RestartDecision } from './restart-policy';
 
 export const EXECUTION_STATUSES = [
   'QUEUED',
@@ -18,7 +19,9 @@ export type ExecutionStatus = (typeof EXECUTION_STATUSES)[number];
 
 export const ACTIVE_STATUSES: readonly ExecutionStatus[] = ['QUEUED', 'SUBMITTING', 'RUNNING', 'STOPPING'];
 
-export type ExecutionTrigger = 'manual' | 'schedule';
+export const EXECUTION_TRIGGERS = ['manual', 'schedule', 'restart'] as const;
+/** `restart`: created by the job's restart policy to replace a failed execution (`restartOf`). */
+export type ExecutionTrigger = (typeof EXECUTION_TRIGGERS)[number];
 
 /**
  * The execution state machine. QUEUED -> SUBMITTING (download, upload, run) -> RUNNING
@@ -139,6 +142,12 @@ export interface Execution {
   errorMessage: string | null;
   attempt: number;
   scheduledFor: Date | null;
+  /** A restart: the failed execution it replaces. */
+  restartOf: string | null;
+  /** A restart's backoff: it is not submitted before this. */
+  notBefore: Date | null;
+  /** On a FAILED or LOST execution whose job restarts on failure: what was decided. */
+  restartDecision: RestartDecision | null;
   createdAt: Date;
   submittingAt: Date | null;
   /** Set just before the run request goes to Flink: from then on Flink may know the job. */

@@ -1,6 +1,7 @@
 export * from './errors';
 export * from './execution';
 export * from './job';
+export * from './restart-policy';
 export * from './cluster';
 export * from './cluster-observation';
 export * from './schedule';
@@ -23,6 +24,7 @@ export * from './use-cases/manage-jobs';
 export * from './use-cases/manage-clusters';
 export * from './use-cases/manage-schedules';
 export * from './use-cases/start-execution';
+export * from './use-cases/restart-after-failure';
 export * from './use-cases/queue-submission';
 export * from './use-cases/request-stop';
 export * from './use-cases/read-executions';

@@ -1,3 +1,4 @@
+import type { RestartPolicy } from './restart-policy';
 import type { Schedule } from './schedule';
 
 /** Values become Flink program arguments, so only scalars are allowed. */
@@ -22,10 +23,14 @@ export interface NewJob {
   /** The name of the Flink cluster it runs on. */
   cluster: string;
   admission: AdmissionMode;
+  /** Omitted: the default policy (never restart). */
+  restartPolicy?: RestartPolicy;
 }
 
-export interface Job extends NewJob {
+export interface Job extends Omit<NewJob, 'restartPolicy'> {
   id: string;
+  /** With every default filled in. */
+  restartPolicy: RestartPolicy;
   schedule: Schedule | null;
   version: number;
   createdAt: Date;

@@ -8,6 +8,10 @@ import {
   PermanentFailure,
   TransientFailure,
   isTerminal,
+  restartPolicyOf,
+  restartsOn,
+  type RestartDecision,
+  type UndecidedFailure,
   type Clock,
   type Cluster,
   type ClusterChanges,
@@ -107,6 +111,7 @@ export class MemoryJobs implements JobRepository {
       enabled: true,
       cluster: DEFAULT_CLUSTER,
       admission: 'slots',
+      restartPolicy: restartPolicyOf(null),
       schedule: null,
       version: 1,
       createdAt: now,
@@ -190,6 +195,9 @@ export class MemoryExecutions implements ExecutionRepository {
       errorMessage: null,
       attempt: 0,
       scheduledFor: null,
+      restartOf: null,
+      notBefore: null,
+      restartDecision: null,
       createdAt: now,
       submittingAt: null,
       runRequestedAt: null,
@@ -211,12 +219,19 @@ export class MemoryExecutions implements ExecutionRepository {
     const job = this.jobs.rows.get(execution.jobId);
     if (!job) return { kind: 'job_missing' };
     if (execution.scheduledFor && this.tick(execution.jobId, execution.scheduledFor)) return { kind: 'duplicate_tick' };
+    // The unique index on restart_of.
+    const restart = execution.restartOf
+      ? [...this.rows.values()].find((e) => e.restartOf === execution.restartOf)
+      : undefined;
+    if (restart) return { kind: 'duplicate_restart', restart };
     const queued = execution.status === 'QUEUED';
     const created = this.put({
       ...execution,
       cluster: job.cluster,
       admission: job.admission,
       errorMessage: execution.errorMessage ?? null,
+      restartOf: execution.restartOf ?? null,
+      notBefore: execution.notBefore ?? null,
       parallelism: execution.parallelism ?? job.parallelism,
       definition: queued
         ? { jarUrl: job.jarUrl, entryClass: job.entryClass, config: job.config, jobVersion: job.version }
@@ -322,6 +337,32 @@ export class MemoryExecutions implements ExecutionRepository {
         (e) => ACTIVE_STATUSES.includes(e.status) && (!updatedBefore || e.updatedAt < updatedBefore),
       ),
     );
+  }
+  countRestarts(jobId: string, since: Date): Promise<number> {
+    return Promise.resolve(
+      [...this.rows.values()].filter((e) => e.jobId === jobId && e.trigger === 'restart' && e.createdAt >= since)
+        .length,
+    );
+  }
+  recordRestartDecision(id: string, decision: RestartDecision): Promise<boolean> {
+    const row = this.rows.get(id);
+    if (!row || row.restartDecision) return Promise.resolve(false);
+    this.rows.set(id, { ...row, restartDecision: decision });
+    return Promise.resolve(true);
+  }
+  listUndecidedFailures(endedAfter: Date, limit: number): Promise<UndecidedFailure[]> {
+    const undecided = [...this.rows.values()].filter((e) => {
+      const policy = this.jobs.rows.get(e.jobId)?.restartPolicy;
+      return (
+        policy &&
+        restartsOn(policy, e.status) &&
+        !e.restartDecision &&
+        e.startedAt &&
+        e.finishedAt &&
+        e.finishedAt > endedAfter
+      );
+    });
+    return Promise.resolve(undecided.slice(0, limit).map((e) => ({ id: e.id, jobId: e.jobId })));
   }
   latestSavepoint(jobId: string): Promise<string | null> {
     const ended = [...this.rows.values()].filter((e) => e.jobId === jobId && e.savepointLocation && e.finishedAt);
@@ -543,6 +584,12 @@ export class FakeFlink implements FlinkGateway {
   defaultParallelism(): Promise<number | null> {
     this.count('jobmanager_config');
     return Promise.resolve(this.parallelismDefault);
+  }
+  /** Latest completed checkpoint per Flink job; a test sets one as a retained checkpoint. */
+  readonly checkpoints = new Map<string, string>();
+  latestCheckpoint(jobId: string): Promise<string | null> {
+    this.count('jobs_checkpoints');
+    return Promise.resolve(this.checkpoints.get(jobId) ?? null);
   }
   failureCause(): Promise<string | null> {
     this.count('jobs_exceptions');

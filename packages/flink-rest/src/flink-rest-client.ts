@@ -223,6 +223,19 @@ export class FlinkRestClient implements FlinkGateway {
     return entry?.exceptionName ?? null;
   }
 
+  async latestCheckpoint(jobId: string): Promise<string | null> {
+    const res = await this.call<Flink.CheckpointingStatisticsResponse>('jobs_checkpoints', {
+      method: 'GET',
+      url: `/jobs/${jobId}/checkpoints`,
+    });
+    if (res.status === 404) return null;
+    this.expect(res, [200], 'read the job checkpoints');
+    // A checkpoint that was not externalized has the "<checkpoint-not-externalized>" marker
+    // as its path (Flink's default when retention is off): nothing to restore from.
+    const path = res.data.latest?.completed?.external_path;
+    return path && !path.startsWith('<') ? path : null;
+  }
+
   async cancel(jobId: string): Promise<CancelOutcome> {
     const res = await this.call('jobs_cancel', { method: 'PATCH', url: `/jobs/${jobId}`, params: { mode: 'cancel' } });
     if (res.status === 202) return 'accepted';

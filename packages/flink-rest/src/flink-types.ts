@@ -101,6 +101,14 @@ export interface JobExceptionsResponse {
   'root-exception'?: string;
 }
 
+/** GET /jobs/:jobid/checkpoints (CheckpointingStatistics), the part read. */
+export interface CheckpointingStatisticsResponse {
+  latest?: {
+    completed?: { id?: number; external_path?: string | null; is_savepoint?: boolean } | null;
+    restored?: { id?: number; external_path?: string | null; is_savepoint?: boolean } | null;
+  } | null;
+}
+
 export interface TriggerResponse {
   'request-id': string;
 }

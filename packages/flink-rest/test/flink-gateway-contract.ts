@@ -90,6 +90,7 @@ export function flinkGatewayContract(subject: () => ContractSubject): void {
     const gateway = subject().gateway();
     expect(await gateway.getJob(newJobId())).to.equal(null);
     expect(await gateway.cancel(newJobId())).to.equal('not_found');
+    expect(await gateway.latestCheckpoint(newJobId())).to.equal(null);
   });
 
   it('stops with a savepoint under our trigger id and reports where it went', async () => {
@@ -117,6 +118,9 @@ export function flinkGatewayContract(subject: () => ContractSubject): void {
     expect(done.status).to.equal('COMPLETED');
     expect(done.status === 'COMPLETED' && done.location).to.match(/savepoint-/);
     await eventually(async () => ((await gateway.getJob(jobId))?.state === 'FINISHED' ? true : null));
+    // A savepoint is not the latest checkpoint: a restart restores from checkpoints only.
+    const checkpoint = await gateway.latestCheckpoint(jobId);
+    expect(checkpoint).not.to.equal(done.status === 'COMPLETED' && done.location);
 
     // The stop path relies on this: a job that ended otherwise than cancelled cannot be
     // cancelled, and Flink says so with a 409 naming the state it ended in.

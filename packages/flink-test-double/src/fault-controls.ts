@@ -142,6 +142,17 @@ export class FaultControls {
     else job.moveTo(state);
   }
 
+  /**
+   * The job completes a checkpoint, retained under `directory` as Flink writes them
+   * (`<dir>/<jobid>/chk-<n>`); `GET /jobs/:jid/checkpoints` then lists it as the latest
+   * completed. Answers its external path. Throws for an unknown job.
+   */
+  completeCheckpoint(jobId: string, directory = 'file:///tmp/flink-checkpoints'): string {
+    const job = this.jobManager.jobs.get(jobId.toLowerCase());
+    if (!job) throw new Error(`the double knows no job ${jobId}`);
+    return job.recordCheckpoint(directory);
+  }
+
   finishJob(jobId: string): void {
     this.jobManager.jobs.get(jobId)?.moveTo('FINISHED');
   }

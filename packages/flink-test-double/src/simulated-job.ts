@@ -68,11 +68,13 @@ interface Failure {
   timestamp: number;
 }
 
-interface Savepoint {
+/** A completed savepoint or retained checkpoint, as the checkpoint statistics list it. */
+interface Snapshot {
   id: number;
   path: string;
   triggered: number;
   completed: number;
+  savepoint: boolean;
 }
 
 export interface JobSpec {
@@ -92,7 +94,8 @@ export class SimulatedJob {
   /** When the state last changed. */
   private lastModification = this.startTime;
   private failure: Failure | null = null;
-  private readonly savepoints: Savepoint[] = [];
+  /** Savepoints and checkpoints, in the order they completed; ids count both, as Flink's do. */
+  private readonly snapshots: Snapshot[] = [];
   private readonly timers = new TimerSet();
 
   constructor(readonly spec: JobSpec) {}
@@ -125,7 +128,16 @@ export class SimulatedJob {
   }
 
   recordSavepoint(path: string, triggered: number): void {
-    this.savepoints.push({ id: this.savepoints.length + 1, path, triggered, completed: Date.now() });
+    this.snapshots.push({ id: this.snapshots.length + 1, path, triggered, completed: Date.now(), savepoint: true });
+  }
+
+  /** A retained checkpoint: `<dir>/<jobid>/chk-<id>`. Answers its path. */
+  recordCheckpoint(directory: string): string {
+    const id = this.snapshots.length + 1;
+    const path = `${directory.replace(/\/$/, '')}/${this.jid}/chk-${id}`;
+    const now = Date.now();
+    this.snapshots.push({ id, path, triggered: now, completed: now, savepoint: false });
+    return path;
   }
 
   later(ms: number, action: () => void): void {
@@ -234,24 +246,29 @@ export class SimulatedJob {
     };
   }
 
-  /** GET /jobs/:jobid/checkpoints: savepoints taken, and the one restored from (as a real cluster shows). */
+  /**
+   * GET /jobs/:jobid/checkpoints: savepoints and checkpoints taken, and the one restored
+   * from (as a real cluster shows). As Flink's CheckpointStatsHistory keeps them,
+   * `latest.completed` is the newest checkpoint that is not a savepoint, `latest.savepoint`
+   * the newest savepoint.
+   */
   checkpoints(): Record<string, unknown> {
     const restored = this.spec.savepointPath
       ? { id: 1, restore_timestamp: this.startTime, is_savepoint: true, external_path: this.spec.savepointPath }
       : null;
-    const history = this.savepoints
+    const history = this.snapshots
       .map((s) => ({
         className: 'completed',
         id: s.id,
         status: 'COMPLETED',
-        is_savepoint: true,
-        savepointFormat: 'CANONICAL',
+        is_savepoint: s.savepoint,
+        savepointFormat: s.savepoint ? 'CANONICAL' : null,
         trigger_timestamp: s.triggered,
         latest_ack_timestamp: s.completed,
         end_to_end_duration: s.completed - s.triggered,
         external_path: s.path,
         discarded: false,
-        checkpointType: 'SAVEPOINT',
+        checkpointType: s.savepoint ? 'SAVEPOINT' : 'CHECKPOINT',
       }))
       .reverse();
     const zero = { min: 0, max: 0, avg: 0, p50: 0, p90: 0, p95: 0, p99: 0, p999: 0 };
@@ -264,7 +281,12 @@ export class SimulatedJob {
         failed: 0,
       },
       summary: { checkpointed_size: zero, state_size: zero, end_to_end_duration: zero, processed_data: zero },
-      latest: { completed: history[0] ?? null, savepoint: history[0] ?? null, failed: null, restored },
+      latest: {
+        completed: history.find((h) => !h.is_savepoint) ?? null,
+        savepoint: history.find((h) => h.is_savepoint) ?? null,
+        failed: null,
+        restored,
+      },
       history,
     };
   }

@@ -1,4 +1,11 @@
-import { ADMISSION_MODES, EXECUTION_STATUSES, OVERLAP_POLICIES, REPLACE_MODES } from '@flink-orchestrator/domain';
+import {
+  ADMISSION_MODES,
+  EXECUTION_STATUSES,
+  EXECUTION_TRIGGERS,
+  OVERLAP_POLICIES,
+  REPLACE_MODES,
+  RESTORE_FROM,
+} from '@flink-orchestrator/domain';
 import type Joi from 'joi';
 import parse from 'joi-to-json';
 import { CLUSTER_NAME, configKeySchema, configValueSchema, FLINK_JOB_ID, LIMITS } from './validation';
@@ -149,11 +156,42 @@ export const COMPONENT_SCHEMAS: Record<string, JsonSchema> = {
     enabled: { type: 'boolean' },
     cluster: { type: 'string', description: 'the name of the Flink cluster it runs on' },
     admission: admission(),
+    restartPolicy: ref('RestartPolicy'),
     version: { type: 'integer', minimum: 1, description: 'goes up with every change; also the ETag' },
     schedule: orNull(ref('Schedule')),
     createdAt: instant,
     updatedAt: instant,
   }),
+  RestartPolicy: exactly(
+    {
+      onFailure: { enum: ['never', 'restart'], description: 'restart an execution that ends FAILED after running' },
+      onLost: { enum: ['never', 'restart'], description: 'restart one that ends LOST (Flink forgot the job)' },
+      maxRestarts: { ...count, description: 'at most this many restarts within the window; then it stays FAILED' },
+      withinMinutes: { type: 'integer', minimum: 1 },
+      backoffSeconds: { ...count, description: 'the restart is submitted no sooner than this after the failure' },
+      restoreFrom: {
+        enum: [...RESTORE_FROM],
+        description:
+          "latest-checkpoint: the failed job's latest retained checkpoint, else what it restored from, else the latest savepoint",
+      },
+    },
+    { description: 'What happens when an execution fails; every field present, defaults filled in.' },
+  ),
+  RestartDecision: {
+    type: 'object',
+    required: ['decision', 'decidedAt'],
+    additionalProperties: false,
+    properties: {
+      decision: { enum: ['restarted', 'exhausted', 'skipped'] },
+      executionId: { ...uuid, description: 'with "restarted": the execution that replaced this one' },
+      restoreFrom: exactly({
+        kind: { enum: ['checkpoint', 'restored', 'savepoint', 'none'] },
+        path: { type: ['string', 'null'] },
+      }),
+      reason: { type: 'string', description: 'why it was not restarted' },
+      decidedAt: instant,
+    },
+  },
   Schedule: exactly(SCHEDULE_FIELDS),
   ScheduleEntry: exactly({ jobId: uuid, jobName: { type: 'string' }, ...SCHEDULE_FIELDS }),
   ExecutionDefinition: exactly(
@@ -176,7 +214,16 @@ export const COMPONENT_SCHEMAS: Record<string, JsonSchema> = {
       type: 'string',
       description: 'the cluster it was submitted to, copied from the job when it was created',
     },
-    trigger: { enum: ['manual', 'schedule'] },
+    trigger: { enum: [...EXECUTION_TRIGGERS] },
+    restartOf: {
+      type: ['string', 'null'],
+      format: 'uuid',
+      description: 'a restart (trigger "restart"): the failed execution it replaces',
+    },
+    restart: {
+      description: 'on a FAILED or LOST execution whose job restarts on failure: what was decided; null otherwise',
+      ...orNull(ref('RestartDecision')),
+    },
     status: { enum: [...EXECUTION_STATUSES] },
     flinkState: { type: ['string', 'null'], description: "Flink's own state name, as last observed" },
     flinkJobId: { type: ['string', 'null'] },

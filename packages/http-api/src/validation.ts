@@ -1,4 +1,11 @@
-import { ADMISSION_MODES, EXECUTION_STATUSES, OVERLAP_POLICIES, REPLACE_MODES } from '@flink-orchestrator/domain';
+import {
+  ADMISSION_MODES,
+  EXECUTION_STATUSES,
+  EXECUTION_TRIGGERS,
+  OVERLAP_POLICIES,
+  REPLACE_MODES,
+  RESTORE_FROM,
+} from '@flink-orchestrator/domain';
 import Joi from 'joi';
 import { HttpProblem } from './problem';
 
@@ -33,6 +40,7 @@ export const LIMITS = {
   pageSize: 500,
   defaultPageSize: 50,
   cursorLength: 512,
+  restartWindowMinutes: 7 * 24 * 60,
 } as const;
 
 const jarUrl = Joi.alternatives()
@@ -78,6 +86,15 @@ const jobFields = {
   }),
   // Whether a submission waits for the cluster's free slots ('slots') or goes to Flink regardless.
   admission: Joi.string().valid(...ADMISSION_MODES),
+  // Missing fields take the defaults; null is the default policy (never restart).
+  restartPolicy: Joi.object({
+    onFailure: Joi.string().valid('never', 'restart'),
+    onLost: Joi.string().valid('never', 'restart'),
+    maxRestarts: Joi.number().integer().min(0).max(1000),
+    withinMinutes: Joi.number().integer().min(1).max(LIMITS.restartWindowMinutes),
+    backoffSeconds: Joi.number().integer().min(0).max(3600),
+    restoreFrom: Joi.string().valid(...RESTORE_FROM),
+  }).allow(null),
 };
 
 // No `version` here: a new job has none to check against, so POST refuses it as unknown.
@@ -215,7 +232,7 @@ const instant = Joi.string()
  */
 export const executionHistorySchema = Joi.object({
   status: Joi.string().valid(...EXECUTION_STATUSES),
-  trigger: Joi.string().valid('manual', 'schedule'),
+  trigger: Joi.string().valid(...EXECUTION_TRIGGERS),
   jobId: Joi.string().pattern(UUID).messages({ 'string.pattern.base': '"jobId" must be a job id (a UUID)' }),
   since: instant,
   until: instant,

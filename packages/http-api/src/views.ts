@@ -7,6 +7,8 @@ import {
   type FlinkCheck,
   type Job,
   type ProgramConfig,
+  type RestartDecision,
+  type RestartPolicy,
   type Schedule,
 } from '@flink-orchestrator/domain';
 
@@ -37,6 +39,7 @@ export interface JobView {
   enabled: boolean;
   cluster: string;
   admission: AdmissionMode;
+  restartPolicy: RestartPolicy;
   version: number;
   schedule: ScheduleView | null;
   createdAt: Instant;
@@ -73,7 +76,13 @@ type ExecutionAsIs =
   | 'savepointLocation'
   | 'errorMessage'
   | 'attempt'
-  | 'admission';
+  | 'admission'
+  | 'restartOf';
+
+/** What was decided about a failure: as the domain holds it, the instant as a string. */
+export type RestartDecisionView =
+  | Omit<Extract<RestartDecision, { decision: 'restarted' }>, 'decidedAt'>
+  | Omit<Extract<RestartDecision, { decision: 'exhausted' | 'skipped' }>, 'decidedAt'>;
 
 /** Why a QUEUED execution has not gone to Flink yet. */
 export interface AdmissionWaitView {
@@ -87,6 +96,7 @@ export interface ExecutionView extends Pick<Execution, ExecutionAsIs> {
   /** What a QUEUED execution waits for: "slots", or null when it waits for nothing. */
   waitingFor: 'slots' | null;
   waiting: AdmissionWaitView | null;
+  restart: (RestartDecisionView & { decidedAt: Instant }) | null;
   definition: ExecutionDefinitionView | null;
   scheduledFor: Instant | null;
   createdAt: Instant;
@@ -124,6 +134,7 @@ export function jobView(job: Job, nextRuns: Date[]): JobView {
     enabled: job.enabled,
     cluster: job.cluster,
     admission: job.admission,
+    restartPolicy: job.restartPolicy,
     /** Goes up with every change; PUT takes it back (If-Match or `version`) to refuse lost updates. */
     version: job.version,
     schedule: scheduleView(job, nextRuns),
@@ -144,6 +155,8 @@ export function executionView(e: Execution): ExecutionView {
     jobId: e.jobId,
     cluster: e.cluster,
     trigger: e.trigger,
+    restartOf: e.restartOf,
+    restart: e.restartDecision ? { ...e.restartDecision, decidedAt: e.restartDecision.decidedAt.toISOString() } : null,
     status: e.status,
     flinkState: e.flinkState,
     flinkJobId: e.flinkJobId,

@@ -14,6 +14,8 @@ import {
   type NotRunTick,
   type ObservedExecution,
   type PageRequest,
+  type RestartDecision,
+  type UndecidedFailure,
 } from '@flink-orchestrator/domain';
 import type { Knex } from 'knex';
 import { guarded, isUniqueViolation } from './connection-errors';
@@ -79,6 +81,8 @@ export class KnexExecutionRepository implements ExecutionRepository {
               savepoint_path: execution.savepointPath,
               allow_non_restored_state: execution.allowNonRestoredState,
               scheduled_for: execution.scheduledFor,
+              restart_of: execution.restartOf ?? null,
+              not_before: execution.notBefore ?? null,
               error_message: execution.errorMessage ?? null,
               finished_at: execution.status === 'QUEUED' ? null : trx.fn.now(),
             })
@@ -87,6 +91,10 @@ export class KnexExecutionRepository implements ExecutionRepository {
         });
       } catch (error) {
         if (isUniqueViolation(error, 'job_executions_tick_uq')) return { kind: 'duplicate_tick' };
+        if (isUniqueViolation(error, 'job_executions_restart_of_uq')) {
+          const row = await this.db<ExecutionRow>(TABLE).where({ restart_of: execution.restartOf }).first();
+          return { kind: 'duplicate_restart', restart: row ? toExecution(row) : null };
+        }
         throw error;
       }
     });
@@ -337,6 +345,43 @@ export class KnexExecutionRepository implements ExecutionRepository {
         })
         .limit(limit);
       return this.db(TABLE).whereIn('id', victims).delete();
+    });
+  }
+
+  countRestarts(jobId: string, since: Date): Promise<number> {
+    return guarded(async () => {
+      const row = await this.db(TABLE)
+        .where({ job_id: jobId, trigger: 'restart' })
+        .where('created_at', '>=', since)
+        .count<{ count: string }[]>('* as count')
+        .first();
+      return Number(row?.count ?? 0);
+    });
+  }
+
+  recordRestartDecision(id: string, decision: RestartDecision): Promise<boolean> {
+    return guarded(async () => {
+      const updated = await this.db(TABLE)
+        .where({ id })
+        .whereNull('restart_decision')
+        .update({ restart_decision: JSON.stringify(decision) });
+      return updated > 0;
+    });
+  }
+
+  listUndecidedFailures(endedAfter: Date, limit: number): Promise<UndecidedFailure[]> {
+    return guarded(async () => {
+      // The predicate of job_executions_undecided_idx, then the job's policy.
+      const { rows } = await this.db.raw<{ rows: { id: string; job_id: string }[] }>(
+        `SELECT e.id, e.job_id FROM job_executions e JOIN jobs j ON j.id = e.job_id
+          WHERE e.status IN ('FAILED', 'LOST') AND e.restart_decision IS NULL AND e.started_at IS NOT NULL
+            AND e.finished_at > :endedAfter
+            AND ((e.status = 'FAILED' AND j.restart_policy->>'onFailure' = 'restart')
+              OR (e.status = 'LOST' AND j.restart_policy->>'onLost' = 'restart'))
+          ORDER BY e.finished_at LIMIT :limit`,
+        { endedAfter, limit },
+      );
+      return rows.map((r) => ({ id: r.id, jobId: r.job_id }));
     });
   }
 

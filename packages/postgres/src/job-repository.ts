@@ -26,13 +26,16 @@ const COLUMNS = {
   enabled: 'enabled',
   cluster: 'cluster',
   admission: 'admission',
+  restartPolicy: 'restart_policy',
 } as const;
+
+const JSON_COLUMNS = new Set(['config', 'restartPolicy']);
 
 function toColumns(job: JobChanges): Record<string, unknown> {
   const row: Record<string, unknown> = {};
   for (const [key, column] of Object.entries(COLUMNS)) {
     const value = job[key as keyof JobChanges];
-    if (value !== undefined) row[column] = key === 'config' ? JSON.stringify(value) : value;
+    if (value !== undefined) row[column] = JSON_COLUMNS.has(key) ? JSON.stringify(value) : value;
   }
   return row;
 }

@@ -10,6 +10,9 @@ import {
   type OverlapPolicy,
   type ProgramConfig,
   type ReplaceMode,
+  type RestartDecision,
+  type RestartPolicy,
+  restartPolicyOf,
 } from '@flink-orchestrator/domain';
 
 export interface JobRow {
@@ -22,6 +25,7 @@ export interface JobRow {
   enabled: boolean;
   cluster: string;
   admission: AdmissionMode;
+  restart_policy: Partial<RestartPolicy> | null;
   schedule_cron: string | null;
   schedule_timezone: string | null;
   schedule_overlap: string | null;
@@ -46,6 +50,7 @@ export function toJob(row: JobRow): Job {
     enabled: row.enabled,
     cluster: row.cluster,
     admission: row.admission,
+    restartPolicy: restartPolicyOf(row.restart_policy),
     schedule: row.schedule_cron
       ? {
           cron: row.schedule_cron,
@@ -70,6 +75,13 @@ export interface WaitingJson {
   slotsFree: number;
   since: string;
   checks: number;
+}
+
+/** `job_executions.restart_decision` as stored: `decidedAt` an ISO 8601 string. */
+export type RestartDecisionJson = Omit<RestartDecision, 'decidedAt'> & { decidedAt: string };
+
+export function toRestartDecision(json: RestartDecisionJson | null): RestartDecision | null {
+  return json ? ({ ...json, decidedAt: new Date(json.decidedAt) } as RestartDecision) : null;
 }
 
 export interface ExecutionRow {
@@ -98,6 +110,9 @@ export interface ExecutionRow {
   error_message: string | null;
   attempt: number;
   scheduled_for: Date | null;
+  restart_of: string | null;
+  not_before: Date | null;
+  restart_decision: RestartDecisionJson | null;
   created_at: Date;
   submitting_at: Date | null;
   run_requested_at: Date | null;
@@ -148,6 +163,9 @@ export function toExecution(row: ExecutionRow): Execution {
     errorMessage: row.error_message,
     attempt: row.attempt,
     scheduledFor: row.scheduled_for,
+    restartOf: row.restart_of,
+    notBefore: row.not_before,
+    restartDecision: toRestartDecision(row.restart_decision),
     createdAt: row.created_at,
     submittingAt: row.submitting_at,
     runRequestedAt: row.run_requested_at,

@@ -13,6 +13,7 @@ import {
   PruneExecutions,
   QueueSubmission,
   ReconcileExecutions,
+  RestartAfterFailure,
   RequestStop,
   StopOnFlink,
   SubmitToFlink,
@@ -32,6 +33,9 @@ import {
 } from '@flink-orchestrator/queue-bullmq';
 import { serveMetrics } from './metrics-server';
 import { every } from './periodic';
+
+/** How far back the sweep looks for failures left undecided: a worker down longer restarts nothing old. */
+const RESTART_SWEEP_WINDOW_MS = 24 * 3600_000;
 import { ClusterGateways } from '@flink-orchestrator/flink-rest';
 import { ClusterObservers } from './cluster-observers';
 
@@ -132,6 +136,7 @@ export async function buildWorker(config: Config, log: Logger): Promise<RunningW
       },
     },
   });
+  const restarts = new RestartAfterFailure({ jobs, executions, clusters, queue, clock, log });
   const observers = new ClusterObservers({
     clusters: clusterRows,
     lease: new RedisLease(producer, config.queuePrefix),
@@ -146,6 +151,7 @@ export async function buildWorker(config: Config, log: Logger): Promise<RunningW
         clock,
         log,
         settings: { ...DEFAULT_OBSERVER_SETTINGS, lostGraceMs: config.lostGraceMs },
+        restarts,
       }),
     onTick: (cluster, report, seconds) => {
       metrics.observationDuration.observe({ cluster }, seconds);
@@ -208,6 +214,8 @@ export async function buildWorker(config: Config, log: Logger): Promise<RunningW
     if (timers.created + timers.updated + timers.removed > 0) log.info(timers, 'schedule timers reconciled');
     // Rows idle for a while may have lost their message (Redis flushed or failed over).
     await reconcile.sweep(new Date(clock.now().getTime() - 30_000));
+    // Failures whose restart policy was not applied as they ended (a crash between the two).
+    await restarts.sweep(new Date(clock.now().getTime() - RESTART_SWEEP_WINDOW_MS));
     await prune.run();
     try {
       await collectJars.run();

@@ -1,4 +1,5 @@
 import type { Execution, ExecutionDefinition, ExecutionStatus, ExecutionTrigger, StopRequest } from '../execution';
+import type { RestartDecision } from '../restart-policy';
 import type { PageRequest } from './job-repository';
 
 /**
@@ -16,6 +17,9 @@ export interface NewExecution {
   allowNonRestoredState: boolean;
   scheduledFor: Date | null;
   errorMessage?: string | null;
+  /** A restart: the failed execution it replaces (one restart per failure, enforced by a unique index). */
+  restartOf?: string | null;
+  notBefore?: Date | null;
 }
 
 /** Fields a transition may set beside the status. */
@@ -78,7 +82,15 @@ export type InsertOutcome =
   | { kind: 'created'; execution: Execution }
   | { kind: 'active'; active: Execution }
   | { kind: 'duplicate_tick' }
+  /** The failure named in `restartOf` has its restart already. */
+  | { kind: 'duplicate_restart'; restart: Execution | null }
   | { kind: 'job_missing' };
+
+/** A FAILED or LOST execution whose job's policy restarts it and that has no decision yet. */
+export interface UndecidedFailure {
+  id: string;
+  jobId: string;
+}
 
 export interface ExecutionRepository {
   /**
@@ -132,6 +144,15 @@ export interface ExecutionRepository {
    * many went.
    */
   deleteEnded(statuses: readonly ExecutionStatus[], endedBefore: Date, limit: number): Promise<number>;
+  /** Restarts of the job created at or after `since`: what a restart policy's window counts. */
+  countRestarts(jobId: string, since: Date): Promise<number>;
+  /** Records what was decided on a failure, unless something was already: answers whether this one was. */
+  recordRestartDecision(id: string, decision: RestartDecision): Promise<boolean>;
+  /**
+   * Failures that ended after `endedAfter`, ran on Flink, have no decision, and whose job's
+   * restart policy covers their status: the crash-safety sweep's worklist.
+   */
+  listUndecidedFailures(endedAfter: Date, limit: number): Promise<UndecidedFailure[]>;
   countByStatus(): Promise<Partial<Record<ExecutionStatus, number>>>;
   /**
    * The cluster's executions Flink may be running, in one statement: RUNNING ones, and

@@ -96,6 +96,12 @@ export interface FlinkGateway {
   defaultParallelism(): Promise<number | null>;
   /** The root cause of a failed job, one line. */
   failureCause(jobId: string): Promise<string | null>;
+  /**
+   * The external path of the job's latest completed checkpoint (`GET /jobs/:jid/checkpoints`),
+   * null when it has none or Flink does not know the job. Needs retained checkpoints to
+   * outlive a failure (see docs/restarts.md).
+   */
+  latestCheckpoint(jobId: string): Promise<string | null>;
   cancel(jobId: string): Promise<CancelOutcome>;
   stopWithSavepoint(
     jobId: string,

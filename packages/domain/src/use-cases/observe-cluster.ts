@@ -38,6 +38,8 @@ export interface ObserveClusterDeps {
   clock: Clock;
   log: Logger;
   settings: ObserveClusterSettings;
+  /** Told of each FAILED or LOST end, to apply the job's restart policy (a sweep catches what it misses). */
+  restarts?: { run(executionId: string): Promise<unknown> };
 }
 
 /** What one tick did, for metrics and benchmarks. */
@@ -72,6 +74,7 @@ export class ObserveCluster {
   private readonly clock: Clock;
   private readonly log: Logger;
   private readonly settings: ObserveClusterSettings;
+  private readonly restarts: ObserveClusterDeps['restarts'];
 
   /** Execution id → when its job was first found missing from Flink. */
   private readonly missingSince = new Map<string, number>();
@@ -92,6 +95,7 @@ export class ObserveCluster {
       clock: this.clock,
       log: this.log,
       settings: this.settings,
+      restarts: this.restarts,
     } = deps);
   }
 
@@ -198,7 +202,10 @@ export class ObserveCluster {
       },
       ['RUNNING'],
     );
-    if (lost) this.log.warn({ executionId: execution.id, flinkJobId: execution.flinkJobId }, 'execution lost');
+    if (lost) {
+      this.log.warn({ executionId: execution.id, flinkJobId: execution.flinkJobId }, 'execution lost');
+      await this.applyRestartPolicy(execution.id);
+    }
     return lost !== null;
   }
 
@@ -215,7 +222,18 @@ export class ObserveCluster {
       { flinkState, finishedAt: this.clock.now(), errorMessage },
       ['RUNNING'],
     );
-    if (ended) this.log.info({ executionId: execution.id, jobId: execution.jobId, status }, 'execution ended');
+    if (!ended) return;
+    this.log.info({ executionId: execution.id, jobId: execution.jobId, status }, 'execution ended');
+    if (status === 'FAILED') await this.applyRestartPolicy(execution.id);
+  }
+
+  /** Never fails the tick: a restart not decided now is decided by the sweep. */
+  private async applyRestartPolicy(executionId: string): Promise<void> {
+    try {
+      await this.restarts?.run(executionId);
+    } catch (error) {
+      this.log.warn({ executionId, reason: failureText(error) }, 'restart policy not applied yet; the sweep will');
+    }
   }
 
   private async rootCause(flink: FlinkGateway, flinkJobId: string): Promise<string> {

@@ -47,7 +47,8 @@ export class StartExecution {
       case 'active':
         throw new ExecutionActive(jobId, outcome.active.id, outcome.active.status);
       case 'duplicate_tick':
-        throw new Error('a manual start cannot collide with a schedule tick');
+      case 'duplicate_restart':
+        throw new Error('a manual start cannot collide with a schedule tick or a restart');
       case 'created':
         return this.submissions.run(outcome.execution);
     }

@@ -136,7 +136,11 @@ export class SubmitToFlink {
    */
   private async admit(executionId: string): Promise<'admitted' | 'failed' | number> {
     const execution = await this.executions.get(executionId);
-    if (!execution || execution.status !== 'QUEUED' || execution.admission === 'ignore') return 'admitted';
+    if (!execution || execution.status !== 'QUEUED') return 'admitted';
+    // A restart's backoff lives in its row, so a message delivered early (the reconciler's) waits it out.
+    const backoffLeft = (execution.notBefore?.getTime() ?? 0) - this.clock.now().getTime();
+    if (backoffLeft > 0) return backoffLeft;
+    if (execution.admission === 'ignore') return 'admitted';
     const slots = await this.observations.freeSlots(execution.cluster, this.settings.admissionSettleMs);
     if (!slots) return 'admitted';
     const needed = execution.parallelism ?? slots.figures.defaultParallelism ?? 1;

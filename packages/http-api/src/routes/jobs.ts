@@ -1,12 +1,14 @@
 import type Router from '@koa/router';
 import {
   DEFAULT_CLUSTER,
+  restartPolicyOf,
   type AdmissionMode,
   type DefinitionCheck,
   type Job,
   type JobChanges,
   type NewJob,
   type ProgramConfig,
+  type RestartPolicy,
   type ScheduleInput,
 } from '@flink-orchestrator/domain';
 import type { Context } from 'koa';
@@ -26,6 +28,7 @@ interface JobBody {
   scheduleCron?: string;
   cluster?: string;
   admission?: AdmissionMode;
+  restartPolicy?: Partial<RestartPolicy> | null;
   version?: number;
 }
 
@@ -65,6 +68,7 @@ function changesFrom(body: JobBody): JobChanges {
   if (body.enabled !== undefined) changes.enabled = body.enabled;
   if (body.cluster !== undefined) changes.cluster = body.cluster;
   if (body.admission !== undefined) changes.admission = body.admission;
+  if (body.restartPolicy !== undefined) changes.restartPolicy = restartPolicyOf(body.restartPolicy);
   return changes;
 }
 
@@ -112,6 +116,7 @@ export function jobRoutes(router: Router, deps: ApiDependencies): void {
       enabled: body.enabled ?? true,
       cluster: body.cluster ?? DEFAULT_CLUSTER,
       admission: body.admission ?? 'slots',
+      restartPolicy: restartPolicyOf(body.restartPolicy),
     };
     const created = await deps.jobs.create(job, shorthandSchedule(body, null), options);
     ctx.status = 201;
