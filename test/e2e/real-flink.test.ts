@@ -316,5 +316,70 @@ for (const version of versions) {
       expect((await flinkGet('/jobs/overview')).body.jobs.length).to.equal(jobsBefore);
       expect((await http.get(`/api/v1/jobs/${right.id}/executions`)).body).to.deep.equal([]);
     });
+
+    it("11. a job that fails at run time (WordCount reading a path that does not exist) → FAILED with Flink's root cause", async () => {
+      const missing = `/tmp/fo-e2e-no-such-input-${Date.now()}`;
+      const job = await createJob('WordCount.jar', WORD_COUNT, { config: { input: missing } });
+      const failed = await waitForStatus((await start(job.id)).id, 'FAILED');
+      expect(failed.flinkJobId).to.match(/^[0-9a-f]{32}$/);
+      expect(failed.errorMessage).to.contain(missing);
+      expect(failed.errorMessage).not.to.contain('\n');
+      // No restart policy: nothing replaces it.
+      expect(failed.restart).to.equal(null);
+    });
+
+    it('12. restart on failure: the TaskManager killed → FAILED; the restart waits for slots, then resumes from the retained checkpoint', async () => {
+      const job = await createJob('TopSpeedWindowing.jar', TOP_SPEED, {
+        restartPolicy: { onFailure: 'restart', backoffSeconds: 1 },
+      });
+      const first = await waitForStatus((await start(job.id)).id, 'RUNNING');
+      // The test cluster checkpoints every 2 s and retains checkpoints (see flink-cluster.sh).
+      await waitFor(
+        'a completed checkpoint',
+        async () => (await flinkGet(`/jobs/${first.flinkJobId}/checkpoints`)).body?.latest?.completed?.external_path,
+        60_000,
+        500,
+      );
+      await flink.killTaskManager();
+      let failed: any;
+      try {
+        failed = await waitForStatus(first.id, 'FAILED');
+        failed = await waitFor('the restart decision', async () => {
+          const e = (await http.get(`/api/v1/executions/${first.id}`)).body;
+          return e.restart ? e : undefined;
+        });
+        expect(failed.restart).to.deep.include({ decision: 'restarted' });
+        expect(failed.restart.restoreFrom.kind).to.equal('checkpoint');
+        // No TaskManager, no slots: the restart waits QUEUED rather than piling onto Flink.
+        const waiting = await waitFor('the restart to wait for slots', async () => {
+          const e = (await http.get(`/api/v1/executions/${failed.restart.executionId}`)).body;
+          return e.waitingFor === 'slots' ? e : undefined;
+        });
+        expect(waiting).to.include({ status: 'QUEUED', trigger: 'restart', restartOf: first.id });
+      } finally {
+        await flink.startTaskManager();
+      }
+      const checkpoint: string = failed.restart.restoreFrom.path;
+      expect(checkpoint).to.match(new RegExp(`/checkpoints/${first.flinkJobId}/chk-\\d+$`));
+      const onDisk = checkpoint.startsWith('file:')
+        ? fileURLToPath(checkpoint.replace(/^file:\/*/, 'file:///'))
+        : checkpoint;
+      expect(existsSync(onDisk), onDisk).to.equal(true);
+
+      const second = await waitForStatus(failed.restart.executionId, 'RUNNING');
+      expect(second.savepointPath).to.equal(checkpoint);
+      const restored = await waitFor(
+        'Flink to report the restore',
+        async () =>
+          (await flinkGet(`/jobs/${second.flinkJobId}/checkpoints`)).body?.latest?.restored?.external_path as
+            string | undefined,
+        60_000,
+        500,
+      );
+      const bare = (p: string) => p.replace(/^file:\/*/, '/').replace(/\/$/, '');
+      expect(bare(restored)).to.equal(bare(checkpoint));
+      await http.post(`/api/v1/jobs/${job.id}/stop`);
+      await waitForStatus(second.id, 'CANCELLED');
+    });
   });
 }

@@ -5,6 +5,8 @@
 #   flink-cluster.sh start [--version V] [--port P] [--dir D]   prints FLINK_URL=, FLINK_DIR=, FLINK_VERSION=, FLINK_EXAMPLES=
 #   flink-cluster.sh stop --dir D                               stops exactly the processes `start` recorded in D
 #   flink-cluster.sh restart-jobmanager --dir D [--wipe-jars]   kills the JobManager (SIGKILL) and starts a new one
+#   flink-cluster.sh kill-taskmanager --dir D                   kills the TaskManager (SIGKILL): its tasks fail
+#   flink-cluster.sh start-taskmanager --dir D                  starts a TaskManager and waits for its slots
 #   flink-cluster.sh fetch [--version V]                        only resolves and caches the jars
 #
 # The default version comes from the repository's .env (FLINK_VERSION). Jars are cached in
@@ -114,6 +116,14 @@ io.tmp.dirs: $dir/tmp
 web.submit.enable: true
 web.cancel.enable: true
 jobstore.expiration-time: 3600
+# Restarts resume from retained checkpoints: every job checkpoints each 2 s, a failed or
+# cancelled job keeps its checkpoints, and a task failure fails the job (no Flink restarts:
+# with checkpointing on, Flink's default would restart it forever itself).
+execution.checkpointing.interval: 2s
+execution.checkpointing.externalized-checkpoint-retention: RETAIN_ON_CANCELLATION
+restart-strategy.type: none
+# A killed TaskManager is noticed within seconds: its heartbeat RPCs fail to connect.
+heartbeat.interval: 2000
 YAML
   cat > "$dir/conf/log4j2.properties" <<'PROPS'
 rootLogger.level = INFO
@@ -251,6 +261,18 @@ case "$cmd" in
     stop_pid "$dir/jobmanager.pid"
     log "stopped the cluster in $dir"
     ;;
+  kill-taskmanager)
+    [[ -n "$dir" ]] || die "kill-taskmanager needs --dir"
+    kill -KILL "$(cat "$dir/taskmanager.pid")" 2>/dev/null || true
+    while kill -0 "$(cat "$dir/taskmanager.pid")" 2>/dev/null; do sleep 0.2; done
+    log "TaskManager killed"
+    ;;
+  start-taskmanager)
+    [[ -n "$dir" ]] || die "start-taskmanager needs --dir"
+    start_taskmanager "$dir"
+    wait_ready "$dir" || die "the TaskManager did not come up"
+    log "TaskManager started"
+    ;;
   restart-jobmanager)
     [[ -n "$dir" ]] || die "restart-jobmanager needs --dir"
     kill -KILL "$(cat "$dir/jobmanager.pid")" 2>/dev/null || true
@@ -261,7 +283,7 @@ case "$cmd" in
     log "JobManager restarted"
     ;;
   *)
-    sed -n '2,12p' "$0" >&2
+    sed -n '2,14p' "$0" >&2
     exit 2
     ;;
 esac

@@ -68,7 +68,14 @@ function parse(stdout: string): FlinkCluster {
  */
 export async function startFlink(
   version: string,
-): Promise<FlinkCluster & { stop(): Promise<void>; restartJobManager(wipeJars: boolean): Promise<void> }> {
+): Promise<
+  FlinkCluster & {
+    stop(): Promise<void>;
+    restartJobManager(wipeJars: boolean): Promise<void>;
+    killTaskManager(): Promise<void>;
+    startTaskManager(): Promise<void>;
+  }
+> {
   const args = ['start', '--version', version];
   const { stdout } = await run('bash', [SCRIPT, ...args], { maxBuffer: 10 * 1024 * 1024, timeout: 15 * 60_000 });
   const cluster = parse(stdout);
@@ -86,6 +93,12 @@ export async function startFlink(
       await run('bash', [SCRIPT, 'restart-jobmanager', '--dir', cluster.dir, ...(wipeJars ? ['--wipe-jars'] : [])], {
         timeout: 300_000,
       });
+    },
+    killTaskManager: async () => {
+      await run('bash', [SCRIPT, 'kill-taskmanager', '--dir', cluster.dir], { timeout: 60_000 });
+    },
+    startTaskManager: async () => {
+      await run('bash', [SCRIPT, 'start-taskmanager', '--dir', cluster.dir], { timeout: 300_000 });
     },
   };
 }
