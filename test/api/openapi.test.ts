@@ -207,6 +207,7 @@ describe('OpenAPI description', () => {
       cluster: 'default',
       admission: 'slots',
       restartPolicy: restartPolicyOf(null),
+      savepointRetention: null,
       schedule: null,
       version: 1,
       createdAt: at,

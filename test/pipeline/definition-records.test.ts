@@ -1,7 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { QueueSubmission, StartExecution, type Job, type WorkMessage } from '@flink-orchestrator/domain';
 import { createLogger } from '@flink-orchestrator/observability';
-import { connect, KnexExecutionRepository, KnexJobRepository, type Knex } from '@flink-orchestrator/postgres';
+import {
+  connect,
+  KnexExecutionRepository,
+  KnexJobRepository,
+  KnexSavepointRepository,
+  type Knex,
+} from '@flink-orchestrator/postgres';
 import { expect } from 'chai';
 import { databaseUrl } from '../support/test-env';
 
@@ -37,7 +43,12 @@ describe('execution definitions are recorded when an execution is created', () =
 
   it('a manual start: the job row as it is, with the start overriding parallelism only when asked', async () => {
     const job = await newJob();
-    const starts = new StartExecution(jobs, executions, new QueueSubmission(executions, queue, log));
+    const starts = new StartExecution(
+      jobs,
+      executions,
+      new QueueSubmission(executions, queue, log),
+      new KnexSavepointRepository(db),
+    );
     const plain = await starts.run(job.id);
     expect(plain.definition).to.deep.equal({
       jarUrl: 'second.jar',

@@ -6,7 +6,13 @@ import { flinkJobIdFor, StopOnFlink, TransientFailure } from '@flink-orchestrato
 import { FlinkRestClient } from '@flink-orchestrator/flink-rest';
 import { buildTestJar, FlinkTestDouble } from '@flink-orchestrator/flink-test-double';
 import { createLogger, systemClock } from '@flink-orchestrator/observability';
-import { connect, KnexExecutionRepository, KnexJobRepository, type Knex } from '@flink-orchestrator/postgres';
+import {
+  connect,
+  KnexExecutionRepository,
+  KnexJobRepository,
+  KnexSavepointRepository,
+  type Knex,
+} from '@flink-orchestrator/postgres';
 import { expect } from 'chai';
 import { localJar } from '../../packages/flink-rest/test/flink-gateway-contract';
 import { Gate } from '../support/gate';
@@ -195,6 +201,7 @@ describe('a savepoint that never completes: StopOnFlink gives up at its timeout'
     flink.setSavepointHook(gate.pass);
     const stop = new StopOnFlink({
       executions,
+      savepoints: new KnexSavepointRepository(db),
       clusters: {
         gatewayFor: (cluster) =>
           Promise.resolve({ cluster, flink: new FlinkRestClient({ baseUrl: flink.url }), savepointDir: null }),

@@ -349,7 +349,7 @@ describe('FireScheduleTick (real PostgreSQL)', () => {
     const row = rows.find((r) => r.scheduledFor?.getTime() === at.getTime());
     expect(row?.status).to.equal('MISSED');
     expect(row?.errorMessage).to.equal('Tick fired 61 s late (grace 60 s); not run.');
-    expect(sent.filter((m) => m.executionId === row?.id)).to.deep.equal([]);
+    expect(sent.filter((m) => 'executionId' in m && m.executionId === row?.id)).to.deep.equal([]);
   });
 
   it('ticks BullMQ dropped run late, in order, ahead of the delivered one, while within the grace; older ones are MISSED', async () => {

@@ -4,6 +4,7 @@ import {
   CancelUnownedFlinkJob,
   ManageClusters,
   ManageJobs,
+  ManageSavepoints,
   ManageSchedules,
   QueueSubmission,
   ReadExecutions,
@@ -42,7 +43,8 @@ export async function appOver(
       settings: { dataProcessorUrl: '' },
     }),
     // Only job routes are exercised here: the execution use cases get no storage.
-    starts: new StartExecution(jobs, {} as never, new QueueSubmission({} as never, {} as never, log)),
+    starts: new StartExecution(jobs, {} as never, new QueueSubmission({} as never, {} as never, log), {} as never),
+    savepoints: new ManageSavepoints({} as never),
     stops: new RequestStop({ jobs, executions: {} as never, queue: {} as never, clock, log }),
     history: new ReadExecutions(jobs, {} as never),
     health: [],

@@ -10,6 +10,7 @@ import {
   failureText,
   ManageClusters,
   ManageJobs,
+  ManageSavepoints,
   ManageSchedules,
   QueueSubmission,
   ReadExecutions,
@@ -60,7 +61,7 @@ export async function buildApi(config: Config, log: Logger): Promise<RunningApi>
   if (config.authDisabled)
     log.warn({}, 'AUTHENTICATION IS DISABLED (AUTH_DISABLED=true): anyone who reaches this port can change jobs');
   const tokens = config.apiTokens.length ? new TokenAuthority(config.apiTokens) : null;
-  const { db, jobs, executions, clusters, observations, jarRegistry } = await openStore(
+  const { db, jobs, executions, clusters, observations, jarRegistry, savepoints } = await openStore(
     config.databaseUrl,
     { migrate: config.migrateOnStart, createDatabase: config.createDatabase },
     log,
@@ -148,7 +149,8 @@ export async function buildApi(config: Config, log: Logger): Promise<RunningApi>
       flinkJobs: new CancelUnownedFlinkJob({ clusters, executions, flink: flinkClusters }),
       schedules,
       validation,
-      starts: new StartExecution(jobs, executions, new QueueSubmission(executions, queue, log)),
+      starts: new StartExecution(jobs, executions, new QueueSubmission(executions, queue, log), savepoints),
+      savepoints: new ManageSavepoints({ jobs, executions, savepoints, queue, clock, log }),
       stops: new RequestStop({ jobs, executions, queue, clock, log }),
       history: new ReadExecutions(jobs, executions),
       clock,

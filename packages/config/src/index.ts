@@ -45,6 +45,8 @@ export interface Config {
   executionRetentionSkippedDays: number;
   /** Days other ended executions are kept; null: forever. */
   executionRetentionDays: number | null;
+  /** Savepoint retention of jobs that set none: the newest `keepLast`, none older than `maxAgeDays`. */
+  savepointRetention: { keepLast: number; maxAgeDays: number };
   /** API bearer tokens; `write` may change things, `read` may only read. */
   apiTokens: { name: string; token: string; access: 'read' | 'write' }[];
   authDisabled: boolean;
@@ -128,6 +130,8 @@ const VARIABLES = {
   RECONCILE_INTERVAL_MS: Joi.number().integer().min(500).default(60_000),
   EXECUTION_RETENTION_SKIPPED_DAYS: Joi.number().integer().min(1).max(36_500).default(7),
   EXECUTION_RETENTION_DAYS: Joi.number().integer().min(1).max(36_500).allow(''),
+  SAVEPOINT_KEEP_LAST: Joi.number().integer().min(1).max(10_000).default(5),
+  SAVEPOINT_MAX_AGE_DAYS: Joi.number().integer().min(1).max(36_500).default(30),
   BOARD_USER: Joi.string().max(128).allow(''),
   BOARD_PASSWORD: Joi.string()
     .max(256)
@@ -204,6 +208,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     scheduleMisfireGraceMs: (v.SCHEDULE_MISFIRE_GRACE as number) * 1000,
     admissionTimeoutMs: (v.ADMISSION_TIMEOUT as number) * 1000,
     executionRetentionDays: (v.EXECUTION_RETENTION_DAYS as number | '' | undefined) || null,
+    savepointRetention: {
+      keepLast: v.SAVEPOINT_KEEP_LAST as number,
+      maxAgeDays: v.SAVEPOINT_MAX_AGE_DAYS as number,
+    },
     apiTokens: [...tokens(v.API_TOKENS, 'write'), ...tokens(v.API_READ_TOKENS, 'read')],
     metricsToken: (v.METRICS_TOKEN as string | undefined) || null,
     corsOrigins: list(v.CORS_ORIGINS),

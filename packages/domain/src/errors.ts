@@ -214,3 +214,33 @@ export class ValidationFailedOnFlink extends DomainError {
     super(reason, { cluster, stage });
   }
 }
+
+export class SavepointNotFound extends DomainError {
+  readonly code = 'savepoint_not_found';
+  constructor(jobId: string, savepointId: string) {
+    super(`Job "${jobId}" has no savepoint "${savepointId}".`);
+  }
+}
+
+/** A savepoint that may not be disposed of: the job's newest, or one an active execution restored from. */
+export class SavepointInUse extends DomainError {
+  readonly code = 'savepoint_in_use';
+  constructor(savepointId: string, why: string) {
+    super(`Savepoint "${savepointId}" is kept: ${why}`);
+  }
+}
+
+/** Disposing of, or restoring from, a savepoint that is not COMPLETED (or is disposed). */
+export class SavepointNotUsable extends DomainError {
+  readonly code = 'savepoint_not_usable';
+  constructor(savepointId: string, why: string) {
+    super(`Savepoint "${savepointId}" ${why}`);
+  }
+}
+
+export class NoRunningExecution extends DomainError {
+  readonly code = 'no_running_execution';
+  constructor(jobId: string) {
+    super(`Job "${jobId}" has no RUNNING execution to take a savepoint of.`);
+  }
+}

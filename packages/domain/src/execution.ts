@@ -129,8 +129,10 @@ export interface Execution {
    */
   definition: ExecutionDefinition | null;
   parallelism: number | null;
-  /** Savepoint this execution was restored from. */
+  /** Savepoint (or retained checkpoint) this execution was restored from. */
   savepointPath: string | null;
+  /** The savepoint record it restored from, when it restored from one (by id or `latest-savepoint`). */
+  savepointId: string | null;
   allowNonRestoredState: boolean;
   /** Copied from the job with its definition. */
   admission: AdmissionMode;

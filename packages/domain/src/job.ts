@@ -1,4 +1,5 @@
 import type { RestartPolicy } from './restart-policy';
+import type { SavepointRetention } from './savepoint';
 import type { Schedule } from './schedule';
 
 /** Values become Flink program arguments, so only scalars are allowed. */
@@ -25,12 +26,15 @@ export interface NewJob {
   admission: AdmissionMode;
   /** Omitted: the default policy (never restart). */
   restartPolicy?: RestartPolicy;
+  /** How long its savepoints are kept; null or omitted: the service's defaults. */
+  savepointRetention?: SavepointRetention | null;
 }
 
-export interface Job extends Omit<NewJob, 'restartPolicy'> {
+export interface Job extends Omit<NewJob, 'restartPolicy' | 'savepointRetention'> {
   id: string;
   /** With every default filled in. */
   restartPolicy: RestartPolicy;
+  savepointRetention: SavepointRetention | null;
   schedule: Schedule | null;
   version: number;
   createdAt: Date;

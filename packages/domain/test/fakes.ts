@@ -9,6 +9,12 @@ import {
   TransientFailure,
   isTerminal,
   restartPolicyOf,
+  isRestorable,
+  type DisposalOutcome,
+  type DisposalStatus,
+  type NewSavepoint,
+  type Savepoint,
+  type SavepointRepository,
   restartsOn,
   type RestartDecision,
   type UndecidedFailure,
@@ -112,6 +118,7 @@ export class MemoryJobs implements JobRepository {
       cluster: DEFAULT_CLUSTER,
       admission: 'slots',
       restartPolicy: restartPolicyOf(null),
+      savepointRetention: null,
       schedule: null,
       version: 1,
       createdAt: now,
@@ -198,6 +205,7 @@ export class MemoryExecutions implements ExecutionRepository {
       restartOf: null,
       notBefore: null,
       restartDecision: null,
+      savepointId: null,
       createdAt: now,
       submittingAt: null,
       runRequestedAt: null,
@@ -232,6 +240,7 @@ export class MemoryExecutions implements ExecutionRepository {
       errorMessage: execution.errorMessage ?? null,
       restartOf: execution.restartOf ?? null,
       notBefore: execution.notBefore ?? null,
+      savepointId: execution.savepointId ?? null,
       parallelism: execution.parallelism ?? job.parallelism,
       definition: queued
         ? { jarUrl: job.jarUrl, entryClass: job.entryClass, config: job.config, jobVersion: job.version }
@@ -591,6 +600,25 @@ export class FakeFlink implements FlinkGateway {
     this.count('jobs_checkpoints');
     return Promise.resolve(this.checkpoints.get(jobId) ?? null);
   }
+  /** Savepoints taken while running: by trigger id, what the status poll answers. */
+  readonly savepointsTaken = new Map<string, SavepointStatus>();
+  triggerSavepoint(jobId: string, options: { targetDirectory: string | null; triggerId: string }): Promise<string> {
+    this.count('jobs_savepoint');
+    if (!this.savepointsTaken.has(options.triggerId)) this.savepointsTaken.set(options.triggerId, this.savepoint);
+    return Promise.resolve(options.triggerId);
+  }
+  /** Disposals by Flink's trigger id; `disposal` is what the next one ends with. */
+  readonly disposals = new Map<string, { location: string; status: DisposalStatus }>();
+  disposal: DisposalStatus = { status: 'COMPLETED' };
+  disposeSavepoint(location: string): Promise<string> {
+    this.count('savepoint_disposal');
+    const triggerId = randomUUID().replace(/-/g, '');
+    this.disposals.set(triggerId, { location, status: this.disposal });
+    return Promise.resolve(triggerId);
+  }
+  disposalStatus(triggerId: string): Promise<DisposalStatus> {
+    return Promise.resolve(this.disposals.get(triggerId)?.status ?? { status: 'unknown' });
+  }
   failureCause(): Promise<string | null> {
     this.count('jobs_exceptions');
     return Promise.resolve('java.lang.RuntimeException: boom');
@@ -698,6 +726,152 @@ export const SUBMIT_SETTINGS: SubmitSettings = {
 };
 
 /** Jobs, executions, queue and Flink on one fake clock; `flink` is the `default` cluster. */
+/** The savepoints table in a map, with the PostgreSQL repository's checks. */
+export class MemorySavepoints implements SavepointRepository {
+  readonly rows = new Map<string, Savepoint>();
+
+  constructor(
+    private readonly executions: MemoryExecutions,
+    private readonly clock: Clock,
+  ) {}
+
+  begin(savepoint: NewSavepoint): Promise<Savepoint> {
+    const existing = [...this.rows.values()].find(
+      (s) => s.executionId === savepoint.executionId && s.triggerId === savepoint.triggerId,
+    );
+    if (existing && savepoint.triggerId) return Promise.resolve(existing);
+    const id = randomUUID();
+    const row: Savepoint = {
+      ...savepoint,
+      id,
+      triggerId: savepoint.triggerId ?? id.replace(/-/g, ''),
+      status: 'IN_PROGRESS',
+      location: null,
+      errorMessage: null,
+      createdAt: this.clock.now(),
+      completedAt: null,
+      disposal: null,
+      disposalError: null,
+      disposedAt: null,
+    };
+    this.rows.set(id, row);
+    return Promise.resolve(row);
+  }
+  /** A completed savepoint as a test needs it. */
+  put(fields: Partial<Savepoint> & Pick<Savepoint, 'jobId'>): Savepoint {
+    const id = randomUUID();
+    const row: Savepoint = {
+      id,
+      executionId: null,
+      cluster: DEFAULT_CLUSTER,
+      kind: 'manual',
+      status: 'COMPLETED',
+      triggerId: id.replace(/-/g, ''),
+      location: `file:///sp/savepoint-${id.slice(0, 6)}`,
+      errorMessage: null,
+      createdAt: this.clock.now(),
+      completedAt: this.clock.now(),
+      disposal: null,
+      disposalError: null,
+      disposedAt: null,
+      ...fields,
+    };
+    this.rows.set(id, row);
+    return row;
+  }
+  private settle(id: string, patch: Partial<Savepoint>): Promise<Savepoint | null> {
+    const row = this.rows.get(id);
+    if (!row || row.status !== 'IN_PROGRESS') return Promise.resolve(null);
+    const updated = { ...row, ...patch };
+    this.rows.set(id, updated);
+    return Promise.resolve(updated);
+  }
+  complete(id: string, location: string, at: Date): Promise<Savepoint | null> {
+    return this.settle(id, { status: 'COMPLETED', location, completedAt: at });
+  }
+  fail(id: string, reason: string): Promise<Savepoint | null> {
+    return this.settle(id, { status: 'FAILED', errorMessage: reason });
+  }
+  get(id: string): Promise<Savepoint | null> {
+    return Promise.resolve(this.rows.get(id) ?? null);
+  }
+  listByJob(jobId: string): Promise<Savepoint[]> {
+    return Promise.resolve(
+      [...this.rows.values()].filter((s) => s.jobId === jobId).sort((a, b) => +b.createdAt - +a.createdAt),
+    );
+  }
+  private restorable(jobId?: string): Savepoint[] {
+    return [...this.rows.values()]
+      .filter((s) => (jobId === undefined || s.jobId === jobId) && isRestorable(s))
+      .sort((a, b) => (b.completedAt?.getTime() ?? 0) - (a.completedAt?.getTime() ?? 0));
+  }
+  latestRestorable(jobId: string): Promise<Savepoint | null> {
+    return Promise.resolve(this.restorable(jobId)[0] ?? null);
+  }
+  producedBy(executionIds: readonly string[]): Promise<Map<string, string[]>> {
+    const produced = new Map<string, string[]>();
+    for (const s of this.rows.values())
+      if (s.executionId && executionIds.includes(s.executionId))
+        produced.set(s.executionId, [...(produced.get(s.executionId) ?? []), s.id]);
+    return Promise.resolve(produced);
+  }
+  requestDisposal(jobId: string, id: string, at: Date): Promise<DisposalOutcome> {
+    const row = this.rows.get(id);
+    if (!row || row.jobId !== jobId) return Promise.resolve({ kind: 'not_found' });
+    if (row.disposal || row.disposedAt) return Promise.resolve({ kind: 'requested', savepoint: row });
+    if (row.status !== 'COMPLETED' || !row.location) return Promise.resolve({ kind: 'not_completed', savepoint: row });
+    if (this.restorable(jobId)[0]?.id === id) return Promise.resolve({ kind: 'newest', savepoint: row });
+    const user = [...this.executions.rows.values()].find(
+      (e) =>
+        e.jobId === jobId &&
+        ACTIVE_STATUSES.includes(e.status) &&
+        (e.savepointId === id || e.savepointPath === row.location),
+    );
+    if (user) return Promise.resolve({ kind: 'in_use', savepoint: row, executionId: user.id });
+    const updated: Savepoint = { ...row, disposal: { requestedAt: at, triggerId: null }, disposalError: null };
+    this.rows.set(id, updated);
+    return Promise.resolve({ kind: 'requested', savepoint: updated });
+  }
+  recordDisposalTrigger(id: string, triggerId: string | null): Promise<void> {
+    const row = this.rows.get(id);
+    if (row?.disposal && !row.disposedAt) this.rows.set(id, { ...row, disposal: { ...row.disposal, triggerId } });
+    return Promise.resolve();
+  }
+  markDisposed(id: string, at: Date): Promise<Savepoint | null> {
+    const row = this.rows.get(id);
+    if (!row?.disposal || row.disposedAt) return Promise.resolve(null);
+    const updated = { ...row, disposedAt: at, disposalError: null };
+    this.rows.set(id, updated);
+    return Promise.resolve(updated);
+  }
+  recordDisposalFailure(id: string, reason: string): Promise<Savepoint | null> {
+    const row = this.rows.get(id);
+    if (!row || row.disposedAt) return Promise.resolve(null);
+    const updated = { ...row, disposal: null, disposalError: reason };
+    this.rows.set(id, updated);
+    return Promise.resolve(updated);
+  }
+  listPendingDisposals(requestedBefore: Date, limit: number): Promise<Savepoint[]> {
+    return Promise.resolve(
+      [...this.rows.values()]
+        .filter((s) => s.disposal && !s.disposedAt && s.disposal.requestedAt < requestedBefore)
+        .slice(0, limit),
+    );
+  }
+  listRestorable(limit: number): Promise<Savepoint[]> {
+    return Promise.resolve(this.restorable().slice(0, limit));
+  }
+  inUse(): Promise<Set<string>> {
+    const used = new Set<string>();
+    for (const e of this.executions.rows.values()) {
+      if (!ACTIVE_STATUSES.includes(e.status)) continue;
+      if (e.savepointId) used.add(e.savepointId);
+      if (e.savepointPath) used.add(e.savepointPath);
+    }
+    return Promise.resolve(used);
+  }
+}
+
 export function world() {
   const clock = new FakeClock();
   const jobs = new MemoryJobs(clock);
@@ -706,7 +880,18 @@ export function world() {
   const clusters = new FakeClusters();
   clusters.add(DEFAULT_CLUSTER, flink, 'file:///sp');
   const observations = new MemoryObservations(executions);
-  return { clock, jobs, executions, observations, queue: new RecordingQueue(), flink, clusters, log: silentLog };
+  const savepoints = new MemorySavepoints(executions, clock);
+  return {
+    clock,
+    jobs,
+    executions,
+    observations,
+    savepoints,
+    queue: new RecordingQueue(),
+    flink,
+    clusters,
+    log: silentLog,
+  };
 }
 
 /** The cluster registry in a map, with the PostgreSQL one's answers (ClusterNameTaken, ClusterInUse). */

@@ -61,12 +61,7 @@ describe('RestartAfterFailure: a failed execution replaced per the job policy (o
     expect(t.restartsOf(restored.id)[0]?.savepointPath).to.equal('file:///sp/from-start');
 
     const u = setup();
-    u.executions.put({
-      jobId: u.job.id,
-      status: 'STOPPED',
-      savepointLocation: 'file:///sp/stopped',
-      finishedAt: u.clock.now(),
-    });
+    u.savepoints.put({ jobId: u.job.id, kind: 'stop', location: 'file:///sp/stopped' });
     const plain = u.failure();
     await u.restarts.run(plain.id);
     expect(u.restartsOf(plain.id)[0]?.savepointPath).to.equal('file:///sp/stopped');

@@ -14,7 +14,12 @@ import { world } from './fakes';
 
 function setup() {
   const w = world();
-  const starts = new StartExecution(w.jobs, w.executions, new QueueSubmission(w.executions, w.queue, w.log));
+  const starts = new StartExecution(
+    w.jobs,
+    w.executions,
+    new QueueSubmission(w.executions, w.queue, w.log),
+    w.savepoints,
+  );
   const stops = new RequestStop(w);
   return { ...w, starts, stops, job: w.jobs.add() };
 }
@@ -43,24 +48,37 @@ describe('StartExecution and RequestStop (on fakes)', () => {
     expect(t.executions.rows.size).to.equal(0);
   });
 
-  it('restoreFrom latest-savepoint takes the newest savepoint the job ended with', async () => {
+  it('restoreFrom: the newest restorable savepoint, a savepoint by id, or a path; records the savepoint it names', async () => {
     const t = setup();
-    t.executions.put({
-      jobId: t.job.id,
-      status: 'STOPPED',
-      savepointLocation: 'file:///sp/1',
-      finishedAt: t.clock.now(),
-    });
+    const older = t.savepoints.put({ jobId: t.job.id, location: 'file:///sp/1' });
     t.clock.advance(1000);
-    t.executions.put({
-      jobId: t.job.id,
-      status: 'STOPPED',
-      savepointLocation: 'file:///sp/2',
-      finishedAt: t.clock.now(),
-    });
-    expect(await t.starts.run(t.job.id, { restoreFrom: 'latest-savepoint' })).to.include({
-      savepointPath: 'file:///sp/2',
-    });
+    const newest = t.savepoints.put({ jobId: t.job.id, location: 'file:///sp/2' });
+    const latest = await t.starts.run(t.job.id, { restoreFrom: 'latest-savepoint' });
+    expect(latest).to.include({ savepointPath: 'file:///sp/2', savepointId: newest.id });
+    t.executions.rows.set(latest.id, { ...latest, status: 'CANCELLED' });
+
+    const byId = await t.starts.run(t.job.id, { restoreFrom: older.id });
+    expect(byId).to.include({ savepointPath: 'file:///sp/1', savepointId: older.id });
+    t.executions.rows.set(byId.id, { ...byId, status: 'CANCELLED' });
+
+    const byPath = await t.starts.run(t.job.id, { restoreFrom: 's3://bucket/savepoints/sp-9' });
+    expect(byPath).to.include({ savepointPath: 's3://bucket/savepoints/sp-9', savepointId: null });
+    t.executions.rows.set(byPath.id, { ...byPath, status: 'CANCELLED' });
+
+    // Disposed of (or being), failed, or another job's: refused, nothing written.
+    const rows = t.executions.rows.size;
+    const disposed = t.savepoints.put({ jobId: t.job.id, disposedAt: t.clock.now() });
+    const failed = t.savepoints.put({ jobId: t.job.id, status: 'FAILED', location: null });
+    const foreign = t.savepoints.put({ jobId: t.jobs.add().id });
+    for (const [id, code] of [
+      [disposed.id, 'savepoint_not_usable'],
+      [failed.id, 'savepoint_not_usable'],
+      [foreign.id, 'savepoint_not_found'],
+    ] as const) {
+      const error = await t.starts.run(t.job.id, { restoreFrom: id }).catch((e: { code: string }) => e);
+      expect(error).to.have.property('code', code);
+    }
+    expect(t.executions.rows.size).to.equal(rows);
   });
 
   it('a queue that refuses: the execution is discarded, and the caller hears Redis is unavailable', async () => {

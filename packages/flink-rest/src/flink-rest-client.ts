@@ -3,6 +3,7 @@ import {
   PermanentFailure,
   TransientFailure,
   type CancelOutcome,
+  type DisposalStatus,
   type FlinkClusterOverview,
   type FlinkGateway,
   type FlinkJobOverview,
@@ -260,6 +261,50 @@ export class FlinkRestClient implements FlinkGateway {
     });
     this.expect(res, [202], 'stop the job with a savepoint');
     return res.data['request-id'];
+  }
+
+  async triggerSavepoint(
+    jobId: string,
+    options: { targetDirectory: string | null; triggerId: string },
+  ): Promise<string> {
+    // This body mixes kebab-case and camelCase, as Flink's SavepointTriggerRequestBody does.
+    const res = await this.call<Flink.TriggerResponse>('jobs_savepoint', {
+      method: 'POST',
+      url: `/jobs/${jobId}/savepoints`,
+      data: {
+        'cancel-job': false,
+        triggerId: options.triggerId,
+        ...(options.targetDirectory ? { 'target-directory': options.targetDirectory } : {}),
+      },
+    });
+    this.expect(res, [202], 'trigger a savepoint');
+    return res.data['request-id'];
+  }
+
+  async disposeSavepoint(location: string): Promise<string> {
+    const res = await this.call<Flink.TriggerResponse>('savepoint_disposal', {
+      method: 'POST',
+      url: '/savepoint-disposal',
+      data: { 'savepoint-path': location },
+    });
+    this.expect(res, [200, 202], 'dispose of the savepoint');
+    return res.data['request-id'];
+  }
+
+  async disposalStatus(triggerId: string): Promise<DisposalStatus> {
+    const res = await this.call<Flink.SavepointStatusResponse>('savepoint_disposal_status', {
+      method: 'GET',
+      url: `/savepoint-disposal/${triggerId}`,
+    });
+    if (res.status === 404) return { status: 'unknown' };
+    this.expect(res, [200], 'read the savepoint disposal status');
+    if (res.data.status.id !== 'COMPLETED') return { status: 'IN_PROGRESS' };
+    const cause = res.data.operation?.['failure-cause'];
+    if (!cause) return { status: 'COMPLETED' };
+    return {
+      status: 'FAILED',
+      reason: summarizeFlinkErrors([cause['stack-trace'] ?? cause.class ?? 'unknown failure']),
+    };
   }
 
   async savepointStatus(jobId: string, triggerId: string): Promise<SavepointStatus> {

@@ -77,6 +77,9 @@ export class JobManagerState {
   /** So that the server can note the status and delivery of the answer to a run request. */
   readonly runRecordOf = new WeakMap<IncomingMessage, RunRequestRecord>();
   readonly triggerLog: SavepointTriggerRecord[] = [];
+  /** POST /savepoint-disposal operations by Flink's trigger id, and the paths asked for in order. */
+  readonly disposals = new Map<string, SavepointOperation>();
+  readonly disposalLog: string[] = [];
   uploadCount = 0;
 
   constructor(

@@ -184,6 +184,13 @@ export interface SavepointRequest {
   cancelJob: boolean;
 }
 
+export const DISPOSAL_BODY = 'org.apache.flink.runtime.rest.messages.job.savepoints.SavepointDisposalRequest';
+
+/** SavepointDisposalRequest: `savepoint-path`, which Flink requires. */
+export function readDisposalRequest(body: Json): { path: string | null } {
+  return { path: new BodyFields(body, DISPOSAL_BODY).string('savepoint-path') };
+}
+
 const FORMAT_TYPES = ['CANONICAL', 'NATIVE'] as const;
 
 /** StopWithSavepointRequestBody (camelCase) or SavepointTriggerRequestBody (kebab-case). */

@@ -5,17 +5,32 @@
 import type { IncomingMessage } from 'node:http';
 import type { Faults } from './fault-controls';
 import { readText, type Reply, type Route } from './http-util';
-import { jobNotFoundCause, savepointDirMissingError, tasksNotRunningCause, unknownTriggerError } from './java-errors';
+import {
+  jobNotFoundCause,
+  notFoundError,
+  restHandlerError,
+  savepointDirMissingError,
+  tasksNotRunningCause,
+  unknownTriggerError,
+} from './java-errors';
 import type { JobManagerState } from './jobmanager-state';
 import {
+  DISPOSAL_BODY,
   randomHexId,
   readBody,
+  readDisposalRequest,
   readSavepointRequest,
   SAVEPOINT_BODY,
   type SavepointRequest,
   STOP_BODY,
 } from './request-bodies';
-import { createLocalDirectory, operationResult, type SavepointOperation, savepointLocation } from './savepoints';
+import {
+  createLocalDirectory,
+  operationResult,
+  removeLocalSavepoint,
+  type SavepointOperation,
+  savepointLocation,
+} from './savepoints';
 import { TERMINAL_STATES } from './simulated-job';
 
 type TriggerKind = 'stop' | 'savepoint';
@@ -37,7 +52,40 @@ export function savepointRoutes(jm: JobManagerState, faults: Readonly<Faults>): 
     ['POST', '/jobs/:jobid/stop', (req, p) => trigger(req, p.jobid ?? '', 'stop')],
     ['POST', '/jobs/:jobid/savepoints', (req, p) => trigger(req, p.jobid ?? '', 'savepoint')],
     ['GET', '/jobs/:jobid/savepoints/:triggerid', (_req, p) => savepointStatus(jm, p.jobid ?? '', p.triggerid ?? '')],
+    ['POST', '/savepoint-disposal', async (req) => triggerDisposal(jm, await readText(req))],
+    ['GET', '/savepoint-disposal/:triggerid', (_req, p) => disposalStatus(jm, p.triggerid ?? '')],
   ];
+}
+
+/**
+ * POST /savepoint-disposal: 200 with Flink's own trigger id (the request takes none). The
+ * files go after `savepointMs`: a local (file:) savepoint's directory is really removed, and
+ * one that is not there fails as Flink fails it.
+ */
+function triggerDisposal(jm: JobManagerState, text: string): Reply {
+  const read = readBody(text, DISPOSAL_BODY, readDisposalRequest);
+  if ('badRequest' in read) return { status: 400, body: read.badRequest };
+  const path = read.value.path;
+  if (!path) return { status: 400, body: restHandlerError('Field savepoint-path must not be null.') };
+  const triggerId = randomHexId();
+  const operation: SavepointOperation = { status: 'IN_PROGRESS' };
+  jm.disposals.set(triggerId, operation);
+  jm.disposalLog.push(path);
+  jm.timers.later(jm.timing.savepointMs, () => {
+    const failure = removeLocalSavepoint(path);
+    if (failure) operation.failure = failure;
+    operation.status = 'COMPLETED';
+  });
+  return { status: 200, body: { 'request-id': triggerId } };
+}
+
+function disposalStatus(jm: JobManagerState, triggerId: string): Reply {
+  const operation = jm.disposals.get(triggerId);
+  if (!operation)
+    return { status: 404, body: notFoundError(`Operation not found under key: OperationKey{triggerId=${triggerId}}`) };
+  if (operation.status === 'IN_PROGRESS' || operation.failure) return { status: 200, body: operationResult(operation) };
+  // A successful disposal has no result: `operation` is null.
+  return { status: 200, body: { status: { id: 'COMPLETED' }, operation: null } };
 }
 
 function triggerSavepoint(

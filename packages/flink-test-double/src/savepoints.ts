@@ -1,6 +1,6 @@
 /** Savepoint operations: where they go (Flink's naming) and how their status reads. */
 import { randomBytes } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { stackText, UNKNOWN_FAILURE } from './java-errors';
 
@@ -21,6 +21,22 @@ export function createLocalDirectory(location: string): void {
   } catch {
     // not a local path we can create; the location is still reported
   }
+}
+
+/**
+ * Disposes of a local savepoint as Flink does (its directory removed); null when done, else
+ * the failure Flink reports for a path that holds no savepoint. Other schemes: done.
+ */
+export function removeLocalSavepoint(location: string): string | null {
+  if (!location.startsWith('file:') && !location.startsWith('/')) return null;
+  const path = location.startsWith('/')
+    ? location
+    : fileURLToPath(location.startsWith('file://') ? location : location.replace(/^file:/, 'file://'));
+  if (!existsSync(path)) {
+    return `java.io.FileNotFoundException: Cannot find checkpoint or savepoint file/directory '${location}' on file system 'file'.`;
+  }
+  rmSync(path, { recursive: true, force: true });
+  return null;
 }
 
 /** One savepoint (or stop-with-savepoint) operation, keyed by (JobID, triggerId). */

@@ -12,6 +12,7 @@ import { docsRoutes } from './routes/docs';
 import { isUuid } from './ids';
 import { HttpProblem, notFound } from './problem';
 import { executionRoutes } from './routes/executions';
+import { savepointRoutes } from './routes/savepoints';
 import { healthRoutes } from './routes/health';
 import { jobRoutes } from './routes/jobs';
 import { clusterRoutes } from './routes/clusters';
@@ -68,6 +69,7 @@ export function apiRouter(deps: ApiDependencies): Router {
   jobRoutes(router, deps);
   clusterRoutes(router, deps);
   executionRoutes(router, deps);
+  savepointRoutes(router, deps);
   scheduleRoutes(router, deps);
   return router;
 }

@@ -4,6 +4,7 @@ import type {
   ClusterObservations,
   ManageClusters,
   ManageJobs,
+  ManageSavepoints,
   ManageSchedules,
   ReadExecutions,
   RequestStop,
@@ -36,6 +37,8 @@ export interface ApiDependencies {
   validation: ValidateOnFlink;
   starts: StartExecution;
   stops: RequestStop;
+  /** Savepoints as records: take, list, dispose of; and which executions produced which. */
+  savepoints: ManageSavepoints;
   history: ReadExecutions;
   health: HealthCheck[];
   clock: Clock;

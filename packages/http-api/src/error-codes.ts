@@ -15,6 +15,7 @@ export const ERROR_STATUS = {
   /** The cluster's JobManager does not know the Flink job. */
   flink_job_not_found: 404,
   route_not_found: 404,
+  savepoint_not_found: 404,
   job_name_taken: 409,
   cluster_name_taken: 409,
   cluster_in_use: 409,
@@ -24,6 +25,12 @@ export const ERROR_STATUS = {
   no_active_execution: 409,
   no_savepoint: 409,
   concurrent_modification: 409,
+  /** The job has no RUNNING execution: no Flink job to take a savepoint of. */
+  no_running_execution: 409,
+  /** Never disposed of: the job's newest savepoint, or one an active execution restored from. */
+  savepoint_in_use: 409,
+  /** Not COMPLETED, or disposed of: nothing to restore from or dispose of. */
+  savepoint_not_usable: 409,
   /** The Flink job belongs to an active execution: it is stopped through its job. */
   flink_job_managed: 409,
   /** The Flink job has ended already: nothing to cancel. */

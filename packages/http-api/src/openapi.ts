@@ -27,7 +27,7 @@ import {
  * tests validate each request they send and each answer they get against this document.
  */
 type Method = 'get' | 'post' | 'put' | 'delete';
-export type Tag = 'jobs' | 'clusters' | 'executions' | 'schedules' | 'operations' | 'docs';
+export type Tag = 'jobs' | 'clusters' | 'executions' | 'savepoints' | 'schedules' | 'operations' | 'docs';
 /** Who may call: anyone, the metrics scraper (when METRICS_TOKEN is set), or holders of an API token. */
 type Guard = 'none' | 'metrics' | 'token';
 type HeaderName = 'ETag' | 'Location' | 'Link';
@@ -298,7 +298,7 @@ export const OPERATIONS: Operation[] = [
       headers: ['Location'],
       description: 'queued; Location names the execution',
     },
-    errors: ['job_disabled', 'execution_active', 'no_savepoint'],
+    errors: ['job_disabled', 'execution_active', 'no_savepoint', 'savepoint_not_found', 'savepoint_not_usable'],
   },
   {
     operationId: 'stopJob',
@@ -316,6 +316,56 @@ export const OPERATIONS: Operation[] = [
       description: 'stopping; Location names the execution',
     },
     errors: ['no_active_execution', 'concurrent_modification'],
+  },
+  {
+    operationId: 'takeSavepoint',
+    method: 'post',
+    path: '/api/v1/jobs/{id}/savepoints',
+    tag: 'savepoints',
+    summary: 'Take a savepoint of the running execution; the job goes on running',
+    description:
+      "Records the savepoint IN_PROGRESS and has a worker ask Flink for it (`POST /jobs/{jobid}/savepoints`, into the cluster's savepoint directory). Poll the record (Location) for COMPLETED and its `location`, or FAILED and Flink's reason. No RUNNING execution: 409 no_running_execution. No body.",
+    guard: 'token',
+    ok: {
+      status: 202,
+      schema: ref('Savepoint'),
+      headers: ['Location'],
+      description: 'asked for; Location names the record',
+    },
+    errors: ['no_running_execution', ...BODY_CODES],
+  },
+  {
+    operationId: 'listSavepoints',
+    method: 'get',
+    path: '/api/v1/jobs/{id}/savepoints',
+    tag: 'savepoints',
+    summary: "The job's savepoints, newest first: stops', manual, periodic and upgrades' ones",
+    guard: 'token',
+    parameters: ['Limit', 'Cursor'],
+    ok: { status: 200, schema: arrayOf('Savepoint'), headers: ['Link'], description: listed },
+    errors: [],
+  },
+  {
+    operationId: 'getSavepoint',
+    method: 'get',
+    path: '/api/v1/jobs/{id}/savepoints/{savepointId}',
+    tag: 'savepoints',
+    summary: 'One savepoint',
+    guard: 'token',
+    ok: { status: 200, schema: ref('Savepoint'), description: 'the savepoint' },
+    errors: [],
+  },
+  {
+    operationId: 'disposeSavepoint',
+    method: 'delete',
+    path: '/api/v1/jobs/{id}/savepoints/{savepointId}',
+    tag: 'savepoints',
+    summary: 'Dispose of a savepoint through Flink (its files are deleted)',
+    description:
+      "A worker has Flink dispose of it (`POST /savepoint-disposal`); `disposedAt` is set only once Flink confirmed it. Asking again for one being (or already) disposed of answers it as it is. Never the job's newest completed savepoint, nor one an active execution restored from: 409 savepoint_in_use. Not completed: 409 savepoint_not_usable. When Flink's disposal fails, `disposalError` says why and the savepoint may be asked for again.",
+    guard: 'token',
+    ok: { status: 202, schema: ref('Savepoint'), headers: ['Location'], description: 'disposal asked for (or done)' },
+    errors: ['savepoint_in_use', 'savepoint_not_usable'],
   },
   {
     operationId: 'listJobExecutions',
@@ -401,6 +451,7 @@ export function errorCodesOf(op: Operation): ErrorCode[] {
   if (op.path.includes('{id}'))
     codes.add(op.path.startsWith('/api/v1/executions/') ? 'execution_not_found' : 'job_not_found');
   if (op.path.includes('{name}')) codes.add('cluster_not_found');
+  if (op.path.includes('{savepointId}')) codes.add('savepoint_not_found');
   if (op.path.includes('{flinkJobId}')) codes.add('validation_failed');
   codes.add('internal_error');
   return [...codes].sort((a, b) => ERROR_STATUS[a] - ERROR_STATUS[b] || a.localeCompare(b));
@@ -459,6 +510,13 @@ const PARAMETERS: Record<string, { in: string } & JsonSchema> = {
     required: true,
     description: 'a Flink JobID: 32 hexadecimal digits; anything else is 400 validation_failed',
     schema: { type: 'string', pattern: FLINK_JOB_ID.source },
+  },
+  SavepointId: {
+    name: 'savepointId',
+    in: 'path',
+    required: true,
+    description: 'a UUID; any other value names nothing (404)',
+    schema: { type: 'string', format: 'uuid' },
   },
   Limit: { name: 'limit', in: 'query', description: 'page size', schema: page.limit },
   Cursor: { name: 'cursor', in: 'query', description: 'from the Link of the page before', schema: page.cursor },
@@ -584,6 +642,7 @@ const TAGS: { name: Tag; description: string }[] = [
   { name: 'jobs', description: 'Job definitions: a JAR, an entry class, a config' },
   { name: 'clusters', description: 'The Flink clusters jobs run on' },
   { name: 'executions', description: 'Starting and stopping jobs, and the history of their runs' },
+  { name: 'savepoints', description: 'Savepoints as records: taken, listed, disposed of through Flink' },
   { name: 'schedules', description: 'Cron schedules' },
   { name: 'operations', description: 'Health and metrics' },
   { name: 'docs', description: 'This description' },
@@ -596,6 +655,7 @@ export function openApiDocument(): object {
       ...(op.path.includes('{id}') ? ['Id'] : []),
       ...(op.path.includes('{name}') ? ['Name'] : []),
       ...(op.path.includes('{flinkJobId}') ? ['FlinkJobId'] : []),
+      ...(op.path.includes('{savepointId}') ? ['SavepointId'] : []),
       ...(op.parameters ?? []),
     ];
     const security = SECURITY[op.guard];

@@ -5,6 +5,7 @@ import {
   OVERLAP_POLICIES,
   REPLACE_MODES,
   RESTORE_FROM,
+  SAVEPOINT_KINDS,
 } from '@flink-orchestrator/domain';
 import type Joi from 'joi';
 import parse from 'joi-to-json';
@@ -157,6 +158,20 @@ export const COMPONENT_SCHEMAS: Record<string, JsonSchema> = {
     cluster: { type: 'string', description: 'the name of the Flink cluster it runs on' },
     admission: admission(),
     restartPolicy: ref('RestartPolicy'),
+    savepointRetention: {
+      description:
+        "how long its savepoints are kept; null: the service's defaults (SAVEPOINT_KEEP_LAST, SAVEPOINT_MAX_AGE_DAYS)",
+      ...orNull(
+        exactly({
+          keepLast: { type: 'integer', minimum: 1, description: 'the newest this many are kept' },
+          maxAgeDays: {
+            type: 'integer',
+            minimum: 1,
+            description: 'none older than this is kept (the newest always is)',
+          },
+        }),
+      ),
+    },
     version: { type: 'integer', minimum: 1, description: 'goes up with every change; also the ETag' },
     schedule: orNull(ref('Schedule')),
     createdAt: instant,
@@ -192,6 +207,24 @@ export const COMPONENT_SCHEMAS: Record<string, JsonSchema> = {
       decidedAt: instant,
     },
   },
+  Savepoint: exactly(
+    {
+      id: uuid,
+      jobId: uuid,
+      executionId: { type: ['string', 'null'], format: 'uuid', description: 'null once that execution was pruned' },
+      cluster: { type: 'string' },
+      kind: { enum: [...SAVEPOINT_KINDS] },
+      status: { enum: ['IN_PROGRESS', 'COMPLETED', 'FAILED'] },
+      location: { type: ['string', 'null'], description: 'where Flink wrote it, once COMPLETED' },
+      errorMessage: { type: ['string', 'null'], description: "Flink's reason, when FAILED" },
+      createdAt: instant,
+      completedAt: nullable(instant),
+      disposalRequestedAt: nullable(instant),
+      disposalError: { type: ['string', 'null'], description: "why Flink's last disposal failed; ask again to retry" },
+      disposedAt: { ...nullable(instant), description: 'set once Flink confirmed the disposal' },
+    },
+    { description: 'A savepoint the orchestrator had Flink take, and what became of its files.' },
+  ),
   Schedule: exactly(SCHEDULE_FIELDS),
   ScheduleEntry: exactly({ jobId: uuid, jobName: { type: 'string' }, ...SCHEDULE_FIELDS }),
   ExecutionDefinition: exactly(
@@ -229,7 +262,17 @@ export const COMPONENT_SCHEMAS: Record<string, JsonSchema> = {
     flinkJobId: { type: ['string', 'null'] },
     flinkJarId: { type: ['string', 'null'] },
     savepointPath: { type: ['string', 'null'], description: 'the savepoint it was restored from' },
+    savepointId: {
+      type: ['string', 'null'],
+      format: 'uuid',
+      description: 'the savepoint record it restored from (by id or latest-savepoint); null for a path or a checkpoint',
+    },
     savepointLocation: { type: ['string', 'null'], description: 'the savepoint its stop-with-savepoint produced' },
+    savepoints: {
+      type: 'array',
+      items: uuid,
+      description: 'the savepoints it produced, oldest first: its stop, manual and periodic ones',
+    },
     admission: admission('copied from the job with its definition'),
     waitingFor: {
       enum: ['slots', null],

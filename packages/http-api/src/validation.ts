@@ -22,6 +22,9 @@ const UUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a
 /** A Flink JobID: 32 hex digits (Flink writes them in lower case; either is read). */
 export const FLINK_JOB_ID = /^[0-9a-fA-F]{32}$/;
 
+/** A savepoint given by its location: an absolute path, or a URI with a scheme (file:, s3://, hdfs://). */
+const RESTORE_PATH = /^(?:\/|[a-z][a-z0-9+.-]*:)/;
+
 /** The limits the API enforces; the OpenAPI document states the same numbers. */
 export const LIMITS = {
   nameLength: 255,
@@ -87,6 +90,11 @@ const jobFields = {
   // Whether a submission waits for the cluster's free slots ('slots') or goes to Flink regardless.
   admission: Joi.string().valid(...ADMISSION_MODES),
   // Missing fields take the defaults; null is the default policy (never restart).
+  // Null: the service's defaults (SAVEPOINT_KEEP_LAST, SAVEPOINT_MAX_AGE_DAYS).
+  savepointRetention: Joi.object({
+    keepLast: Joi.number().integer().min(1).max(10_000).required(),
+    maxAgeDays: Joi.number().integer().min(1).max(36_500).required(),
+  }).allow(null),
   restartPolicy: Joi.object({
     onFailure: Joi.string().valid('never', 'restart'),
     onLost: Joi.string().valid('never', 'restart'),
@@ -169,7 +177,17 @@ export const startSchema = Joi.object({
   parallelism: Joi.number().integer().min(1).max(LIMITS.parallelism),
   savepointPath: Joi.string().min(1).max(LIMITS.pathLength),
   allowNonRestoredState: Joi.boolean(),
-  restoreFrom: Joi.string().valid('latest-savepoint'),
+  // "latest-savepoint", a savepoint's id, or a path (absolute, or a URI such as s3://bucket/sp-1).
+  restoreFrom: Joi.alternatives()
+    .try(
+      Joi.string().valid('latest-savepoint'),
+      Joi.string().guid(),
+      Joi.string().max(LIMITS.pathLength).pattern(RESTORE_PATH),
+    )
+    .messages({
+      'alternatives.match':
+        '"restoreFrom" must be "latest-savepoint", a savepoint id, or an absolute path or URI of a savepoint',
+    }),
 }).oxor('savepointPath', 'restoreFrom');
 
 export const stopSchema = Joi.object({

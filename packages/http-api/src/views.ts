@@ -9,6 +9,10 @@ import {
   type ProgramConfig,
   type RestartDecision,
   type RestartPolicy,
+  type Savepoint,
+  type SavepointKind,
+  type SavepointRetention,
+  type SavepointState,
   type Schedule,
 } from '@flink-orchestrator/domain';
 
@@ -40,6 +44,8 @@ export interface JobView {
   cluster: string;
   admission: AdmissionMode;
   restartPolicy: RestartPolicy;
+  /** Null: the service's defaults (SAVEPOINT_KEEP_LAST, SAVEPOINT_MAX_AGE_DAYS). */
+  savepointRetention: SavepointRetention | null;
   version: number;
   schedule: ScheduleView | null;
   createdAt: Instant;
@@ -77,7 +83,8 @@ type ExecutionAsIs =
   | 'errorMessage'
   | 'attempt'
   | 'admission'
-  | 'restartOf';
+  | 'restartOf'
+  | 'savepointId';
 
 /** What was decided about a failure: as the domain holds it, the instant as a string. */
 export type RestartDecisionView =
@@ -97,6 +104,8 @@ export interface ExecutionView extends Pick<Execution, ExecutionAsIs> {
   waitingFor: 'slots' | null;
   waiting: AdmissionWaitView | null;
   restart: (RestartDecisionView & { decidedAt: Instant }) | null;
+  /** The savepoints it produced (ids, oldest first): its stop's, manual ones, periodic ones. */
+  savepoints: string[];
   definition: ExecutionDefinitionView | null;
   scheduledFor: Instant | null;
   createdAt: Instant;
@@ -135,6 +144,7 @@ export function jobView(job: Job, nextRuns: Date[]): JobView {
     cluster: job.cluster,
     admission: job.admission,
     restartPolicy: job.restartPolicy,
+    savepointRetention: job.savepointRetention,
     /** Goes up with every change; PUT takes it back (If-Match or `version`) to refuse lost updates. */
     version: job.version,
     schedule: scheduleView(job, nextRuns),
@@ -149,7 +159,7 @@ export function scheduleEntryView(job: Job, nextRuns: Date[]): ScheduleEntryView
   return { jobId: job.id, jobName: job.name, ...(scheduleView(job, nextRuns) as ScheduleView) };
 }
 
-export function executionView(e: Execution): ExecutionView {
+export function executionView(e: Execution, produced: string[] = []): ExecutionView {
   return {
     id: e.id,
     jobId: e.jobId,
@@ -162,7 +172,9 @@ export function executionView(e: Execution): ExecutionView {
     flinkJobId: e.flinkJobId,
     flinkJarId: e.flinkJarId,
     savepointPath: e.savepointPath,
+    savepointId: e.savepointId,
     savepointLocation: e.savepointLocation,
+    savepoints: produced,
     admission: e.admission,
     waitingFor: e.waiting?.waitingFor ?? null,
     waiting: e.waiting
@@ -193,6 +205,41 @@ export function executionView(e: Execution): ExecutionView {
     submittedAt: iso(e.submittedAt),
     startedAt: iso(e.startedAt),
     finishedAt: iso(e.finishedAt),
+  };
+}
+
+export interface SavepointView {
+  id: string;
+  jobId: string;
+  executionId: string | null;
+  cluster: string;
+  kind: SavepointKind;
+  status: SavepointState;
+  location: string | null;
+  errorMessage: string | null;
+  createdAt: Instant;
+  completedAt: Instant | null;
+  disposalRequestedAt: Instant | null;
+  disposalError: string | null;
+  disposedAt: Instant | null;
+}
+
+/** A savepoint record: Flink's trigger ids stay inside. */
+export function savepointView(s: Savepoint): SavepointView {
+  return {
+    id: s.id,
+    jobId: s.jobId,
+    executionId: s.executionId,
+    cluster: s.cluster,
+    kind: s.kind,
+    status: s.status,
+    location: s.location,
+    errorMessage: s.errorMessage,
+    createdAt: s.createdAt.toISOString(),
+    completedAt: iso(s.completedAt),
+    disposalRequestedAt: iso(s.disposal?.requestedAt ?? null),
+    disposalError: s.disposalError,
+    disposedAt: iso(s.disposedAt),
   };
 }
 

@@ -79,6 +79,7 @@ export class KnexExecutionRepository implements ExecutionRepository {
               parallelism: execution.parallelism ?? job.parallelism,
               ...definitionColumns(execution.status, job),
               savepoint_path: execution.savepointPath,
+              savepoint_id: execution.savepointId ?? null,
               allow_non_restored_state: execution.allowNonRestoredState,
               scheduled_for: execution.scheduledFor,
               restart_of: execution.restartOf ?? null,

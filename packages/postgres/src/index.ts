@@ -6,6 +6,7 @@ import { KnexExecutionRepository } from './execution-repository';
 import { KnexJarRegistry } from './jar-registry';
 import { KnexClusterRepository } from './cluster-repository';
 import { KnexClusterObservations } from './cluster-observations';
+import { KnexSavepointRepository } from './savepoint-repository';
 
 export { knexConfig, MIGRATIONS_DIRECTORY } from './knex-config';
 export { migrateToLatest } from './migrate';
@@ -15,6 +16,7 @@ export { KnexExecutionRepository } from './execution-repository';
 export { KnexJarRegistry } from './jar-registry';
 export { KnexClusterRepository } from './cluster-repository';
 export { KnexClusterObservations } from './cluster-observations';
+export { KnexSavepointRepository } from './savepoint-repository';
 export type { Knex } from 'knex';
 
 /** Where knex's own warnings go; without one knex prints multi-line stacks to the console. */
@@ -47,6 +49,7 @@ export async function openStore(
   jarRegistry: KnexJarRegistry;
   clusters: KnexClusterRepository;
   observations: KnexClusterObservations;
+  savepoints: KnexSavepointRepository;
 }> {
   if (options.migrate) await migrateToLatest(databaseUrl, log, { createDatabase: options.createDatabase });
   const db = connect(databaseUrl, options.poolMax ? { max: options.poolMax } : undefined, log);
@@ -57,6 +60,7 @@ export async function openStore(
     jarRegistry: new KnexJarRegistry(db),
     clusters: new KnexClusterRepository(db),
     observations: new KnexClusterObservations(db),
+    savepoints: new KnexSavepointRepository(db),
   };
 }
 

@@ -27,9 +27,10 @@ const COLUMNS = {
   cluster: 'cluster',
   admission: 'admission',
   restartPolicy: 'restart_policy',
+  savepointRetention: 'savepoint_retention',
 } as const;
 
-const JSON_COLUMNS = new Set(['config', 'restartPolicy']);
+const JSON_COLUMNS = new Set(['config', 'restartPolicy', 'savepointRetention']);
 
 function toColumns(job: JobChanges): Record<string, unknown> {
   const row: Record<string, unknown> = {};

@@ -12,6 +12,7 @@ import {
   type ReplaceMode,
   type RestartDecision,
   type RestartPolicy,
+  type SavepointRetention,
   restartPolicyOf,
 } from '@flink-orchestrator/domain';
 
@@ -26,6 +27,7 @@ export interface JobRow {
   cluster: string;
   admission: AdmissionMode;
   restart_policy: Partial<RestartPolicy> | null;
+  savepoint_retention: SavepointRetention | null;
   schedule_cron: string | null;
   schedule_timezone: string | null;
   schedule_overlap: string | null;
@@ -51,6 +53,7 @@ export function toJob(row: JobRow): Job {
     cluster: row.cluster,
     admission: row.admission,
     restartPolicy: restartPolicyOf(row.restart_policy),
+    savepointRetention: row.savepoint_retention,
     schedule: row.schedule_cron
       ? {
           cron: row.schedule_cron,
@@ -100,6 +103,7 @@ export interface ExecutionRow {
   job_version: number | null;
   parallelism: number | null;
   savepoint_path: string | null;
+  savepoint_id: string | null;
   allow_non_restored_state: boolean;
   admission: AdmissionMode;
   waiting: WaitingJson | null;
@@ -145,6 +149,7 @@ export function toExecution(row: ExecutionRow): Execution {
         : null,
     parallelism: row.parallelism,
     savepointPath: row.savepoint_path,
+    savepointId: row.savepoint_id,
     allowNonRestoredState: row.allow_non_restored_state,
     admission: row.admission,
     waiting: row.waiting

@@ -9,6 +9,10 @@ export interface ExecutionHandlers {
   submit(executionId: string, attempt: Attempt): Promise<PollResult>;
   /** `requestedAt`: the stop request this message carries; a newer one supersedes it. */
   stop(executionId: string, attempt: Attempt, requestedAt: Date): Promise<void>;
+  /** Takes the savepoint recorded under this id. */
+  savepoint(savepointId: string, attempt: Attempt): Promise<void>;
+  /** Disposes of the savepoint through Flink. */
+  dispose(savepointId: string, attempt: Attempt): Promise<void>;
 }
 
 function attemptOf(job: Job): Attempt {
@@ -38,6 +42,10 @@ export function startExecutionConsumer(
         }
         case 'stop':
           return handlers.stop(message.executionId, attemptOf(job), new Date(message.requestedAt));
+        case 'savepoint':
+          return handlers.savepoint(message.savepointId, attemptOf(job));
+        case 'dispose':
+          return handlers.dispose(message.savepointId, attemptOf(job));
         default: {
           const unknown: never = message;
           // A `track` message from before the cluster observers: they follow RUNNING executions now.

@@ -10,6 +10,10 @@ export function jobIdFor(message: WorkMessage): string {
       return `submit-${message.executionId}`;
     case 'stop':
       return `stop-${message.executionId}-${message.requestedAt}`;
+    case 'savepoint':
+      return `savepoint-${message.savepointId}`;
+    case 'dispose':
+      return `dispose-${message.savepointId}-${message.requestedAt}`;
   }
 }
 

@@ -14,6 +14,8 @@ import {
   QueueSubmission,
   ReconcileExecutions,
   RestartAfterFailure,
+  SavepointOnFlink,
+  ApplySavepointRetention,
   RequestStop,
   StopOnFlink,
   SubmitToFlink,
@@ -51,6 +53,7 @@ export async function buildWorker(config: Config, log: Logger): Promise<RunningW
     executions,
     jarRegistry,
     observations,
+    savepoints,
     clusters: clusterRows,
   } = await openStore(
     config.databaseUrl,
@@ -136,7 +139,23 @@ export async function buildWorker(config: Config, log: Logger): Promise<RunningW
       },
     },
   });
-  const restarts = new RestartAfterFailure({ jobs, executions, clusters, queue, clock, log });
+  const restarts = new RestartAfterFailure({ jobs, executions, savepoints, clusters, queue, clock, log });
+  const savepointWork = new SavepointOnFlink({
+    executions,
+    savepoints,
+    clusters,
+    clock,
+    log,
+    settings: { pollIntervalMs: Math.min(poll, 500), timeoutMs: config.stopTimeoutMs },
+  });
+  const retention = new ApplySavepointRetention({
+    jobs,
+    savepoints,
+    queue,
+    clock,
+    log,
+    defaults: config.savepointRetention,
+  });
   const observers = new ClusterObservers({
     clusters: clusterRows,
     lease: new RedisLease(producer, config.queuePrefix),
@@ -162,6 +181,7 @@ export async function buildWorker(config: Config, log: Logger): Promise<RunningW
   const stop = new StopOnFlink({
     executions,
     clusters,
+    savepoints,
     clock,
     log,
     settings: { pollIntervalMs: Math.min(poll, 500), timeoutMs: config.stopTimeoutMs },
@@ -194,6 +214,8 @@ export async function buildWorker(config: Config, log: Logger): Promise<RunningW
     {
       submit: (id, attempt) => submit.run(id, attempt),
       stop: (id, attempt, requestedAt) => stop.run(id, attempt, requestedAt),
+      savepoint: (id, attempt) => savepointWork.take(id, attempt),
+      dispose: (id, attempt) => savepointWork.dispose(id, attempt),
     },
     { prefix: config.queuePrefix, concurrency: config.workerConcurrency, lockDurationMs: config.lockDurationMs },
   );
@@ -216,6 +238,7 @@ export async function buildWorker(config: Config, log: Logger): Promise<RunningW
     await reconcile.sweep(new Date(clock.now().getTime() - 30_000));
     // Failures whose restart policy was not applied as they ended (a crash between the two).
     await restarts.sweep(new Date(clock.now().getTime() - RESTART_SWEEP_WINDOW_MS));
+    await retention.run();
     await prune.run();
     try {
       await collectJars.run();

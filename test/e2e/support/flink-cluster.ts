@@ -66,9 +66,7 @@ function parse(stdout: string): FlinkCluster {
  * A real Flink session cluster (JobManager + TaskManager JVMs from Maven Central jars),
  * started by test/e2e/flink/flink-cluster.sh; FLINK_E2E_URL points at one already running.
  */
-export async function startFlink(
-  version: string,
-): Promise<
+export async function startFlink(version: string): Promise<
   FlinkCluster & {
     stop(): Promise<void>;
     restartJobManager(wipeJars: boolean): Promise<void>;

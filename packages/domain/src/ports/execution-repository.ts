@@ -14,6 +14,8 @@ export interface NewExecution {
   /** Null: the job's, read with the rest of the definition. */
   parallelism: number | null;
   savepointPath: string | null;
+  /** The savepoint record `savepointPath` is the location of, if any. */
+  savepointId?: string | null;
   allowNonRestoredState: boolean;
   scheduledFor: Date | null;
   errorMessage?: string | null;

@@ -62,6 +62,9 @@ export type CancelOutcome = 'accepted' | 'not_found' | 'already_terminal';
 export type SavepointStatus =
   { status: 'IN_PROGRESS' } | { status: 'COMPLETED'; location: string } | { status: 'FAILED'; reason: string };
 
+export type DisposalStatus =
+  { status: 'IN_PROGRESS' } | { status: 'COMPLETED' } | { status: 'FAILED'; reason: string } | { status: 'unknown' };
+
 export interface LocalJar {
   path: string;
   fileName: string;
@@ -107,5 +110,12 @@ export interface FlinkGateway {
     jobId: string,
     options: { targetDirectory: string | null; drain: boolean; triggerId: string },
   ): Promise<string>;
+  /** `POST /jobs/:jid/savepoints`: a savepoint of a job that keeps running, under our trigger id (idempotent). */
+  triggerSavepoint(jobId: string, options: { targetDirectory: string | null; triggerId: string }): Promise<string>;
+  /** The operation of a stop-with-savepoint or of a savepoint: both are read at the same place. */
   savepointStatus(jobId: string, triggerId: string): Promise<SavepointStatus>;
+  /** `POST /savepoint-disposal`: Flink deletes the savepoint's files; answers Flink's trigger id. */
+  disposeSavepoint(location: string): Promise<string>;
+  /** `GET /savepoint-disposal/:triggerid`; `unknown` when Flink no longer knows the operation (expired, restarted). */
+  disposalStatus(triggerId: string): Promise<DisposalStatus>;
 }

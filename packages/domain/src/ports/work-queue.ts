@@ -3,7 +3,12 @@
  * a new message kind is a compile error until every consumer handles it.
  */
 export type WorkMessage =
-  { kind: 'submit'; executionId: string } | { kind: 'stop'; executionId: string; requestedAt: number };
+  | { kind: 'submit'; executionId: string }
+  | { kind: 'stop'; executionId: string; requestedAt: number }
+  /** Take the savepoint recorded IN_PROGRESS under this id. */
+  | { kind: 'savepoint'; savepointId: string }
+  /** Have Flink dispose of the savepoint whose disposal was asked for at `requestedAt`. */
+  | { kind: 'dispose'; savepointId: string; requestedAt: number };
 
 export interface WorkQueue {
   /**

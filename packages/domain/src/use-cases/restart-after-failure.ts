@@ -5,6 +5,7 @@ import type { ExecutionRepository } from '../ports/execution-repository';
 import type { FlinkClusters } from '../ports/flink-clusters';
 import type { JobRepository } from '../ports/job-repository';
 import type { Logger } from '../ports/logger';
+import type { SavepointRepository } from '../ports/savepoint-repository';
 import type { WorkQueue } from '../ports/work-queue';
 import { restartsOn, type RestartDecision, type RestorePoint } from '../restart-policy';
 import { failureText } from './failure-text';
@@ -12,6 +13,7 @@ import { failureText } from './failure-text';
 export interface RestartAfterFailureDeps {
   jobs: JobRepository;
   executions: ExecutionRepository;
+  savepoints: SavepointRepository;
   clusters: FlinkClusters;
   queue: WorkQueue;
   clock: Clock;
@@ -31,6 +33,7 @@ export interface RestartAfterFailureDeps {
 export class RestartAfterFailure {
   private readonly jobs: JobRepository;
   private readonly executions: ExecutionRepository;
+  private readonly savepoints: SavepointRepository;
   private readonly clusters: FlinkClusters;
   private readonly queue: WorkQueue;
   private readonly clock: Clock;
@@ -40,6 +43,7 @@ export class RestartAfterFailure {
     ({
       jobs: this.jobs,
       executions: this.executions,
+      savepoints: this.savepoints,
       clusters: this.clusters,
       queue: this.queue,
       clock: this.clock,
@@ -161,7 +165,7 @@ export class RestartAfterFailure {
       }
     }
     if (failed.savepointPath) return { kind: 'restored', path: failed.savepointPath };
-    const latest = await this.executions.latestSavepoint(job.id);
-    return latest ? { kind: 'savepoint', path: latest } : { kind: 'none', path: null };
+    const latest = await this.savepoints.latestRestorable(job.id);
+    return latest?.location ? { kind: 'savepoint', path: latest.location } : { kind: 'none', path: null };
   }
 }

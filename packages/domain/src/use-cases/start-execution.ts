@@ -1,15 +1,27 @@
-import { ExecutionActive, JobDisabled, JobNotFound, NoSavepoint } from '../errors';
+import {
+  ExecutionActive,
+  JobDisabled,
+  JobNotFound,
+  NoSavepoint,
+  SavepointNotFound,
+  SavepointNotUsable,
+} from '../errors';
 import type { Execution } from '../execution';
 import type { ExecutionRepository } from '../ports/execution-repository';
 import type { JobRepository } from '../ports/job-repository';
+import type { SavepointRepository } from '../ports/savepoint-repository';
+import { isRestorable } from '../savepoint';
 import type { QueueSubmission } from './queue-submission';
 
 export interface StartOptions {
   parallelism?: number;
   savepointPath?: string;
   allowNonRestoredState?: boolean;
-  restoreFrom?: 'latest-savepoint';
+  /** `latest-savepoint`, a savepoint's id (a UUID), or a path (anything else). */
+  restoreFrom?: string;
 }
+
+const SAVEPOINT_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** A manual start: one new QUEUED execution, refused while the job has an active one. */
 export class StartExecution {
@@ -17,17 +29,14 @@ export class StartExecution {
     private readonly jobs: JobRepository,
     private readonly executions: ExecutionRepository,
     private readonly submissions: QueueSubmission,
+    private readonly savepoints: SavepointRepository,
   ) {}
 
   async run(jobId: string, options: StartOptions = {}): Promise<Execution> {
     const job = await this.jobs.get(jobId);
     if (!job) throw new JobNotFound(jobId);
     if (!job.enabled) throw new JobDisabled(jobId);
-    let savepointPath = options.savepointPath ?? null;
-    if (options.restoreFrom === 'latest-savepoint') {
-      savepointPath = await this.executions.latestSavepoint(jobId);
-      if (!savepointPath) throw new NoSavepoint(jobId);
-    }
+    const { savepointPath, savepointId } = await this.restorePoint(jobId, options);
     const outcome = await this.executions.insert(
       {
         jobId,
@@ -36,6 +45,7 @@ export class StartExecution {
         // Null takes the job's, from the row the definition is copied from.
         parallelism: options.parallelism ?? null,
         savepointPath,
+        savepointId,
         allowNonRestoredState: options.allowNonRestoredState ?? false,
         scheduledFor: null,
       },
@@ -52,5 +62,27 @@ export class StartExecution {
       case 'created':
         return this.submissions.run(outcome.execution);
     }
+  }
+
+  /** Where the start restores from: a savepoint record (by id, or the newest), or a path as given. */
+  private async restorePoint(
+    jobId: string,
+    options: StartOptions,
+  ): Promise<{ savepointPath: string | null; savepointId: string | null }> {
+    const from = options.restoreFrom;
+    if (from === undefined) return { savepointPath: options.savepointPath ?? null, savepointId: null };
+    if (from === 'latest-savepoint') {
+      const latest = await this.savepoints.latestRestorable(jobId);
+      if (!latest) throw new NoSavepoint(jobId);
+      return { savepointPath: latest.location, savepointId: latest.id };
+    }
+    if (!SAVEPOINT_ID.test(from)) return { savepointPath: from, savepointId: null };
+    const savepoint = await this.savepoints.get(from);
+    if (!savepoint || savepoint.jobId !== jobId) throw new SavepointNotFound(jobId, from);
+    if (!isRestorable(savepoint)) {
+      const why = savepoint.disposedAt || savepoint.disposal ? 'is disposed of' : `is ${savepoint.status}`;
+      throw new SavepointNotUsable(from, `${why}: nothing to restore from.`);
+    }
+    return { savepointPath: savepoint.location, savepointId: savepoint.id };
   }
 }

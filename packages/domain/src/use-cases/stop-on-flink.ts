@@ -5,6 +5,7 @@ import type { FlinkGateway } from '../ports/flink-gateway';
 import type { ClusterGateway, FlinkClusters } from '../ports/flink-clusters';
 import type { Clock } from '../ports/clock';
 import type { Logger } from '../ports/logger';
+import type { SavepointRepository } from '../ports/savepoint-repository';
 import type { Attempt } from '../ports/work-handlers';
 import { errorFields, failureText } from './failure-text';
 
@@ -27,6 +28,8 @@ export interface StopOnFlinkDeps {
   executions: ExecutionRepository;
   /** Each execution is stopped on the cluster it records; a savepoint goes to that cluster's directory. */
   clusters: FlinkClusters;
+  /** A stop-with-savepoint is recorded there too (kind `stop`). */
+  savepoints: SavepointRepository;
   clock: Clock;
   log: Logger;
   settings: StopSettings;
@@ -35,6 +38,7 @@ export interface StopOnFlinkDeps {
 export class StopOnFlink {
   private readonly executions: ExecutionRepository;
   private readonly clusters: FlinkClusters;
+  private readonly savepoints: SavepointRepository;
   private readonly clock: Clock;
   private readonly log: Logger;
   private readonly settings: StopSettings;
@@ -43,6 +47,7 @@ export class StopOnFlink {
     ({
       executions: this.executions,
       clusters: this.clusters,
+      savepoints: this.savepoints,
       clock: this.clock,
       log: this.log,
       settings: this.settings,
@@ -98,6 +103,17 @@ export class StopOnFlink {
     log: Logger,
   ): Promise<void> {
     const triggerId = savepointTriggerId(flinkJobId, request.requestedAt);
+    const execution = await this.executions.get(executionId);
+    // Recorded before Flink is asked: a retry of this stop finds the same record.
+    const record = execution
+      ? await this.savepoints.begin({
+          jobId: execution.jobId,
+          executionId,
+          cluster: execution.cluster,
+          kind: 'stop',
+          triggerId,
+        })
+      : null;
     await flink.stopWithSavepoint(flinkJobId, {
       targetDirectory: savepointDir,
       drain: request.drain,
@@ -107,11 +123,17 @@ export class StopOnFlink {
     for (;;) {
       if (await this.superseded(executionId, request)) {
         log.info({}, 'stop-with-savepoint superseded by a newer stop request');
+        if (record)
+          await this.savepoints.fail(record.id, 'The stop was turned into a cancel before the savepoint completed.');
         return;
       }
       const status = await flink.savepointStatus(flinkJobId, triggerId);
-      if (status.status === 'FAILED') throw new PermanentFailure(`Savepoint failed: ${status.reason}`);
+      if (status.status === 'FAILED') {
+        if (record) await this.savepoints.fail(record.id, status.reason);
+        throw new PermanentFailure(`Savepoint failed: ${status.reason}`);
+      }
       if (status.status === 'COMPLETED') {
+        if (record) await this.savepoints.complete(record.id, status.location, this.clock.now());
         const state = await this.waitForEnd(flink, flinkJobId);
         await this.end(executionId, state === 'FINISHED' ? 'STOPPED' : (endedStatusFor(state) ?? 'STOPPED'), {
           flinkState: state,

@@ -25,6 +25,11 @@ function accepted(ctx: Context, execution: Execution): void {
 }
 
 export function executionRoutes(router: Router, deps: ApiDependencies): void {
+  /** Views that name the savepoints each execution produced: one query for the whole page. */
+  const views = async (rows: Execution[]) => {
+    const produced = await deps.savepoints.producedBy(rows.map((e) => e.id));
+    return rows.map((e) => executionView(e, produced.get(e.id) ?? []));
+  };
   router.post('/api/v1/jobs/:id/start', async (ctx) => {
     const options = validate<StartOptions>(startSchema, ctx.request.body);
     accepted(ctx, await deps.starts.run(ctx.params.id as string, options));
@@ -43,7 +48,7 @@ export function executionRoutes(router: Router, deps: ApiDependencies): void {
     );
     const { page, limit } = readPage(ctx);
     const rows = await deps.history.listForJob(ctx.params.id as string, page, status);
-    ctx.body = pageOf(ctx, rows, limit).map(executionView);
+    ctx.body = await views(pageOf(ctx, rows, limit));
   });
 
   // The history across jobs: "every failed run since yesterday" in one call.
@@ -56,10 +61,10 @@ export function executionRoutes(router: Router, deps: ApiDependencies): void {
     const { page, limit } = readPage(ctx);
     const { status, trigger, jobId, since, until } = filter;
     const rows = await deps.history.list({ status, trigger, jobId, since, until }, page);
-    ctx.body = pageOf(ctx, rows, limit).map(executionView);
+    ctx.body = await views(pageOf(ctx, rows, limit));
   });
 
   router.get('/api/v1/executions/:id', async (ctx) => {
-    ctx.body = executionView(await deps.history.get(ctx.params.id as string));
+    ctx.body = (await views([await deps.history.get(ctx.params.id as string)]))[0];
   });
 }

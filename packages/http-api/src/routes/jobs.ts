@@ -9,6 +9,7 @@ import {
   type NewJob,
   type ProgramConfig,
   type RestartPolicy,
+  type SavepointRetention,
   type ScheduleInput,
 } from '@flink-orchestrator/domain';
 import type { Context } from 'koa';
@@ -29,6 +30,7 @@ interface JobBody {
   cluster?: string;
   admission?: AdmissionMode;
   restartPolicy?: Partial<RestartPolicy> | null;
+  savepointRetention?: SavepointRetention | null;
   version?: number;
 }
 
@@ -69,6 +71,7 @@ function changesFrom(body: JobBody): JobChanges {
   if (body.cluster !== undefined) changes.cluster = body.cluster;
   if (body.admission !== undefined) changes.admission = body.admission;
   if (body.restartPolicy !== undefined) changes.restartPolicy = restartPolicyOf(body.restartPolicy);
+  if (body.savepointRetention !== undefined) changes.savepointRetention = body.savepointRetention;
   return changes;
 }
 
@@ -117,6 +120,7 @@ export function jobRoutes(router: Router, deps: ApiDependencies): void {
       cluster: body.cluster ?? DEFAULT_CLUSTER,
       admission: body.admission ?? 'slots',
       restartPolicy: restartPolicyOf(body.restartPolicy),
+      savepointRetention: body.savepointRetention ?? null,
     };
     const created = await deps.jobs.create(job, shorthandSchedule(body, null), options);
     ctx.status = 201;
