@@ -381,5 +381,55 @@ for (const version of versions) {
       await http.post(`/api/v1/jobs/${job.id}/stop`);
       await waitForStatus(second.id, 'CANCELLED');
     });
+
+    it('13. savepoints as records: two taken while running (the job runs on), the older disposed of through Flink: its directory is gone', async () => {
+      const job = await createJob('TopSpeedWindowing.jar', TOP_SPEED);
+      // Asked at once: the worker waits for the job's tasks to run before it asks Flink.
+      const running = await waitForStatus((await start(job.id)).id, 'RUNNING');
+      const take = async () => {
+        const res = await http.post(`/api/v1/jobs/${job.id}/savepoints`);
+        expect(res.status, JSON.stringify(res.body)).to.equal(202);
+        return waitFor(
+          'the savepoint to complete',
+          async () => {
+            const s = (await http.get(`/api/v1/jobs/${job.id}/savepoints/${res.body.id}`)).body;
+            if (s.status === 'FAILED') throw new GiveUp(`savepoint failed: ${s.errorMessage}`);
+            return s.status === 'COMPLETED' ? s : undefined;
+          },
+          120_000,
+          250,
+        );
+      };
+      const older = await take();
+      const newer = await take();
+      const local = (location: string) => fileURLToPath(location.replace(/^file:\/*/, 'file:///'));
+      for (const s of [older, newer]) {
+        expect(s.location).to.match(/\/savepoint-[0-9a-f]{6}-[0-9a-f]{12}$/);
+        expect(existsSync(local(s.location)), s.location).to.equal(true);
+      }
+      expect((await flinkGet(`/jobs/${running.flinkJobId}`)).body.state).to.equal('RUNNING');
+      expect((await http.get(`/api/v1/executions/${running.id}`)).body.savepoints).to.deep.equal([older.id, newer.id]);
+
+      const asked = await http.delete(`/api/v1/jobs/${job.id}/savepoints/${older.id}`);
+      expect(asked.status, JSON.stringify(asked.body)).to.equal(202);
+      const disposed = await waitFor(
+        'Flink to dispose of it',
+        async () => {
+          const s = (await http.get(`/api/v1/jobs/${job.id}/savepoints/${older.id}`)).body;
+          if (s.disposalError) throw new GiveUp(`disposal failed: ${s.disposalError}`);
+          return s.disposedAt ? s : undefined;
+        },
+        60_000,
+        250,
+      );
+      expect(disposed.status).to.equal('COMPLETED');
+      expect(existsSync(local(older.location)), older.location).to.equal(false);
+      expect(existsSync(local(newer.location)), newer.location).to.equal(true);
+      // The newest is never disposed of.
+      expect((await http.delete(`/api/v1/jobs/${job.id}/savepoints/${newer.id}`)).status).to.equal(409);
+
+      await http.post(`/api/v1/jobs/${job.id}/stop`);
+      await waitForStatus(running.id, 'CANCELLED');
+    });
   });
 }

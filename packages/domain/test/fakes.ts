@@ -514,6 +514,8 @@ export class FakeFlink implements FlinkGateway {
   savepoint: SavepointStatus = { status: 'COMPLETED', location: 'file:///savepoints/sp-1' };
   /** The state a stopped or cancelled job ends in. */
   stoppedState = 'CANCELED';
+  /** Jobs whose tasks are not all running yet (the overview says so). */
+  readonly tasksStarting = new Set<string>();
   /** Jobs the overview leaves out, as Flink does when their JobMaster does not answer in time. */
   readonly hiddenFromOverview = new Set<string>();
   slots: FlinkClusterOverview = {
@@ -579,7 +581,13 @@ export class FakeFlink implements FlinkGateway {
     return Promise.resolve(
       [...this.jobs]
         .filter(([jobId]) => !this.hiddenFromOverview.has(jobId))
-        .map(([jobId, job]) => ({ jobId, name: `job ${jobId.slice(0, 8)}`, state: job.state, startTime: 0 })),
+        .map(([jobId, job]) => ({
+          jobId,
+          name: `job ${jobId.slice(0, 8)}`,
+          state: job.state,
+          startTime: 0,
+          tasksRunning: !this.tasksStarting.has(jobId),
+        })),
     );
   }
   jobStatus(jobId: string): Promise<FlinkJobState | null> {

@@ -77,6 +77,16 @@ describe('savepoints as records (on fakes)', () => {
         errorMessage: 'Savepoint failed: CheckpointException: Checkpoint expired before completing.',
       });
 
+      // Tasks not all running yet (just after a start): not asked of Flink, tried again later.
+      const early = await t.manage.take(t.job.id);
+      const starting = t.executions.rows.get(early.executionId as string)!.flinkJobId as string;
+      t.flink.tasksStarting.add(starting);
+      const before = t.flink.calls.get('jobs_savepoint') ?? 0;
+      expect(await t.work.take(early.id, first).catch((e: unknown) => e)).to.be.instanceOf(TransientFailure);
+      expect(t.flink.calls.get('jobs_savepoint') ?? 0).to.equal(before);
+      expect(t.savepoints.rows.get(early.id)?.status).to.equal('IN_PROGRESS');
+      t.flink.tasksStarting.delete(starting);
+
       const flaky = await t.manage.take(t.job.id);
       t.flink.savepointStatus = () => Promise.reject(new TransientFailure('Flink did not answer'));
       expect(await t.work.take(flaky.id, first).catch((e: unknown) => e)).to.be.instanceOf(TransientFailure);

@@ -164,11 +164,16 @@ export class FlinkRestClient implements FlinkGateway {
     this.expect(res, [200], 'list the jobs');
     return (res.data.jobs ?? []).map((job) => {
       const start = job['start-time'];
+      const tasks = job.tasks;
       return {
         jobId: job.jid,
         name: job.name ?? '',
         state: job.state,
         startTime: typeof start === 'number' && start >= 0 ? start : null,
+        // An INITIALIZING job lists no tasks yet: RUNNING first, then every task counted.
+        tasksRunning: tasks
+          ? job.state === 'RUNNING' && (tasks.running ?? 0) + (tasks.finished ?? 0) >= (tasks.total ?? 0)
+          : null,
       };
     });
   }

@@ -69,7 +69,14 @@ export interface JobDetailsResponse {
 
 /** GET /jobs/overview (MultipleJobsDetails). Newer versions add fields; only these are read. */
 export interface JobsOverviewResponse {
-  jobs?: { jid: string; name?: string; state: string; 'start-time'?: number; 'end-time'?: number }[];
+  jobs?: {
+    jid: string;
+    name?: string;
+    state: string;
+    'start-time'?: number;
+    'end-time'?: number;
+    tasks?: { total?: number; running?: number; finished?: number };
+  }[];
 }
 
 /** GET /jobs/:jobid/status (JobStatusInfo). */

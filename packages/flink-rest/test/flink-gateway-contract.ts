@@ -96,13 +96,11 @@ export function flinkGatewayContract(subject: () => ContractSubject): void {
   it('stops with a savepoint under our trigger id and reports where it went', async () => {
     const gateway = subject().gateway();
     const jobId = await runStreaming(gateway, jarId);
-    // A savepoint needs every task running; the job reads RUNNING before its tasks do.
-    await eventually(async () => {
-      const res = await fetch(`${subject().restUrl()}/jobs/overview`);
-      const { jobs } = (await res.json()) as { jobs: { jid: string; tasks: { total: number; running: number } }[] };
-      const tasks = jobs.find((j) => j.jid === jobId)?.tasks;
-      return tasks && tasks.running === tasks.total ? true : null;
-    });
+    // A savepoint needs every task running; the job reads RUNNING before its tasks do, and
+    // the overview says when they all are.
+    await eventually(async () =>
+      (await gateway.jobsOverview()).find((j) => j.jobId === jobId)?.tasksRunning === true ? true : null,
+    );
     const triggerId = newJobId();
     expect(await gateway.stopWithSavepoint(jobId, { targetDirectory: null, drain: false, triggerId })).to.equal(
       triggerId,

@@ -167,6 +167,11 @@ export class FlinkTestDouble extends FaultControls {
     return this.jobManager.triggerLog;
   }
 
+  /** The savepoint paths POST /savepoint-disposal was asked for, in order. */
+  get disposalRequests(): readonly string[] {
+    return this.jobManager.disposalLog;
+  }
+
   /** JobIDs the dispatcher accepted, in order (a restart() makes ids reusable, so one may then repeat). */
   submittedJobIds(): string[] {
     return [...this.jobManager.acceptedIds];

@@ -27,6 +27,11 @@ export interface FlinkJobOverview {
   state: string;
   /** Epoch milliseconds; null when Flink gives none (-1). */
   startTime: number | null;
+  /**
+   * The job RUNNING and every task of it running (or finished): what a savepoint needs. A
+   * job reads RUNNING before its tasks do. Null when Flink gives no task counts.
+   */
+  tasksRunning: boolean | null;
 }
 
 /** The cluster as `GET /overview` describes it. */

@@ -47,6 +47,10 @@ export class SavepointOnFlink {
     }
     try {
       const { flink, savepointDir } = await clusters.gatewayFor(savepoint.cluster);
+      // Flink fails a savepoint of a job whose tasks are not all running yet (just after a
+      // start), and caches that failure under the trigger id: wait for them before asking.
+      const listed = (await flink.jobsOverview()).find((job) => job.jobId === execution.flinkJobId);
+      if (listed?.tasksRunning === false) throw new TransientFailure("The job's tasks are not all running yet.");
       await flink.triggerSavepoint(execution.flinkJobId, {
         targetDirectory: savepointDir,
         triggerId: savepoint.triggerId,
