@@ -4,6 +4,7 @@ import {
   type ClusterObservation,
   type Execution,
   type Job,
+  type Savepoint,
 } from '@flink-orchestrator/domain';
 import {
   apiRouter,
@@ -11,6 +12,7 @@ import {
   ERROR_STATUS,
   executionView,
   jobView,
+  savepointView,
   openApiDocument,
   OPERATIONS,
   scheduleEntryView,
@@ -255,6 +257,7 @@ describe('OpenAPI description', () => {
       restartOf: null,
       notBefore: null,
       restartDecision: null,
+      savepointId: null,
       createdAt: at,
       submittingAt: at,
       runRequestedAt: at,
@@ -302,6 +305,45 @@ describe('OpenAPI description', () => {
       });
       expect(valid('Execution', view)).to.deep.equal([]);
       expect(executionView(execution)).to.deep.include({ waitingFor: null, waiting: null });
+    });
+
+    it('savepoints: in progress, completed, being disposed of, disposed of, failed', () => {
+      const taking: Savepoint = {
+        id: 'b3c2b1d0-1111-4222-8333-944455556666',
+        jobId: job.id,
+        executionId: execution.id,
+        cluster: 'default',
+        kind: 'manual',
+        status: 'IN_PROGRESS',
+        triggerId: 'b3c2b1d0111142228333944455556666',
+        location: null,
+        errorMessage: null,
+        createdAt: at,
+        completedAt: null,
+        disposal: null,
+        disposalError: null,
+        disposedAt: null,
+      };
+      const done = {
+        ...taking,
+        status: 'COMPLETED' as const,
+        location: 'file:/sp/savepoint-a3c2b1-0123456789ab',
+        completedAt: at,
+      };
+      const going = { ...done, disposal: { requestedAt: at, triggerId: 'ff'.repeat(16) } };
+      const gone = { ...going, disposedAt: at };
+      const refused = { ...done, disposalError: 'java.io.IOException: permission denied' };
+      const failed = {
+        ...taking,
+        kind: 'stop' as const,
+        executionId: null,
+        status: 'FAILED' as const,
+        errorMessage: 'expired',
+      };
+      for (const s of [taking, done, going, gone, refused, failed])
+        expect(valid('Savepoint', savepointView(s)), s.status).to.deep.equal([]);
+      expect(savepointView(going)).to.include({ disposalRequestedAt: at.toISOString(), disposedAt: null });
+      expect(savepointView(going)).not.to.have.property('triggerId');
     });
 
     it('a restart, and the failures it replaced or did not', () => {
@@ -414,6 +456,7 @@ describe('OpenAPI description', () => {
         backoffSeconds: 10,
         restoreFrom: 'latest-checkpoint',
       },
+      savepointRetention: null,
       version: 1,
       schedule: null,
       createdAt: '2026-12-01T08:00:00.000Z',

@@ -1,7 +1,15 @@
 export { apiRouter, createApp } from './app';
 export { errorCodesOf, openApiDocument, OPERATIONS } from './openapi';
 export { ERROR_STATUS, type ErrorCode } from './error-codes';
-export { clusterDetailView, clusterView, executionView, jobView, scheduleEntryView, validationView } from './views';
+export {
+  clusterDetailView,
+  clusterView,
+  executionView,
+  jobView,
+  savepointView,
+  scheduleEntryView,
+  validationView,
+} from './views';
 export type {
   ClusterDetailView,
   ClusterObservationView,
