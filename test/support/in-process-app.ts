@@ -5,6 +5,7 @@ import {
   ManageClusters,
   ManageJobs,
   ManageSavepoints,
+  RequestUpgrade,
   ManageSchedules,
   QueueSubmission,
   ReadExecutions,
@@ -45,6 +46,7 @@ export async function appOver(
     // Only job routes are exercised here: the execution use cases get no storage.
     starts: new StartExecution(jobs, {} as never, new QueueSubmission({} as never, {} as never, log), {} as never),
     savepoints: new ManageSavepoints({} as never),
+    upgrades: new RequestUpgrade({} as never),
     stops: new RequestStop({ jobs, executions: {} as never, queue: {} as never, clock, log }),
     history: new ReadExecutions(jobs, {} as never),
     health: [],

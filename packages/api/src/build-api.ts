@@ -11,6 +11,7 @@ import {
   ManageClusters,
   ManageJobs,
   ManageSavepoints,
+  RequestUpgrade,
   ManageSchedules,
   QueueSubmission,
   ReadExecutions,
@@ -61,7 +62,7 @@ export async function buildApi(config: Config, log: Logger): Promise<RunningApi>
   if (config.authDisabled)
     log.warn({}, 'AUTHENTICATION IS DISABLED (AUTH_DISABLED=true): anyone who reaches this port can change jobs');
   const tokens = config.apiTokens.length ? new TokenAuthority(config.apiTokens) : null;
-  const { db, jobs, executions, clusters, observations, jarRegistry, savepoints } = await openStore(
+  const { db, jobs, executions, clusters, observations, jarRegistry, savepoints, upgrades } = await openStore(
     config.databaseUrl,
     { migrate: config.migrateOnStart, createDatabase: config.createDatabase },
     log,
@@ -141,9 +142,10 @@ export async function buildApi(config: Config, log: Logger): Promise<RunningApi>
       'Bull Board is on: a write API token (bearer, or as the basic-auth password) or BOARD_USER/BOARD_PASSWORD opens it',
     );
   else log.info({}, 'Bull Board is off: set API_TOKENS or BOARD_USER and BOARD_PASSWORD to serve it at /admin/queues');
+  const manageJobs = new ManageJobs(jobs, schedules);
   const app = createApp(
     {
-      jobs: new ManageJobs(jobs, schedules),
+      jobs: manageJobs,
       clusters: manageClusters,
       observations,
       flinkJobs: new CancelUnownedFlinkJob({ clusters, executions, flink: flinkClusters }),
@@ -151,6 +153,7 @@ export async function buildApi(config: Config, log: Logger): Promise<RunningApi>
       validation,
       starts: new StartExecution(jobs, executions, new QueueSubmission(executions, queue, log), savepoints),
       savepoints: new ManageSavepoints({ jobs, executions, savepoints, queue, clock, log }),
+      upgrades: new RequestUpgrade({ jobs, manageJobs, executions, upgrades, queue, clock, log }),
       stops: new RequestStop({ jobs, executions, queue, clock, log }),
       history: new ReadExecutions(jobs, executions),
       clock,

@@ -30,6 +30,8 @@ export interface Config {
   scheduleMisfireGraceMs: number;
   /** How long a tick under `overlap: replace` waits for the old execution to end before it gives up (SKIPPED). */
   scheduleReplaceWaitMs: number;
+  /** How long an upgrade's new execution must run before the upgrade is COMPLETED. */
+  upgradeConfirmMs: number;
   /** How long one try of a stop waits for Flink to finish a cancel or a savepoint before it is retried. */
   stopTimeoutMs: number;
   shutdownTimeoutMs: number;
@@ -122,6 +124,7 @@ const VARIABLES = {
   SCHEDULE_MISFIRE_GRACE: Joi.number().integer().min(0).default(60).description('seconds'),
   SCHEDULE_REPLACE_WAIT_MS: Joi.number().integer().min(0).default(60_000),
   STOP_TIMEOUT_MS: Joi.number().integer().min(1000).default(600_000),
+  UPGRADE_CONFIRM_MS: Joi.number().integer().min(0).default(10_000),
   SHUTDOWN_TIMEOUT_MS: Joi.number().integer().min(0).default(30_000),
   METRICS_PORT: Joi.number().port().default(9464),
   LOCK_DURATION_MS: Joi.number().integer().min(1000).default(30_000),
@@ -172,6 +175,7 @@ const AS_IS = {
   lostGraceMs: 'LOST_GRACE_MS',
   scheduleReplaceWaitMs: 'SCHEDULE_REPLACE_WAIT_MS',
   stopTimeoutMs: 'STOP_TIMEOUT_MS',
+  upgradeConfirmMs: 'UPGRADE_CONFIRM_MS',
   shutdownTimeoutMs: 'SHUTDOWN_TIMEOUT_MS',
   metricsPort: 'METRICS_PORT',
   lockDurationMs: 'LOCK_DURATION_MS',

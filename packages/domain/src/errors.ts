@@ -244,3 +244,17 @@ export class NoRunningExecution extends DomainError {
     super(`Job "${jobId}" has no RUNNING execution to take a savepoint of.`);
   }
 }
+
+export class UpgradeInProgress extends DomainError {
+  readonly code = 'upgrade_in_progress';
+  constructor(jobId: string) {
+    super(`Job "${jobId}" has an upgrade in progress already; follow it, then upgrade again.`);
+  }
+}
+
+export class UpgradeNotFound extends DomainError {
+  readonly code = 'upgrade_not_found';
+  constructor(id: string) {
+    super(`No upgrade "${id}".`);
+  }
+}

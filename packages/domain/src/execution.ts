@@ -19,8 +19,11 @@ export type ExecutionStatus = (typeof EXECUTION_STATUSES)[number];
 
 export const ACTIVE_STATUSES: readonly ExecutionStatus[] = ['QUEUED', 'SUBMITTING', 'RUNNING', 'STOPPING'];
 
-export const EXECUTION_TRIGGERS = ['manual', 'schedule', 'restart'] as const;
-/** `restart`: created by the job's restart policy to replace a failed execution (`restartOf`). */
+export const EXECUTION_TRIGGERS = ['manual', 'schedule', 'restart', 'upgrade'] as const;
+/**
+ * `restart`: created by the job's restart policy to replace a failed execution (`restartOf`);
+ * `upgrade`: started by an upgrade (`upgradeId`) from the savepoint the old execution stopped with.
+ */
 export type ExecutionTrigger = (typeof EXECUTION_TRIGGERS)[number];
 
 /**
@@ -146,6 +149,8 @@ export interface Execution {
   scheduledFor: Date | null;
   /** A restart: the failed execution it replaces. */
   restartOf: string | null;
+  /** Started by this upgrade. */
+  upgradeId: string | null;
   /** A restart's backoff: it is not submitted before this. */
   notBefore: Date | null;
   /** On a FAILED or LOST execution whose job restarts on failure: what was decided. */

@@ -9,6 +9,13 @@ import {
   TransientFailure,
   isTerminal,
   restartPolicyOf,
+  type NewUpgrade,
+  type SavepointKind,
+  type Upgrade,
+  type UpgradeLogEntry,
+  type UpgradePatch,
+  type UpgradeRepository,
+  type UpgradeStep,
   isRestorable,
   type DisposalOutcome,
   type DisposalStatus,
@@ -203,6 +210,7 @@ export class MemoryExecutions implements ExecutionRepository {
       attempt: 0,
       scheduledFor: null,
       restartOf: null,
+      upgradeId: null,
       notBefore: null,
       restartDecision: null,
       savepointId: null,
@@ -232,6 +240,10 @@ export class MemoryExecutions implements ExecutionRepository {
       ? [...this.rows.values()].find((e) => e.restartOf === execution.restartOf)
       : undefined;
     if (restart) return { kind: 'duplicate_restart', restart };
+    const upgraded = execution.upgradeId
+      ? [...this.rows.values()].find((e) => e.upgradeId === execution.upgradeId)
+      : undefined;
+    if (upgraded) return { kind: 'duplicate_upgrade', execution: upgraded };
     const queued = execution.status === 'QUEUED';
     const created = this.put({
       ...execution,
@@ -239,6 +251,7 @@ export class MemoryExecutions implements ExecutionRepository {
       admission: job.admission,
       errorMessage: execution.errorMessage ?? null,
       restartOf: execution.restartOf ?? null,
+      upgradeId: execution.upgradeId ?? null,
       notBefore: execution.notBefore ?? null,
       savepointId: execution.savepointId ?? null,
       parallelism: execution.parallelism ?? job.parallelism,
@@ -787,6 +800,13 @@ export class MemorySavepoints implements SavepointRepository {
     this.rows.set(id, row);
     return row;
   }
+  adopt(executionId: string, location: string, kind: SavepointKind): Promise<Savepoint | null> {
+    const row = [...this.rows.values()].find((s) => s.executionId === executionId && s.location === location);
+    if (!row) return Promise.resolve(null);
+    const updated = { ...row, kind };
+    this.rows.set(row.id, updated);
+    return Promise.resolve(updated);
+  }
   private settle(id: string, patch: Partial<Savepoint>): Promise<Savepoint | null> {
     const row = this.rows.get(id);
     if (!row || row.status !== 'IN_PROGRESS') return Promise.resolve(null);
@@ -880,6 +900,56 @@ export class MemorySavepoints implements SavepointRepository {
   }
 }
 
+/** The upgrades table in a map: one in progress per job, steps moved on by compare-and-set. */
+export class MemoryUpgrades implements UpgradeRepository {
+  readonly rows = new Map<string, Upgrade>();
+
+  constructor(private readonly clock: Clock) {}
+
+  create(upgrade: NewUpgrade): Promise<Upgrade | 'in_progress'> {
+    const busy = [...this.rows.values()].some((u) => u.jobId === upgrade.jobId && u.status === 'IN_PROGRESS');
+    if (busy && upgrade.status === 'IN_PROGRESS') return Promise.resolve('in_progress');
+    const now = this.clock.now();
+    const row: Upgrade = {
+      toExecutionId: null,
+      savepointId: null,
+      savepointLocation: null,
+      stopRequestedAt: null,
+      jobVersionAfter: null,
+      errorMessage: null,
+      recovery: null,
+      finishedAt: null,
+      ...upgrade,
+      id: randomUUID(),
+      createdAt: now,
+      updatedAt: now,
+    };
+    this.rows.set(row.id, row);
+    return Promise.resolve(row);
+  }
+  get(id: string): Promise<Upgrade | null> {
+    return Promise.resolve(this.rows.get(id) ?? null);
+  }
+  listByJob(jobId: string): Promise<Upgrade[]> {
+    return Promise.resolve([...this.rows.values()].filter((u) => u.jobId === jobId).reverse());
+  }
+  listInProgress(limit: number): Promise<Upgrade[]> {
+    return Promise.resolve([...this.rows.values()].filter((u) => u.status === 'IN_PROGRESS').slice(0, limit));
+  }
+  advance(id: string, fromStep: UpgradeStep, patch: UpgradePatch, log?: UpgradeLogEntry): Promise<Upgrade | null> {
+    const row = this.rows.get(id);
+    if (!row || row.step !== fromStep || row.status !== 'IN_PROGRESS') return Promise.resolve(null);
+    const updated: Upgrade = {
+      ...row,
+      ...patch,
+      steps: log ? [...row.steps, log] : row.steps,
+      updatedAt: this.clock.now(),
+    };
+    this.rows.set(id, updated);
+    return Promise.resolve(updated);
+  }
+}
+
 export function world() {
   const clock = new FakeClock();
   const jobs = new MemoryJobs(clock);
@@ -890,6 +960,7 @@ export function world() {
   const observations = new MemoryObservations(executions);
   const savepoints = new MemorySavepoints(executions, clock);
   return {
+    upgrades: new MemoryUpgrades(clock),
     clock,
     jobs,
     executions,

@@ -13,6 +13,7 @@ import { isUuid } from './ids';
 import { HttpProblem, notFound } from './problem';
 import { executionRoutes } from './routes/executions';
 import { savepointRoutes } from './routes/savepoints';
+import { upgradeRoutes } from './routes/upgrades';
 import { healthRoutes } from './routes/health';
 import { jobRoutes } from './routes/jobs';
 import { clusterRoutes } from './routes/clusters';
@@ -70,6 +71,7 @@ export function apiRouter(deps: ApiDependencies): Router {
   clusterRoutes(router, deps);
   executionRoutes(router, deps);
   savepointRoutes(router, deps);
+  upgradeRoutes(router, deps);
   scheduleRoutes(router, deps);
   return router;
 }

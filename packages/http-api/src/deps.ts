@@ -8,6 +8,7 @@ import type {
   ManageSchedules,
   ReadExecutions,
   RequestStop,
+  RequestUpgrade,
   StartExecution,
   ValidateOnFlink,
 } from '@flink-orchestrator/domain';
@@ -37,6 +38,8 @@ export interface ApiDependencies {
   validation: ValidateOnFlink;
   starts: StartExecution;
   stops: RequestStop;
+  /** Upgrades that keep state: asked for here, carried out by the workers. */
+  upgrades: RequestUpgrade;
   /** Savepoints as records: take, list, dispose of; and which executions produced which. */
   savepoints: ManageSavepoints;
   history: ReadExecutions;

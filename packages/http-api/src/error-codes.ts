@@ -16,6 +16,7 @@ export const ERROR_STATUS = {
   flink_job_not_found: 404,
   route_not_found: 404,
   savepoint_not_found: 404,
+  upgrade_not_found: 404,
   job_name_taken: 409,
   cluster_name_taken: 409,
   cluster_in_use: 409,
@@ -31,6 +32,8 @@ export const ERROR_STATUS = {
   savepoint_in_use: 409,
   /** Not COMPLETED, or disposed of: nothing to restore from or dispose of. */
   savepoint_not_usable: 409,
+  /** One upgrade at a time per job. */
+  upgrade_in_progress: 409,
   /** The Flink job belongs to an active execution: it is stopped through its job. */
   flink_job_managed: 409,
   /** The Flink job has ended already: nothing to cancel. */

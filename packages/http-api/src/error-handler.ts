@@ -24,6 +24,8 @@ const DOMAIN_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   'savepoint_in_use',
   'savepoint_not_usable',
   'no_running_execution',
+  'upgrade_in_progress',
+  'upgrade_not_found',
   'flink_job_managed',
   'flink_job_not_found',
   'flink_job_ended',

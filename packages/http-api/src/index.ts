@@ -8,6 +8,7 @@ export {
   jobView,
   savepointView,
   scheduleEntryView,
+  upgradeView,
   validationView,
 } from './views';
 export type {

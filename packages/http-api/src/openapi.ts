@@ -13,6 +13,7 @@ import {
   scheduleSchema,
   startSchema,
   stopSchema,
+  upgradeSchema,
   updateClusterSchema,
   updateJobSchema,
 } from './validation';
@@ -27,7 +28,7 @@ import {
  * tests validate each request they send and each answer they get against this document.
  */
 type Method = 'get' | 'post' | 'put' | 'delete';
-export type Tag = 'jobs' | 'clusters' | 'executions' | 'savepoints' | 'schedules' | 'operations' | 'docs';
+export type Tag = 'jobs' | 'clusters' | 'executions' | 'savepoints' | 'upgrades' | 'schedules' | 'operations' | 'docs';
 /** Who may call: anyone, the metrics scraper (when METRICS_TOKEN is set), or holders of an API token. */
 type Guard = 'none' | 'metrics' | 'token';
 type HeaderName = 'ETag' | 'Location' | 'Link';
@@ -368,6 +369,53 @@ export const OPERATIONS: Operation[] = [
     errors: ['savepoint_in_use', 'savepoint_not_usable'],
   },
   {
+    operationId: 'upgradeJob',
+    method: 'post',
+    path: '/api/v1/jobs/{id}/upgrade',
+    tag: 'upgrades',
+    summary: 'Change the job and carry its running execution over, keeping its state',
+    description:
+      'With an execution RUNNING (202): the workers stop it with a savepoint ("mode": "savepoint", the default; "cancel" cancels it and the new definition starts without state), change the job, and start it from that savepoint; follow the upgrade at Location. Each step is recorded in `steps`; a failure midway says where (`errorMessage`) and what to do (`recovery`, e.g. a start with `restoreFrom` the savepoint). With nothing running (200): a plain update, recorded as a completed upgrade. An execution QUEUED, SUBMITTING or STOPPING: 409 execution_active. One upgrade at a time: 409 upgrade_in_progress.',
+    guard: 'token',
+    body: { schema: 'UpgradeRequest', required: true },
+    ok: {
+      status: 202,
+      schema: ref('Upgrade'),
+      headers: ['Location'],
+      description: 'under way; Location names the upgrade',
+    },
+    others: [
+      {
+        status: 200,
+        schema: ref('Upgrade'),
+        headers: ['Location'],
+        description: 'nothing was running: the job was updated',
+      },
+    ],
+    errors: ['execution_active', 'upgrade_in_progress', 'job_modified'],
+  },
+  {
+    operationId: 'listJobUpgrades',
+    method: 'get',
+    path: '/api/v1/jobs/{id}/upgrades',
+    tag: 'upgrades',
+    summary: "The job's upgrades, newest first",
+    guard: 'token',
+    parameters: ['Limit', 'Cursor'],
+    ok: { status: 200, schema: arrayOf('Upgrade'), headers: ['Link'], description: listed },
+    errors: [],
+  },
+  {
+    operationId: 'getUpgrade',
+    method: 'get',
+    path: '/api/v1/upgrades/{upgradeId}',
+    tag: 'upgrades',
+    summary: 'One upgrade: its steps, and how to recover when it failed',
+    guard: 'token',
+    ok: { status: 200, schema: ref('Upgrade'), description: 'the upgrade' },
+    errors: [],
+  },
+  {
     operationId: 'listJobExecutions',
     method: 'get',
     path: '/api/v1/jobs/{id}/executions',
@@ -452,6 +500,7 @@ export function errorCodesOf(op: Operation): ErrorCode[] {
     codes.add(op.path.startsWith('/api/v1/executions/') ? 'execution_not_found' : 'job_not_found');
   if (op.path.includes('{name}')) codes.add('cluster_not_found');
   if (op.path.includes('{savepointId}')) codes.add('savepoint_not_found');
+  if (op.path.includes('{upgradeId}')) codes.add('upgrade_not_found');
   if (op.path.includes('{flinkJobId}')) codes.add('validation_failed');
   codes.add('internal_error');
   return [...codes].sort((a, b) => ERROR_STATUS[a] - ERROR_STATUS[b] || a.localeCompare(b));
@@ -513,6 +562,13 @@ const PARAMETERS: Record<string, { in: string } & JsonSchema> = {
   },
   SavepointId: {
     name: 'savepointId',
+    in: 'path',
+    required: true,
+    description: 'a UUID; any other value names nothing (404)',
+    schema: { type: 'string', format: 'uuid' },
+  },
+  UpgradeId: {
+    name: 'upgradeId',
     in: 'path',
     required: true,
     description: 'a UUID; any other value names nothing (404)',
@@ -583,6 +639,7 @@ const REQUEST_BODIES: Record<string, JsonSchema> = {
   ClusterUpdate: clusterBody(updateClusterSchema),
   StartOptions: requestBody(startSchema),
   StopOptions: requestBody(stopSchema),
+  UpgradeRequest: requestBody(upgradeSchema),
   ScheduleInput: requestBody(scheduleSchema),
 };
 
@@ -643,6 +700,7 @@ const TAGS: { name: Tag; description: string }[] = [
   { name: 'clusters', description: 'The Flink clusters jobs run on' },
   { name: 'executions', description: 'Starting and stopping jobs, and the history of their runs' },
   { name: 'savepoints', description: 'Savepoints as records: taken, listed, disposed of through Flink' },
+  { name: 'upgrades', description: 'Upgrades that keep state: stop with a savepoint, change, start from it' },
   { name: 'schedules', description: 'Cron schedules' },
   { name: 'operations', description: 'Health and metrics' },
   { name: 'docs', description: 'This description' },
@@ -656,6 +714,7 @@ export function openApiDocument(): object {
       ...(op.path.includes('{name}') ? ['Name'] : []),
       ...(op.path.includes('{flinkJobId}') ? ['FlinkJobId'] : []),
       ...(op.path.includes('{savepointId}') ? ['SavepointId'] : []),
+      ...(op.path.includes('{upgradeId}') ? ['UpgradeId'] : []),
       ...(op.parameters ?? []),
     ];
     const security = SECURITY[op.guard];

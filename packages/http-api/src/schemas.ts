@@ -6,6 +6,7 @@ import {
   REPLACE_MODES,
   RESTORE_FROM,
   SAVEPOINT_KINDS,
+  UPGRADE_MODES,
 } from '@flink-orchestrator/domain';
 import type Joi from 'joi';
 import parse from 'joi-to-json';
@@ -225,6 +226,50 @@ export const COMPONENT_SCHEMAS: Record<string, JsonSchema> = {
     },
     { description: 'A savepoint the orchestrator had Flink take, and what became of its files.' },
   ),
+  Upgrade: exactly(
+    {
+      id: uuid,
+      jobId: uuid,
+      mode: { enum: [...UPGRADE_MODES] },
+      status: { enum: ['IN_PROGRESS', 'COMPLETED', 'FAILED'] },
+      step: {
+        enum: ['stopping', 'starting', 'confirming', 'done'],
+        description: 'where it is (or where it stopped, when FAILED)',
+      },
+      changes: {
+        type: 'object',
+        additionalProperties: false,
+        properties: {
+          jarURL: { type: 'string' },
+          entryClass: { type: ['string', 'null'] },
+          config: ref('ProgramConfig'),
+          parallelism: { type: ['integer', 'null'], minimum: 1 },
+        },
+        description: 'the definition fields it changes',
+      },
+      allowNonRestoredState: { type: 'boolean' },
+      fromExecutionId: { type: ['string', 'null'], format: 'uuid', description: 'the execution it stops' },
+      toExecutionId: { type: ['string', 'null'], format: 'uuid', description: 'the execution it started' },
+      savepointId: { type: ['string', 'null'], format: 'uuid', description: 'the savepoint the old one stopped with' },
+      savepointLocation: { type: ['string', 'null'] },
+      jobVersionBefore: { type: 'integer', minimum: 1 },
+      jobVersionAfter: { type: ['integer', 'null'], minimum: 1 },
+      errorMessage: { type: ['string', 'null'], description: 'when FAILED: where and why' },
+      recovery: { type: ['string', 'null'], description: 'when FAILED: what to do now' },
+      steps: {
+        type: 'array',
+        items: exactly({
+          step: { enum: ['stopping', 'starting', 'confirming', 'done', 'failed'] },
+          at: instant,
+          detail: { type: 'string' },
+        }),
+      },
+      createdAt: instant,
+      updatedAt: instant,
+      finishedAt: nullable(instant),
+    },
+    { description: 'An upgrade: one tracked operation with its steps.' },
+  ),
   Schedule: exactly(SCHEDULE_FIELDS),
   ScheduleEntry: exactly({ jobId: uuid, jobName: { type: 'string' }, ...SCHEDULE_FIELDS }),
   ExecutionDefinition: exactly(
@@ -248,6 +293,11 @@ export const COMPONENT_SCHEMAS: Record<string, JsonSchema> = {
       description: 'the cluster it was submitted to, copied from the job when it was created',
     },
     trigger: { enum: [...EXECUTION_TRIGGERS] },
+    upgradeId: {
+      type: ['string', 'null'],
+      format: 'uuid',
+      description: 'started by this upgrade (trigger "upgrade")',
+    },
     restartOf: {
       type: ['string', 'null'],
       format: 'uuid',

@@ -5,6 +5,7 @@ import {
   OVERLAP_POLICIES,
   REPLACE_MODES,
   RESTORE_FROM,
+  UPGRADE_MODES,
 } from '@flink-orchestrator/domain';
 import Joi from 'joi';
 import { HttpProblem } from './problem';
@@ -189,6 +190,21 @@ export const startSchema = Joi.object({
         '"restoreFrom" must be "latest-savepoint", a savepoint id, or an absolute path or URI of a savepoint',
     }),
 }).oxor('savepointPath', 'restoreFrom');
+
+// The definition fields an upgrade changes (at least one), how the running execution is
+// stopped, and whether the new one may drop state the old one had.
+export const upgradeSchema = Joi.object({
+  jarURL: jobFields.jarURL,
+  entryClass: jobFields.entryClass,
+  config: jobFields.config,
+  parallelism: jobFields.parallelism,
+  mode: Joi.string()
+    .valid(...UPGRADE_MODES)
+    .default('savepoint'),
+  allowNonRestoredState: Joi.boolean().default(false),
+})
+  .or('jarURL', 'entryClass', 'config', 'parallelism')
+  .messages({ 'object.missing': 'send at least one field to change (jarURL, entryClass, config, parallelism)' });
 
 export const stopSchema = Joi.object({
   savepoint: Joi.boolean(),

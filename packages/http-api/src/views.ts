@@ -14,6 +14,10 @@ import {
   type SavepointRetention,
   type SavepointState,
   type Schedule,
+  type Upgrade,
+  type UpgradeMode,
+  type UpgradeStatus,
+  type UpgradeStep,
 } from '@flink-orchestrator/domain';
 
 /*
@@ -84,6 +88,7 @@ type ExecutionAsIs =
   | 'attempt'
   | 'admission'
   | 'restartOf'
+  | 'upgradeId'
   | 'savepointId';
 
 /** What was decided about a failure: as the domain holds it, the instant as a string. */
@@ -166,6 +171,7 @@ export function executionView(e: Execution, produced: string[] = []): ExecutionV
     cluster: e.cluster,
     trigger: e.trigger,
     restartOf: e.restartOf,
+    upgradeId: e.upgradeId,
     restart: e.restartDecision ? { ...e.restartDecision, decidedAt: e.restartDecision.decidedAt.toISOString() } : null,
     status: e.status,
     flinkState: e.flinkState,
@@ -240,6 +246,54 @@ export function savepointView(s: Savepoint): SavepointView {
     disposalRequestedAt: iso(s.disposal?.requestedAt ?? null),
     disposalError: s.disposalError,
     disposedAt: iso(s.disposedAt),
+  };
+}
+
+export interface UpgradeView {
+  id: string;
+  jobId: string;
+  mode: UpgradeMode;
+  status: UpgradeStatus;
+  step: UpgradeStep;
+  /** As the API names the fields (jarURL). */
+  changes: { jarURL?: string; entryClass?: string | null; config?: ProgramConfig; parallelism?: number | null };
+  allowNonRestoredState: boolean;
+  fromExecutionId: string | null;
+  toExecutionId: string | null;
+  savepointId: string | null;
+  savepointLocation: string | null;
+  jobVersionBefore: number;
+  jobVersionAfter: number | null;
+  errorMessage: string | null;
+  recovery: string | null;
+  steps: { step: string; at: Instant; detail: string }[];
+  createdAt: Instant;
+  updatedAt: Instant;
+  finishedAt: Instant | null;
+}
+
+export function upgradeView(u: Upgrade): UpgradeView {
+  const { jarUrl, ...rest } = u.changes;
+  return {
+    id: u.id,
+    jobId: u.jobId,
+    mode: u.mode,
+    status: u.status,
+    step: u.step,
+    changes: jarUrl === undefined ? rest : { jarURL: jarUrl, ...rest },
+    allowNonRestoredState: u.allowNonRestoredState,
+    fromExecutionId: u.fromExecutionId,
+    toExecutionId: u.toExecutionId,
+    savepointId: u.savepointId,
+    savepointLocation: u.savepointLocation,
+    jobVersionBefore: u.jobVersionBefore,
+    jobVersionAfter: u.jobVersionAfter,
+    errorMessage: u.errorMessage,
+    recovery: u.recovery,
+    steps: u.steps.map((s) => ({ step: s.step, at: s.at.toISOString(), detail: s.detail })),
+    createdAt: u.createdAt.toISOString(),
+    updatedAt: u.updatedAt.toISOString(),
+    finishedAt: iso(u.finishedAt),
   };
 }
 

@@ -83,6 +83,7 @@ export class KnexExecutionRepository implements ExecutionRepository {
               allow_non_restored_state: execution.allowNonRestoredState,
               scheduled_for: execution.scheduledFor,
               restart_of: execution.restartOf ?? null,
+              upgrade_id: execution.upgradeId ?? null,
               not_before: execution.notBefore ?? null,
               error_message: execution.errorMessage ?? null,
               finished_at: execution.status === 'QUEUED' ? null : trx.fn.now(),
@@ -92,6 +93,10 @@ export class KnexExecutionRepository implements ExecutionRepository {
         });
       } catch (error) {
         if (isUniqueViolation(error, 'job_executions_tick_uq')) return { kind: 'duplicate_tick' };
+        if (isUniqueViolation(error, 'job_executions_upgrade_uq')) {
+          const row = await this.db<ExecutionRow>(TABLE).where({ upgrade_id: execution.upgradeId }).first();
+          return { kind: 'duplicate_upgrade', execution: row ? toExecution(row) : null };
+        }
         if (isUniqueViolation(error, 'job_executions_restart_of_uq')) {
           const row = await this.db<ExecutionRow>(TABLE).where({ restart_of: execution.restartOf }).first();
           return { kind: 'duplicate_restart', restart: row ? toExecution(row) : null };

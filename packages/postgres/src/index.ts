@@ -7,6 +7,7 @@ import { KnexJarRegistry } from './jar-registry';
 import { KnexClusterRepository } from './cluster-repository';
 import { KnexClusterObservations } from './cluster-observations';
 import { KnexSavepointRepository } from './savepoint-repository';
+import { KnexUpgradeRepository } from './upgrade-repository';
 
 export { knexConfig, MIGRATIONS_DIRECTORY } from './knex-config';
 export { migrateToLatest } from './migrate';
@@ -17,6 +18,7 @@ export { KnexJarRegistry } from './jar-registry';
 export { KnexClusterRepository } from './cluster-repository';
 export { KnexClusterObservations } from './cluster-observations';
 export { KnexSavepointRepository } from './savepoint-repository';
+export { KnexUpgradeRepository } from './upgrade-repository';
 export type { Knex } from 'knex';
 
 /** Where knex's own warnings go; without one knex prints multi-line stacks to the console. */
@@ -50,6 +52,7 @@ export async function openStore(
   clusters: KnexClusterRepository;
   observations: KnexClusterObservations;
   savepoints: KnexSavepointRepository;
+  upgrades: KnexUpgradeRepository;
 }> {
   if (options.migrate) await migrateToLatest(databaseUrl, log, { createDatabase: options.createDatabase });
   const db = connect(databaseUrl, options.poolMax ? { max: options.poolMax } : undefined, log);
@@ -61,6 +64,7 @@ export async function openStore(
     clusters: new KnexClusterRepository(db),
     observations: new KnexClusterObservations(db),
     savepoints: new KnexSavepointRepository(db),
+    upgrades: new KnexUpgradeRepository(db),
   };
 }
 

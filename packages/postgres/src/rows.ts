@@ -115,6 +115,7 @@ export interface ExecutionRow {
   attempt: number;
   scheduled_for: Date | null;
   restart_of: string | null;
+  upgrade_id: string | null;
   not_before: Date | null;
   restart_decision: RestartDecisionJson | null;
   created_at: Date;
@@ -169,6 +170,7 @@ export function toExecution(row: ExecutionRow): Execution {
     attempt: row.attempt,
     scheduledFor: row.scheduled_for,
     restartOf: row.restart_of,
+    upgradeId: row.upgrade_id,
     notBefore: row.not_before,
     restartDecision: toRestartDecision(row.restart_decision),
     createdAt: row.created_at,

@@ -89,6 +89,16 @@ export class KnexSavepointRepository implements SavepointRepository {
     });
   }
 
+  adopt(executionId: string, location: string, kind: SavepointKind): Promise<Savepoint | null> {
+    return guarded(async () => {
+      const [row] = await this.db<SavepointRow>(TABLE)
+        .where({ execution_id: executionId, location })
+        .update({ kind })
+        .returning('*');
+      return row ? toSavepoint(row) : null;
+    });
+  }
+
   complete(id: string, location: string, at: Date): Promise<Savepoint | null> {
     return this.settle(id, { status: 'COMPLETED', location, completed_at: at, error_message: null });
   }

@@ -13,6 +13,8 @@ export interface ExecutionHandlers {
   savepoint(savepointId: string, attempt: Attempt): Promise<void>;
   /** Disposes of the savepoint through Flink. */
   dispose(savepointId: string, attempt: Attempt): Promise<void>;
+  /** Carries an upgrade on; returns when to look again, or null when it is over. */
+  upgrade(upgradeId: string, attempt: Attempt): Promise<PollResult>;
 }
 
 function attemptOf(job: Job): Attempt {
@@ -46,6 +48,12 @@ export function startExecutionConsumer(
           return handlers.savepoint(message.savepointId, attemptOf(job));
         case 'dispose':
           return handlers.dispose(message.savepointId, attemptOf(job));
+        case 'upgrade': {
+          const again = await handlers.upgrade(message.upgradeId, attemptOf(job));
+          if (again === null) return;
+          await job.moveToDelayed(Date.now() + again, token);
+          throw new DelayedError();
+        }
         default: {
           const unknown: never = message;
           // A `track` message from before the cluster observers: they follow RUNNING executions now.

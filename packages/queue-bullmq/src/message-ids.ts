@@ -14,6 +14,8 @@ export function jobIdFor(message: WorkMessage): string {
       return `savepoint-${message.savepointId}`;
     case 'dispose':
       return `dispose-${message.savepointId}-${message.requestedAt}`;
+    case 'upgrade':
+      return `upgrade-${message.upgradeId}`;
   }
 }
 

@@ -15,6 +15,7 @@ import {
   ReconcileExecutions,
   RestartAfterFailure,
   SavepointOnFlink,
+  AdvanceUpgrade,
   ApplySavepointRetention,
   RequestStop,
   StopOnFlink,
@@ -54,6 +55,7 @@ export async function buildWorker(config: Config, log: Logger): Promise<RunningW
     jarRegistry,
     observations,
     savepoints,
+    upgrades,
     clusters: clusterRows,
   } = await openStore(
     config.databaseUrl,
@@ -189,6 +191,17 @@ export async function buildWorker(config: Config, log: Logger): Promise<RunningW
   // A tick queues its execution and, for `overlap: replace`, stops the one it replaces.
   const submissions = new QueueSubmission(executions, queue, log);
   const stops = new RequestStop({ jobs, executions, queue, clock, log });
+  const upgrade = new AdvanceUpgrade({
+    upgrades,
+    jobs,
+    executions,
+    savepoints,
+    stops,
+    queue,
+    clock,
+    log,
+    settings: { pollIntervalMs: poll, confirmMs: config.upgradeConfirmMs },
+  });
   const dispatch: TickDispatch = {
     submit: (execution) => submissions.run(execution),
     stop: (execution, options) => stops.forExecution(execution, options),
@@ -216,6 +229,7 @@ export async function buildWorker(config: Config, log: Logger): Promise<RunningW
       stop: (id, attempt, requestedAt) => stop.run(id, attempt, requestedAt),
       savepoint: (id, attempt) => savepointWork.take(id, attempt),
       dispose: (id, attempt) => savepointWork.dispose(id, attempt),
+      upgrade: (id) => upgrade.run(id),
     },
     { prefix: config.queuePrefix, concurrency: config.workerConcurrency, lockDurationMs: config.lockDurationMs },
   );
@@ -239,6 +253,9 @@ export async function buildWorker(config: Config, log: Logger): Promise<RunningW
     // Failures whose restart policy was not applied as they ended (a crash between the two).
     await restarts.sweep(new Date(clock.now().getTime() - RESTART_SWEEP_WINDOW_MS));
     await retention.run();
+    // Upgrades whose message was lost with Redis: sent again (a pending one is left as it is).
+    for (const pending of await upgrades.listInProgress(500))
+      await queue.enqueue({ kind: 'upgrade', upgradeId: pending.id });
     await prune.run();
     try {
       await collectJars.run();

@@ -22,6 +22,8 @@ export interface NewExecution {
   /** A restart: the failed execution it replaces (one restart per failure, enforced by a unique index). */
   restartOf?: string | null;
   notBefore?: Date | null;
+  /** Started by this upgrade (one execution per upgrade, enforced by a unique index). */
+  upgradeId?: string | null;
 }
 
 /** Fields a transition may set beside the status. */
@@ -86,6 +88,8 @@ export type InsertOutcome =
   | { kind: 'duplicate_tick' }
   /** The failure named in `restartOf` has its restart already. */
   | { kind: 'duplicate_restart'; restart: Execution | null }
+  /** The upgrade named in `upgradeId` has started its execution already. */
+  | { kind: 'duplicate_upgrade'; execution: Execution | null }
   | { kind: 'job_missing' };
 
 /** A FAILED or LOST execution whose job's policy restarts it and that has no decision yet. */

@@ -24,6 +24,11 @@ export interface SavepointRepository {
    * a retried request answers the row the first one made.
    */
   begin(savepoint: NewSavepoint): Promise<Savepoint>;
+  /**
+   * The savepoint an execution's stop produced at `location`, relabelled `kind` (an upgrade's
+   * stop is the upgrade's savepoint). Null when there is no such record.
+   */
+  adopt(executionId: string, location: string, kind: SavepointKind): Promise<Savepoint | null>;
   /** The outcome Flink reported, written only while IN_PROGRESS. */
   complete(id: string, location: string, at: Date): Promise<Savepoint | null>;
   fail(id: string, reason: string): Promise<Savepoint | null>;

@@ -8,7 +8,9 @@ export type WorkMessage =
   /** Take the savepoint recorded IN_PROGRESS under this id. */
   | { kind: 'savepoint'; savepointId: string }
   /** Have Flink dispose of the savepoint whose disposal was asked for at `requestedAt`. */
-  | { kind: 'dispose'; savepointId: string; requestedAt: number };
+  | { kind: 'dispose'; savepointId: string; requestedAt: number }
+  /** Carry the upgrade on from the step its row names. */
+  | { kind: 'upgrade'; upgradeId: string };
 
 export interface WorkQueue {
   /**

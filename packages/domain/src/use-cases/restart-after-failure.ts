@@ -140,7 +140,8 @@ export class RestartAfterFailure {
       case 'job_missing':
         return { decision: 'skipped', reason: 'The job was deleted.', decidedAt: now };
       case 'duplicate_tick':
-        throw new Error('a restart cannot collide with a schedule tick');
+      case 'duplicate_upgrade':
+        throw new Error('a restart cannot collide with a schedule tick or an upgrade');
     }
   }
 

@@ -58,7 +58,8 @@ export class StartExecution {
         throw new ExecutionActive(jobId, outcome.active.id, outcome.active.status);
       case 'duplicate_tick':
       case 'duplicate_restart':
-        throw new Error('a manual start cannot collide with a schedule tick or a restart');
+      case 'duplicate_upgrade':
+        throw new Error('a manual start cannot collide with a schedule tick, a restart or an upgrade');
       case 'created':
         return this.submissions.run(outcome.execution);
     }
