@@ -5,6 +5,7 @@ import {
   type Execution,
   type Job,
   type Savepoint,
+  type Upgrade,
 } from '@flink-orchestrator/domain';
 import {
   apiRouter,
@@ -13,6 +14,7 @@ import {
   executionView,
   jobView,
   savepointView,
+  upgradeView,
   openApiDocument,
   OPERATIONS,
   scheduleEntryView,
@@ -255,6 +257,7 @@ describe('OpenAPI description', () => {
       attempt: 1,
       scheduledFor: at,
       restartOf: null,
+      upgradeId: null,
       notBefore: null,
       restartDecision: null,
       savepointId: null,
@@ -344,6 +347,37 @@ describe('OpenAPI description', () => {
         expect(valid('Savepoint', savepointView(s)), s.status).to.deep.equal([]);
       expect(savepointView(going)).to.include({ disposalRequestedAt: at.toISOString(), disposedAt: null });
       expect(savepointView(going)).not.to.have.property('triggerId');
+    });
+
+    it('upgrades: under way, completed, failed with a recovery, and a plain update', () => {
+      const running: Upgrade = {
+        id: 'c3c2b1d0-1111-4222-8333-944455556666',
+        jobId: job.id,
+        mode: 'savepoint',
+        changes: { jarUrl: 'v2.jar', config: { speed: 2 }, parallelism: null },
+        allowNonRestoredState: false,
+        status: 'IN_PROGRESS',
+        step: 'stopping',
+        steps: [{ step: 'stopping', at, detail: 'Stop with a savepoint asked.' }],
+        fromExecutionId: execution.id,
+        toExecutionId: null,
+        savepointId: null,
+        savepointLocation: null,
+        stopRequestedAt: at,
+        jobVersionBefore: 3,
+        jobVersionAfter: null,
+        errorMessage: null,
+        recovery: null,
+        createdAt: at,
+        updatedAt: at,
+        finishedAt: null,
+      };
+      const done: Upgrade = { ...running, status: 'COMPLETED', step: 'done', jobVersionAfter: 4, finishedAt: at };
+      const failed: Upgrade = { ...running, status: 'FAILED', errorMessage: 'boom', recovery: 'start again' };
+      const plain: Upgrade = { ...done, fromExecutionId: null, stopRequestedAt: null, changes: { entryClass: null } };
+      for (const u of [running, done, failed, plain])
+        expect(valid('Upgrade', upgradeView(u)), u.status).to.deep.equal([]);
+      expect(upgradeView(running).changes).to.deep.equal({ jarURL: 'v2.jar', config: { speed: 2 }, parallelism: null });
     });
 
     it('a restart, and the failures it replaced or did not', () => {
