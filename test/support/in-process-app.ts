@@ -3,6 +3,7 @@ import { CronParserCalendar } from '@flink-orchestrator/cron';
 import {
   CancelUnownedFlinkJob,
   ManageClusters,
+  ManageActionSchedules,
   ManageJobs,
   ManageSavepoints,
   RequestUpgrade,
@@ -47,6 +48,7 @@ export async function appOver(
     starts: new StartExecution(jobs, {} as never, new QueueSubmission({} as never, {} as never, log), {} as never),
     savepoints: new ManageSavepoints({} as never),
     upgrades: new RequestUpgrade({} as never),
+    actionSchedules: new ManageActionSchedules({} as never),
     stops: new RequestStop({ jobs, executions: {} as never, queue: {} as never, clock, log }),
     history: new ReadExecutions(jobs, {} as never),
     health: [],

@@ -9,6 +9,7 @@ import {
   EXECUTION_STATUSES,
   failureText,
   ManageClusters,
+  ManageActionSchedules,
   ManageJobs,
   ManageSavepoints,
   RequestUpgrade,
@@ -24,7 +25,13 @@ import { ClusterGateways, FlinkRestClient } from '@flink-orchestrator/flink-rest
 import { HttpJarSource, JarUrlPolicy } from '@flink-orchestrator/jar-fetcher';
 import { Metrics, ReachabilityLog, systemClock, type Logger } from '@flink-orchestrator/observability';
 import { openStore, pingPostgres } from '@flink-orchestrator/postgres';
-import { BullScheduleTimer, BullWorkQueue, pingRedis, redisConnection } from '@flink-orchestrator/queue-bullmq';
+import {
+  BullActionTimer,
+  BullScheduleTimer,
+  BullWorkQueue,
+  pingRedis,
+  redisConnection,
+} from '@flink-orchestrator/queue-bullmq';
 
 /** Flink's `GET /config`, at most once per few seconds however often /health is polled. */
 function flinkProbe(url: string, log: Logger): () => Promise<void> {
@@ -62,11 +69,8 @@ export async function buildApi(config: Config, log: Logger): Promise<RunningApi>
   if (config.authDisabled)
     log.warn({}, 'AUTHENTICATION IS DISABLED (AUTH_DISABLED=true): anyone who reaches this port can change jobs');
   const tokens = config.apiTokens.length ? new TokenAuthority(config.apiTokens) : null;
-  const { db, jobs, executions, clusters, observations, jarRegistry, savepoints, upgrades } = await openStore(
-    config.databaseUrl,
-    { migrate: config.migrateOnStart, createDatabase: config.createDatabase },
-    log,
-  );
+  const { db, jobs, executions, clusters, observations, jarRegistry, savepoints, upgrades, actionSchedules } =
+    await openStore(config.databaseUrl, { migrate: config.migrateOnStart, createDatabase: config.createDatabase }, log);
   const manageClusters = new ManageClusters(clusters);
   // FLINK_JOBMANAGER_URL is the `default` cluster (one statement: replicas starting together
   // agree). The API starts without PostgreSQL (its /health says so), so it keeps trying.
@@ -89,7 +93,8 @@ export async function buildApi(config: Config, log: Logger): Promise<RunningApi>
   });
   const timer = new BullScheduleTimer(redis, config.queuePrefix);
   const clock = systemClock;
-  const schedules = new ManageSchedules({ jobs, timer, calendar: new CronParserCalendar(), clock, log });
+  const calendar = new CronParserCalendar();
+  const schedules = new ManageSchedules({ jobs, timer, calendar, clock, log });
   const metrics = new Metrics('api');
   // Per-cluster Flink clients, built as the worker builds them: the cancel of an unmanaged job
   // and the check of a job on its cluster (upload, plan) use them.
@@ -153,6 +158,14 @@ export async function buildApi(config: Config, log: Logger): Promise<RunningApi>
       validation,
       starts: new StartExecution(jobs, executions, new QueueSubmission(executions, queue, log), savepoints),
       savepoints: new ManageSavepoints({ jobs, executions, savepoints, queue, clock, log }),
+      actionSchedules: new ManageActionSchedules({
+        jobs,
+        schedules: actionSchedules,
+        timer: new BullActionTimer(timer.queue),
+        calendar,
+        clock,
+        log,
+      }),
       upgrades: new RequestUpgrade({ jobs, manageJobs, executions, upgrades, queue, clock, log }),
       stops: new RequestStop({ jobs, executions, queue, clock, log }),
       history: new ReadExecutions(jobs, executions),

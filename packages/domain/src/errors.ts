@@ -86,7 +86,7 @@ export class ConcurrentModification extends DomainError {
 export class InvalidSchedule extends DomainError {
   readonly code = 'invalid_schedule';
   constructor(
-    readonly field: 'cron' | 'timezone' | 'overlap' | 'replace' | 'startAt' | 'endAt',
+    readonly field: 'cron' | 'timezone' | 'overlap' | 'replace' | 'startAt' | 'endAt' | 'savepoint' | 'restoreFrom',
     reason: string,
   ) {
     super(`${field}: ${reason}`, { field });
@@ -256,5 +256,12 @@ export class UpgradeNotFound extends DomainError {
   readonly code = 'upgrade_not_found';
   constructor(id: string) {
     super(`No upgrade "${id}".`);
+  }
+}
+
+export class ScheduleNotFound extends DomainError {
+  readonly code = 'schedule_not_found';
+  constructor(jobId: string, scheduleId: string) {
+    super(`Job "${jobId}" has no schedule "${scheduleId}".`);
   }
 }

@@ -3,6 +3,7 @@ import type {
   Clock,
   ClusterObservations,
   ManageClusters,
+  ManageActionSchedules,
   ManageJobs,
   ManageSavepoints,
   ManageSchedules,
@@ -38,6 +39,8 @@ export interface ApiDependencies {
   validation: ValidateOnFlink;
   starts: StartExecution;
   stops: RequestStop;
+  /** A job's schedules besides its start schedule: start, stop, savepoint. */
+  actionSchedules: ManageActionSchedules;
   /** Upgrades that keep state: asked for here, carried out by the workers. */
   upgrades: RequestUpgrade;
   /** Savepoints as records: take, list, dispose of; and which executions produced which. */

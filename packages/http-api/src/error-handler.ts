@@ -26,6 +26,7 @@ const DOMAIN_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   'no_running_execution',
   'upgrade_in_progress',
   'upgrade_not_found',
+  'schedule_not_found',
   'flink_job_managed',
   'flink_job_not_found',
   'flink_job_ended',

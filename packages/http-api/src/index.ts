@@ -2,6 +2,7 @@ export { apiRouter, createApp } from './app';
 export { errorCodesOf, openApiDocument, OPERATIONS } from './openapi';
 export { ERROR_STATUS, type ErrorCode } from './error-codes';
 export {
+  actionScheduleView,
   clusterDetailView,
   clusterView,
   executionView,

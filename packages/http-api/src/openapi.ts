@@ -14,6 +14,7 @@ import {
   startSchema,
   stopSchema,
   upgradeSchema,
+  actionScheduleSchema,
   updateClusterSchema,
   updateJobSchema,
 } from './validation';
@@ -416,6 +417,49 @@ export const OPERATIONS: Operation[] = [
     errors: [],
   },
   {
+    operationId: 'createActionSchedule',
+    method: 'post',
+    path: '/api/v1/jobs/{id}/schedules',
+    tag: 'schedules',
+    summary: 'Add a schedule with an action: start, stop (with or without a savepoint), savepoint',
+    description:
+      'Besides the job\'s start schedule (POST /api/v1/jobs/{id}/schedule), a job may have any number of these. Each tick is recorded once (`recentTicks`): done, skipped with the reason (nothing running to stop or to save, an execution already active to start), missed (later than SCHEDULE_MISFIRE_GRACE) or failed. `savepoint` (default true) and `drain` go with "stop"; `restoreFrom: "latest-savepoint"` with "start". Periodic savepoints are schedules with "action": "savepoint".',
+    guard: 'token',
+    body: { schema: 'ActionScheduleCreate', required: true },
+    ok: { status: 201, schema: ref('ActionSchedule'), headers: ['Location'], description: 'created' },
+    errors: [],
+  },
+  {
+    operationId: 'listActionSchedules',
+    method: 'get',
+    path: '/api/v1/jobs/{id}/schedules',
+    tag: 'schedules',
+    summary: "The job's schedules with an action, oldest first, each with its next runs and latest ticks",
+    guard: 'token',
+    ok: { status: 200, schema: arrayOf('ActionSchedule'), description: 'the schedules' },
+    errors: [],
+  },
+  {
+    operationId: 'getActionSchedule',
+    method: 'get',
+    path: '/api/v1/jobs/{id}/schedules/{scheduleId}',
+    tag: 'schedules',
+    summary: 'One schedule with an action',
+    guard: 'token',
+    ok: { status: 200, schema: ref('ActionSchedule'), description: 'the schedule' },
+    errors: [],
+  },
+  {
+    operationId: 'deleteActionSchedule',
+    method: 'delete',
+    path: '/api/v1/jobs/{id}/schedules/{scheduleId}',
+    tag: 'schedules',
+    summary: 'Remove a schedule with an action (and its timer)',
+    guard: 'token',
+    ok: { status: 204, description: 'removed' },
+    errors: [],
+  },
+  {
     operationId: 'listJobExecutions',
     method: 'get',
     path: '/api/v1/jobs/{id}/executions',
@@ -501,6 +545,7 @@ export function errorCodesOf(op: Operation): ErrorCode[] {
   if (op.path.includes('{name}')) codes.add('cluster_not_found');
   if (op.path.includes('{savepointId}')) codes.add('savepoint_not_found');
   if (op.path.includes('{upgradeId}')) codes.add('upgrade_not_found');
+  if (op.path.includes('{scheduleId}')) codes.add('schedule_not_found');
   if (op.path.includes('{flinkJobId}')) codes.add('validation_failed');
   codes.add('internal_error');
   return [...codes].sort((a, b) => ERROR_STATUS[a] - ERROR_STATUS[b] || a.localeCompare(b));
@@ -562,6 +607,13 @@ const PARAMETERS: Record<string, { in: string } & JsonSchema> = {
   },
   SavepointId: {
     name: 'savepointId',
+    in: 'path',
+    required: true,
+    description: 'a UUID; any other value names nothing (404)',
+    schema: { type: 'string', format: 'uuid' },
+  },
+  ScheduleId: {
+    name: 'scheduleId',
     in: 'path',
     required: true,
     description: 'a UUID; any other value names nothing (404)',
@@ -640,6 +692,7 @@ const REQUEST_BODIES: Record<string, JsonSchema> = {
   StartOptions: requestBody(startSchema),
   StopOptions: requestBody(stopSchema),
   UpgradeRequest: requestBody(upgradeSchema),
+  ActionScheduleCreate: requestBody(actionScheduleSchema),
   ScheduleInput: requestBody(scheduleSchema),
 };
 
@@ -715,6 +768,7 @@ export function openApiDocument(): object {
       ...(op.path.includes('{flinkJobId}') ? ['FlinkJobId'] : []),
       ...(op.path.includes('{savepointId}') ? ['SavepointId'] : []),
       ...(op.path.includes('{upgradeId}') ? ['UpgradeId'] : []),
+      ...(op.path.includes('{scheduleId}') ? ['ScheduleId'] : []),
       ...(op.parameters ?? []),
     ];
     const security = SECURITY[op.guard];

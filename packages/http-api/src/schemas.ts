@@ -6,6 +6,7 @@ import {
   REPLACE_MODES,
   RESTORE_FROM,
   SAVEPOINT_KINDS,
+  SCHEDULE_ACTIONS,
   UPGRADE_MODES,
 } from '@flink-orchestrator/domain';
 import type Joi from 'joi';
@@ -225,6 +226,33 @@ export const COMPONENT_SCHEMAS: Record<string, JsonSchema> = {
       disposedAt: { ...nullable(instant), description: 'set once Flink confirmed the disposal' },
     },
     { description: 'A savepoint the orchestrator had Flink take, and what became of its files.' },
+  ),
+  ActionSchedule: exactly(
+    {
+      id: uuid,
+      jobId: uuid,
+      action: { enum: [...SCHEDULE_ACTIONS] },
+      cron: { type: 'string' },
+      timezone: { type: 'string' },
+      savepoint: { type: ['boolean', 'null'], description: 'a stop: with a savepoint; null for the other actions' },
+      drain: { type: ['boolean', 'null'], description: 'a stop with a savepoint: drain first; null for the others' },
+      restoreFrom: { enum: ['latest-savepoint', null], description: 'a start: from the newest savepoint' },
+      startAt: nullable(instant),
+      endAt: nullable(instant),
+      lastRunAt: nullable(instant),
+      nextRuns: { type: 'array', items: instant },
+      recentTicks: {
+        type: 'array',
+        description: 'what its latest ticks did, newest first',
+        items: exactly({
+          scheduledFor: instant,
+          outcome: { enum: ['pending', 'done', 'skipped', 'missed', 'failed'] },
+          detail: { type: ['string', 'null'] },
+        }),
+      },
+      createdAt: instant,
+    },
+    { description: 'A schedule besides the start schedule: each tick starts, stops or takes a savepoint.' },
   ),
   Upgrade: exactly(
     {

@@ -5,6 +5,7 @@ import {
   OVERLAP_POLICIES,
   REPLACE_MODES,
   RESTORE_FROM,
+  SCHEDULE_ACTIONS,
   UPGRADE_MODES,
 } from '@flink-orchestrator/domain';
 import Joi from 'joi';
@@ -222,6 +223,21 @@ export const scheduleSchema = Joi.object({
   replace: Joi.string().valid(...REPLACE_MODES),
   startAt: Joi.date().iso().allow(null).default(null),
   endAt: Joi.date().iso().allow(null).default(null),
+});
+
+// A schedule with an action, besides the job's start schedule. `savepoint` and `drain` go
+// with `stop`, `restoreFrom` with `start` (the use case says so when they are misplaced).
+export const actionScheduleSchema = Joi.object({
+  action: Joi.string()
+    .valid(...SCHEDULE_ACTIONS)
+    .required(),
+  cron: scheduleSchema.extract('cron'),
+  timezone: scheduleSchema.extract('timezone'),
+  startAt: scheduleSchema.extract('startAt'),
+  endAt: scheduleSchema.extract('endAt'),
+  savepoint: Joi.boolean(),
+  drain: Joi.boolean(),
+  restoreFrom: Joi.string().valid('latest-savepoint').allow(null),
 });
 
 export const pageSchema = Joi.object({

@@ -14,6 +14,9 @@ import {
   type SavepointRetention,
   type SavepointState,
   type Schedule,
+  type ScheduleAction,
+  type ActionScheduleDetail,
+  type ActionTickOutcome,
   type Upgrade,
   type UpgradeMode,
   type UpgradeStatus,
@@ -294,6 +297,49 @@ export function upgradeView(u: Upgrade): UpgradeView {
     createdAt: u.createdAt.toISOString(),
     updatedAt: u.updatedAt.toISOString(),
     finishedAt: iso(u.finishedAt),
+  };
+}
+
+export interface ActionScheduleView {
+  id: string;
+  jobId: string;
+  action: ScheduleAction;
+  cron: string;
+  timezone: string;
+  savepoint: boolean | null;
+  drain: boolean | null;
+  restoreFrom: 'latest-savepoint' | null;
+  startAt: Instant | null;
+  endAt: Instant | null;
+  lastRunAt: Instant | null;
+  nextRuns: Instant[];
+  /** What its latest ticks did, newest first. */
+  recentTicks: { scheduledFor: Instant; outcome: ActionTickOutcome; detail: string | null }[];
+  createdAt: Instant;
+}
+
+export function actionScheduleView({ schedule: s, nextRuns, recentTicks }: ActionScheduleDetail): ActionScheduleView {
+  const stop = s.action === 'stop';
+  return {
+    id: s.id,
+    jobId: s.jobId,
+    action: s.action,
+    cron: s.cron,
+    timezone: s.timezone,
+    // What a stop does, defaults shown; null for the other actions.
+    savepoint: stop ? (s.options.savepoint ?? true) : null,
+    drain: stop ? (s.options.drain ?? false) : null,
+    restoreFrom: s.action === 'start' ? (s.options.restoreFrom ?? null) : null,
+    startAt: iso(s.startAt),
+    endAt: iso(s.endAt),
+    lastRunAt: iso(s.lastRunAt),
+    nextRuns: nextRuns.map((d) => d.toISOString()),
+    recentTicks: recentTicks.map((t) => ({
+      scheduledFor: t.scheduledFor.toISOString(),
+      outcome: t.outcome,
+      detail: t.detail,
+    })),
+    createdAt: s.createdAt.toISOString(),
   };
 }
 

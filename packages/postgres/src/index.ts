@@ -8,6 +8,7 @@ import { KnexClusterRepository } from './cluster-repository';
 import { KnexClusterObservations } from './cluster-observations';
 import { KnexSavepointRepository } from './savepoint-repository';
 import { KnexUpgradeRepository } from './upgrade-repository';
+import { KnexActionScheduleRepository } from './action-schedule-repository';
 
 export { knexConfig, MIGRATIONS_DIRECTORY } from './knex-config';
 export { migrateToLatest } from './migrate';
@@ -19,6 +20,7 @@ export { KnexClusterRepository } from './cluster-repository';
 export { KnexClusterObservations } from './cluster-observations';
 export { KnexSavepointRepository } from './savepoint-repository';
 export { KnexUpgradeRepository } from './upgrade-repository';
+export { KnexActionScheduleRepository } from './action-schedule-repository';
 export type { Knex } from 'knex';
 
 /** Where knex's own warnings go; without one knex prints multi-line stacks to the console. */
@@ -53,6 +55,7 @@ export async function openStore(
   observations: KnexClusterObservations;
   savepoints: KnexSavepointRepository;
   upgrades: KnexUpgradeRepository;
+  actionSchedules: KnexActionScheduleRepository;
 }> {
   if (options.migrate) await migrateToLatest(databaseUrl, log, { createDatabase: options.createDatabase });
   const db = connect(databaseUrl, options.poolMax ? { max: options.poolMax } : undefined, log);
@@ -65,6 +68,7 @@ export async function openStore(
     observations: new KnexClusterObservations(db),
     savepoints: new KnexSavepointRepository(db),
     upgrades: new KnexUpgradeRepository(db),
+    actionSchedules: new KnexActionScheduleRepository(db),
   };
 }
 

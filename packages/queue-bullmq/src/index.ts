@@ -1,7 +1,7 @@
 export { redisConnection, pingRedis, type RedisClient, type RedisNode, type RedisSettings } from './connection';
 export { EXECUTIONS_QUEUE, SCHEDULES_QUEUE, jobIdFor, schedulerIdFor } from './message-ids';
 export { BullWorkQueue, DEFAULT_RETRY, type RetryPolicy } from './work-queue';
-export { BullScheduleTimer } from './schedule-timer';
+export { BullActionTimer, BullScheduleTimer } from './schedule-timer';
 export { startExecutionConsumer, type ExecutionHandlers } from './execution-consumer';
 export type { ConsumerOptions } from './consumer-options';
 export { startTickConsumer, nominalTimeOf } from './tick-consumer';

@@ -21,7 +21,12 @@ export function jobIdFor(message: WorkMessage): string {
 
 export const schedulerIdFor = (jobId: string) => `job-${jobId}`;
 export const jobIdFromSchedulerId = (schedulerId: string) => schedulerId.replace(/^job-/, '');
+/** Action schedules share the schedules queue under their own prefix. */
+export const actionSchedulerIdFor = (scheduleId: string) => `action-${scheduleId}`;
+export const ACTION_SCHEDULER = /^action-/;
 
 export interface TickData {
   jobId: string;
+  /** Set on the ticks of an action schedule. */
+  scheduleId?: string;
 }

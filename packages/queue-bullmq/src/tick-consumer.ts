@@ -18,10 +18,14 @@ export function startTickConsumer(
   connection: RedisClient,
   onTick: (jobId: string, scheduledFor: Date) => Promise<void>,
   options: ConsumerOptions,
+  onActionTick: (scheduleId: string, scheduledFor: Date) => Promise<void> = () => Promise.resolve(),
 ): Worker<TickData> {
   return new Worker<TickData>(
     SCHEDULES_QUEUE,
-    async (job) => onTick(job.data.jobId, nominalTimeOf(job)),
+    async (job) =>
+      job.data.scheduleId
+        ? onActionTick(job.data.scheduleId, nominalTimeOf(job))
+        : onTick(job.data.jobId, nominalTimeOf(job)),
     workerOptions(connection, options),
   );
 }

@@ -15,6 +15,9 @@ import {
   ReconcileExecutions,
   RestartAfterFailure,
   SavepointOnFlink,
+  ManageActionSchedules,
+  FireActionTick,
+  ManageSavepoints,
   AdvanceUpgrade,
   ApplySavepointRetention,
   RequestStop,
@@ -27,6 +30,7 @@ import { HttpJarSource, JarUrlPolicy } from '@flink-orchestrator/jar-fetcher';
 import { Metrics, ReachabilityLog, systemClock, type Logger } from '@flink-orchestrator/observability';
 import { openStore } from '@flink-orchestrator/postgres';
 import {
+  BullActionTimer,
   BullScheduleTimer,
   BullWorkQueue,
   RedisLease,
@@ -56,6 +60,7 @@ export async function buildWorker(config: Config, log: Logger): Promise<RunningW
     observations,
     savepoints,
     upgrades,
+    actionSchedules,
     clusters: clusterRows,
   } = await openStore(
     config.databaseUrl,
@@ -206,6 +211,26 @@ export async function buildWorker(config: Config, log: Logger): Promise<RunningW
     submit: (execution) => submissions.run(execution),
     stop: (execution, options) => stops.forExecution(execution, options),
   };
+  const actionScheduleKeeper = new ManageActionSchedules({
+    jobs,
+    schedules: actionSchedules,
+    timer: new BullActionTimer(timer.queue),
+    calendar,
+    clock,
+    log,
+  });
+  const actionTick = new FireActionTick({
+    schedules: actionSchedules,
+    jobs,
+    executions,
+    savepoints,
+    submissions,
+    stops,
+    savepointRequests: new ManageSavepoints({ jobs, executions, savepoints, queue, clock, log }),
+    clock,
+    log,
+    settings: { misfireGraceMs: config.scheduleMisfireGraceMs },
+  });
   const tick = new FireScheduleTick({
     jobs,
     executions,
@@ -233,11 +258,16 @@ export async function buildWorker(config: Config, log: Logger): Promise<RunningW
     },
     { prefix: config.queuePrefix, concurrency: config.workerConcurrency, lockDurationMs: config.lockDurationMs },
   );
-  const ticks = startTickConsumer(blocking, (jobId, at) => tick.run(jobId, at), {
-    prefix: config.queuePrefix,
-    concurrency: Math.max(config.workerConcurrency, 50),
-    lockDurationMs: config.lockDurationMs,
-  });
+  const ticks = startTickConsumer(
+    blocking,
+    (jobId, at) => tick.run(jobId, at),
+    {
+      prefix: config.queuePrefix,
+      concurrency: Math.max(config.workerConcurrency, 50),
+      lockDurationMs: config.lockDurationMs,
+    },
+    (scheduleId, at) => actionTick.run(scheduleId, at),
+  );
   for (const w of [consumer, ticks]) w.on('error', (err) => log.warn({ err }, 'queue worker error'));
   observers.start();
 
@@ -248,6 +278,9 @@ export async function buildWorker(config: Config, log: Logger): Promise<RunningW
     if (!(await lease.tryAcquire('reconcile', Math.max(period - 1000, 250)))) return;
     const timers = await schedules.reconcile();
     if (timers.created + timers.updated + timers.removed > 0) log.info(timers, 'schedule timers reconciled');
+    const actionTimers = await actionScheduleKeeper.reconcile();
+    if (actionTimers.created + actionTimers.updated + actionTimers.removed > 0)
+      log.info(actionTimers, 'action schedule timers reconciled');
     // Rows idle for a while may have lost their message (Redis flushed or failed over).
     await reconcile.sweep(new Date(clock.now().getTime() - 30_000));
     // Failures whose restart policy was not applied as they ended (a crash between the two).

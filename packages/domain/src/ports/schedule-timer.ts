@@ -1,3 +1,4 @@
+import type { ActionSchedule } from '../action-schedule';
 import type { Schedule } from '../schedule';
 
 /** Fires schedule ticks; PostgreSQL stays the record, the timer is only transport. */
@@ -40,4 +41,12 @@ export interface CronCalendar {
     until: Date,
     limit: number,
   ): LatestRuns;
+}
+
+/** The timers of action schedules: one per schedule, keyed by its id. */
+export interface ActionTimer {
+  upsert(schedule: ActionSchedule): Promise<void>;
+  remove(scheduleId: string): Promise<void>;
+  /** scheduleId -> the pattern and time zone the timer currently uses. */
+  list(): Promise<Map<string, { cron: string; timezone: string }>>;
 }

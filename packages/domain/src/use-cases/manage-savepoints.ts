@@ -11,7 +11,7 @@ import type { JobRepository, PageRequest } from '../ports/job-repository';
 import type { Logger } from '../ports/logger';
 import type { SavepointRepository } from '../ports/savepoint-repository';
 import type { WorkQueue } from '../ports/work-queue';
-import type { Savepoint } from '../savepoint';
+import type { Savepoint, SavepointKind } from '../savepoint';
 
 export interface ManageSavepointsDeps {
   jobs: JobRepository;
@@ -31,7 +31,7 @@ export class ManageSavepoints {
   constructor(private readonly deps: ManageSavepointsDeps) {}
 
   /** Records the savepoint IN_PROGRESS and hands it to a worker; the answer is the record. */
-  async take(jobId: string): Promise<Savepoint> {
+  async take(jobId: string, kind: Extract<SavepointKind, 'manual' | 'periodic'> = 'manual'): Promise<Savepoint> {
     const { jobs, executions, savepoints, queue, log } = this.deps;
     if (!(await jobs.get(jobId))) throw new JobNotFound(jobId);
     const running = (await executions.findActive(jobId)).find((e) => e.status === 'RUNNING' && e.flinkJobId);
@@ -40,7 +40,7 @@ export class ManageSavepoints {
       jobId,
       executionId: running.id,
       cluster: running.cluster,
-      kind: 'manual',
+      kind,
       triggerId: null,
     });
     try {

@@ -1,8 +1,23 @@
 import type Router from '@koa/router';
-import type { ScheduleInput } from '@flink-orchestrator/domain';
+import type { ActionOptions, ScheduleAction, ScheduleInput } from '@flink-orchestrator/domain';
 import type { ApiDependencies } from '../deps';
-import { scheduleSchema, validate } from '../validation';
-import { jobView, scheduleEntryView } from '../views';
+import { actionScheduleSchema, scheduleSchema, validate } from '../validation';
+import { actionScheduleView, jobView, scheduleEntryView } from '../views';
+
+interface ActionScheduleBody extends Omit<ScheduleInput, 'overlap' | 'replace'> {
+  action: ScheduleAction;
+  savepoint?: boolean;
+  drain?: boolean;
+  restoreFrom?: 'latest-savepoint' | null;
+}
+
+function optionsOf(body: ActionScheduleBody): ActionOptions {
+  const options: ActionOptions = {};
+  if (body.savepoint !== undefined) options.savepoint = body.savepoint;
+  if (body.drain !== undefined) options.drain = body.drain;
+  if (body.restoreFrom !== undefined) options.restoreFrom = body.restoreFrom;
+  return options;
+}
 
 export function scheduleRoutes(router: Router, deps: ApiDependencies): void {
   router.post('/api/v1/jobs/:id/schedule', async (ctx) => {
@@ -13,6 +28,38 @@ export function scheduleRoutes(router: Router, deps: ApiDependencies): void {
 
   router.delete('/api/v1/jobs/:id/schedule', async (ctx) => {
     await deps.schedules.remove(ctx.params.id as string);
+    ctx.status = 204;
+  });
+
+  // A job's schedules besides its start schedule: each starts, stops or takes a savepoint.
+  router.post('/api/v1/jobs/:id/schedules', async (ctx) => {
+    const body = validate<ActionScheduleBody>(actionScheduleSchema, ctx.request.body, { convert: true });
+    const created = await deps.actionSchedules.create({
+      jobId: ctx.params.id as string,
+      action: body.action,
+      cron: body.cron,
+      timezone: body.timezone,
+      options: optionsOf(body),
+      startAt: body.startAt,
+      endAt: body.endAt,
+    });
+    ctx.status = 201;
+    ctx.set('Location', `/api/v1/jobs/${created.schedule.jobId}/schedules/${created.schedule.id}`);
+    ctx.body = actionScheduleView(created);
+  });
+
+  router.get('/api/v1/jobs/:id/schedules', async (ctx) => {
+    ctx.body = (await deps.actionSchedules.list(ctx.params.id as string)).map(actionScheduleView);
+  });
+
+  router.get('/api/v1/jobs/:id/schedules/:scheduleId', async (ctx) => {
+    ctx.body = actionScheduleView(
+      await deps.actionSchedules.get(ctx.params.id as string, ctx.params.scheduleId as string),
+    );
+  });
+
+  router.delete('/api/v1/jobs/:id/schedules/:scheduleId', async (ctx) => {
+    await deps.actionSchedules.delete(ctx.params.id as string, ctx.params.scheduleId as string);
     ctx.status = 204;
   });
 
