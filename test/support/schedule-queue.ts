@@ -1,4 +1,4 @@
-import { BullScheduleTimer, schedulerIdFor } from '@flink-orchestrator/queue-bullmq';
+import { actionSchedulerIdFor, BullScheduleTimer, schedulerIdFor } from '@flink-orchestrator/queue-bullmq';
 import IORedis from 'ioredis';
 import { REDIS_PREFIX, REDIS_URL } from './test-env';
 
@@ -20,6 +20,13 @@ export class ScheduleQueueProbe {
   async noTickPending(jobId: string): Promise<boolean> {
     const pending = await this.timer.queue.getJobs(['waiting', 'active', 'delayed', 'prioritized']);
     return !pending.some((job) => job?.data.jobId === jobId);
+  }
+
+  /** True once an action schedule has no timer and no tick waiting or being handled. */
+  async actionSettled(scheduleId: string): Promise<boolean> {
+    if (await this.timer.queue.getJobScheduler(actionSchedulerIdFor(scheduleId))) return false;
+    const pending = await this.timer.queue.getJobs(['waiting', 'active', 'delayed', 'prioritized']);
+    return !pending.some((job) => job?.data.scheduleId === scheduleId);
   }
 
   async close(): Promise<void> {

@@ -1,5 +1,5 @@
 export { redisConnection, pingRedis, type RedisClient, type RedisNode, type RedisSettings } from './connection';
-export { EXECUTIONS_QUEUE, SCHEDULES_QUEUE, jobIdFor, schedulerIdFor } from './message-ids';
+export { EXECUTIONS_QUEUE, SCHEDULES_QUEUE, actionSchedulerIdFor, jobIdFor, schedulerIdFor } from './message-ids';
 export { BullWorkQueue, DEFAULT_RETRY, type RetryPolicy } from './work-queue';
 export { BullActionTimer, BullScheduleTimer } from './schedule-timer';
 export { startExecutionConsumer, type ExecutionHandlers } from './execution-consumer';
