@@ -233,6 +233,8 @@ describe('OpenAPI description', () => {
         startAt: at,
         endAt: new Date('2027-01-01T00:00:00Z'),
         lastRunAt: at,
+        preflightMinutes: 5,
+        preflight: { scheduledFor: at, checkedAt: at, ok: false, message: 'entry class not found' },
       },
     };
     const execution = {

@@ -98,6 +98,32 @@ describe('scheduled actions: stop windows, starts from the latest savepoint, per
     expect((await h.http.get(`/api/v1/jobs/${job.id}/savepoints`)).body.length).to.equal(count);
   });
 
+  it("checks before each tick: a program Flink refuses is seen on the schedule before the tick, and on the tick's execution", async () => {
+    const job = await h.createJob('org.example.MissingMain');
+    const set = await h.http.post(`/api/v1/jobs/${job.id}/schedule`, { cron: '*/5 * * * * *', preflightMinutes: 1 });
+    expect(set.status, JSON.stringify(set.body)).to.equal(200);
+    expect(set.body.schedule).to.include({ preflightMinutes: 1, preflight: null });
+    const seen = await waitFor('the check before the next tick', async () => {
+      const current = (await h.http.get(`/api/v1/jobs/${job.id}`)).body;
+      return current.schedule.preflight ?? undefined;
+    });
+    expect(seen.ok).to.equal(false);
+    expect(seen.message).to.contain('org.example.MissingMain');
+    const tick = await waitFor('a tick whose check failed', async () => {
+      const rows = (await h.http.get(`/api/v1/jobs/${job.id}/executions`)).body;
+      return rows.find((e: { preflight: { ok: boolean } | null }) => e.preflight?.ok === false);
+    });
+    expect(Date.parse(tick.preflight.scheduledFor)).to.equal(Date.parse(tick.scheduledFor));
+    expect(Date.parse(tick.preflight.checkedAt)).to.be.below(Date.parse(tick.scheduledFor));
+    expect((await h.http.delete(`/api/v1/jobs/${job.id}/schedule`)).status).to.equal(204);
+    await waitFor('the schedule to settle', () => probe.settled(job.id));
+    for (const bad of [0, 1441, 'soon']) {
+      const res = await h.http.post(`/api/v1/jobs/${job.id}/schedule`, { cron: '0 * * * *', preflightMinutes: bad });
+      expect(res.status, String(bad)).to.equal(400);
+      expect(res.body.error.details[0].field).to.equal('preflightMinutes');
+    }
+  });
+
   it('bad schedules: clear errors, nothing created', async () => {
     const job = await h.createJob(STREAMING);
     for (const [body, field] of [

@@ -11,6 +11,7 @@ import {
   ManageClusters,
   ManageActionSchedules,
   ManageJobs,
+  PlanPreflights,
   ManageSavepoints,
   RequestUpgrade,
   ManageSchedules,
@@ -94,7 +95,14 @@ export async function buildApi(config: Config, log: Logger): Promise<RunningApi>
   const timer = new BullScheduleTimer(redis, config.queuePrefix);
   const clock = systemClock;
   const calendar = new CronParserCalendar();
-  const schedules = new ManageSchedules({ jobs, timer, calendar, clock, log });
+  const schedules = new ManageSchedules({
+    jobs,
+    timer,
+    calendar,
+    clock,
+    log,
+    preflights: new PlanPreflights({ queue, calendar, clock }),
+  });
   const metrics = new Metrics('api');
   // Per-cluster Flink clients, built as the worker builds them: the cancel of an unmanaged job
   // and the check of a job on its cluster (upload, plan) use them.

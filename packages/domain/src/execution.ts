@@ -1,6 +1,7 @@
 import { IllegalTransition } from './errors';
 import type { AdmissionMode, ProgramConfig } from './job';
 import type { RestartDecision } from './restart-policy';
+import type { PreflightCheck } from './schedule';
 
 export const EXECUTION_STATUSES = [
   'QUEUED',
@@ -153,6 +154,8 @@ export interface Execution {
   upgradeId: string | null;
   /** A restart's backoff: it is not submitted before this. */
   notBefore: Date | null;
+  /** A schedule tick's execution: the check run before the tick (a failed one is kept here). */
+  preflight: PreflightCheck | null;
   /** On a FAILED or LOST execution whose job restarts on failure: what was decided. */
   restartDecision: RestartDecision | null;
   createdAt: Date;

@@ -38,6 +38,7 @@ export * from './use-cases/request-upgrade';
 export * from './use-cases/advance-upgrade';
 export * from './use-cases/manage-action-schedules';
 export * from './use-cases/fire-action-tick';
+export * from './use-cases/preflight-checks';
 export * from './use-cases/queue-submission';
 export * from './use-cases/request-stop';
 export * from './use-cases/read-executions';

@@ -9,6 +9,7 @@ import {
   TransientFailure,
   isTerminal,
   restartPolicyOf,
+  type PreflightCheck,
   type NewUpgrade,
   type SavepointKind,
   type Upgrade,
@@ -157,11 +158,26 @@ export class MemoryJobs implements JobRepository {
     if (!job) return Promise.resolve(null);
     const updated: Job = {
       ...job,
-      schedule: schedule ? { ...schedule, replace: schedule.replace ?? null, lastRunAt: null } : null,
+      schedule: schedule
+        ? {
+            ...schedule,
+            replace: schedule.replace ?? null,
+            lastRunAt: null,
+            preflightMinutes: schedule.preflightMinutes ?? null,
+            preflight: null,
+          }
+        : null,
       updatedAt: this.clock.now(),
     };
     this.rows.set(id, updated);
     return Promise.resolve(updated);
+  }
+  recordPreflight(id: string, check: PreflightCheck): Promise<void> {
+    const job = this.rows.get(id);
+    const current = job?.schedule?.preflight;
+    if (job?.schedule && !(current && current.scheduledFor > check.scheduledFor))
+      this.rows.set(id, { ...job, schedule: { ...job.schedule, preflight: check } });
+    return Promise.resolve();
   }
   markScheduleRun(id: string, at: Date): Promise<void> {
     const job = this.rows.get(id);
@@ -212,6 +228,7 @@ export class MemoryExecutions implements ExecutionRepository {
       restartOf: null,
       upgradeId: null,
       notBefore: null,
+      preflight: null,
       restartDecision: null,
       savepointId: null,
       createdAt: now,
@@ -252,6 +269,7 @@ export class MemoryExecutions implements ExecutionRepository {
       errorMessage: execution.errorMessage ?? null,
       restartOf: execution.restartOf ?? null,
       upgradeId: execution.upgradeId ?? null,
+      preflight: execution.preflight ?? null,
       notBefore: execution.notBefore ?? null,
       savepointId: execution.savepointId ?? null,
       parallelism: execution.parallelism ?? job.parallelism,

@@ -42,7 +42,17 @@ function setup(overlap: OverlapPolicy, replace: ReplaceMode | null = null, repla
   // The job changed just before now, so only ticks from here on are due.
   const job = w.jobs.add({
     updatedAt: w.clock.now(),
-    schedule: { cron: '* * * * * *', timezone: 'UTC', overlap, replace, startAt: null, endAt: null, lastRunAt: null },
+    schedule: {
+      cron: '* * * * * *',
+      timezone: 'UTC',
+      overlap,
+      replace,
+      startAt: null,
+      endAt: null,
+      lastRunAt: null,
+      preflightMinutes: null,
+      preflight: null,
+    },
   });
   w.clock.advance(1000);
   return { ...w, tick, job, outcomes, at: w.clock.now() };

@@ -110,6 +110,15 @@ const SCHEDULE_FIELDS = {
   nextRuns: { type: 'array', items: instant, description: 'the next ticks; none while the job is disabled' },
   lastRunAt: nullable(instant),
   paused: { type: 'boolean', description: 'the job is disabled' },
+  preflightMinutes: {
+    type: ['integer', 'null'],
+    minimum: 1,
+    description: 'the job is checked on its cluster (JAR uploaded, plan built) this many minutes before each tick',
+  },
+  preflight: {
+    description: 'the latest check before a tick; null before the first',
+    ...orNull(ref('PreflightCheck')),
+  },
 };
 
 const admission = (
@@ -298,6 +307,15 @@ export const COMPONENT_SCHEMAS: Record<string, JsonSchema> = {
     },
     { description: 'An upgrade: one tracked operation with its steps.' },
   ),
+  PreflightCheck: exactly(
+    {
+      scheduledFor: { ...instant, description: 'the tick it was for' },
+      checkedAt: instant,
+      ok: { type: 'boolean', description: 'Flink accepted the program' },
+      message: { type: ['string', 'null'], description: "why not: Flink's reason, or what could not be reached" },
+    },
+    { description: 'A check of the job on its cluster before a tick.' },
+  ),
   Schedule: exactly(SCHEDULE_FIELDS),
   ScheduleEntry: exactly({ jobId: uuid, jobName: { type: 'string' }, ...SCHEDULE_FIELDS }),
   ExecutionDefinition: exactly(
@@ -330,6 +348,10 @@ export const COMPONENT_SCHEMAS: Record<string, JsonSchema> = {
       type: ['string', 'null'],
       format: 'uuid',
       description: 'a restart (trigger "restart"): the failed execution it replaces',
+    },
+    preflight: {
+      description: "a schedule tick's execution: the check run before the tick; null when there was none",
+      ...orNull(ref('PreflightCheck')),
     },
     restart: {
       description: 'on a FAILED or LOST execution whose job restarts on failure: what was decided; null otherwise',

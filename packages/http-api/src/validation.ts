@@ -223,6 +223,8 @@ export const scheduleSchema = Joi.object({
   replace: Joi.string().valid(...REPLACE_MODES),
   startAt: Joi.date().iso().allow(null).default(null),
   endAt: Joi.date().iso().allow(null).default(null),
+  // Check the job on its cluster this many minutes before each tick (null: no check).
+  preflightMinutes: Joi.number().integer().min(1).max(1440).allow(null).default(null),
 });
 
 // A schedule with an action, besides the job's start schedule. `savepoint` and `drain` go

@@ -14,6 +14,7 @@ import {
   type SavepointRetention,
   type SavepointState,
   type Schedule,
+  type PreflightCheck,
   type ScheduleAction,
   type ActionScheduleDetail,
   type ActionTickOutcome,
@@ -38,6 +39,27 @@ export interface ScheduleView extends Pick<Schedule, 'cron' | 'timezone' | 'over
   nextRuns: Instant[];
   lastRunAt: Instant | null;
   paused: boolean;
+  preflightMinutes: number | null;
+  /** The latest check before a tick. */
+  preflight: PreflightView | null;
+}
+
+export interface PreflightView {
+  scheduledFor: Instant;
+  checkedAt: Instant;
+  ok: boolean;
+  message: string | null;
+}
+
+function preflightView(check: PreflightCheck | null): PreflightView | null {
+  return check
+    ? {
+        scheduledFor: check.scheduledFor.toISOString(),
+        checkedAt: check.checkedAt.toISOString(),
+        ok: check.ok,
+        message: check.message,
+      }
+    : null;
 }
 
 export interface JobView {
@@ -112,6 +134,8 @@ export interface ExecutionView extends Pick<Execution, ExecutionAsIs> {
   waitingFor: 'slots' | null;
   waiting: AdmissionWaitView | null;
   restart: (RestartDecisionView & { decidedAt: Instant }) | null;
+  /** A tick's execution: the check run before the tick, if any. */
+  preflight: PreflightView | null;
   /** The savepoints it produced (ids, oldest first): its stop's, manual ones, periodic ones. */
   savepoints: string[];
   definition: ExecutionDefinitionView | null;
@@ -136,6 +160,8 @@ function scheduleView(job: Job, nextRuns: Date[]): ScheduleView | null {
     nextRuns: job.enabled ? nextRuns.map((d) => d.toISOString()) : [],
     lastRunAt: iso(job.schedule.lastRunAt),
     paused: !job.enabled,
+    preflightMinutes: job.schedule.preflightMinutes,
+    preflight: preflightView(job.schedule.preflight),
   };
 }
 
@@ -175,6 +201,7 @@ export function executionView(e: Execution, produced: string[] = []): ExecutionV
     trigger: e.trigger,
     restartOf: e.restartOf,
     upgradeId: e.upgradeId,
+    preflight: preflightView(e.preflight),
     restart: e.restartDecision ? { ...e.restartDecision, decidedAt: e.restartDecision.decidedAt.toISOString() } : null,
     status: e.status,
     flinkState: e.flinkState,

@@ -84,6 +84,7 @@ export class KnexExecutionRepository implements ExecutionRepository {
               scheduled_for: execution.scheduledFor,
               restart_of: execution.restartOf ?? null,
               upgrade_id: execution.upgradeId ?? null,
+              preflight: (execution.preflight ? JSON.stringify(execution.preflight) : null) as unknown as null,
               not_before: execution.notBefore ?? null,
               error_message: execution.errorMessage ?? null,
               finished_at: execution.status === 'QUEUED' ? null : trx.fn.now(),
@@ -130,7 +131,7 @@ export class KnexExecutionRepository implements ExecutionRepository {
            decided AS (
              SELECT CASE WHEN :skip AND EXISTS (SELECT 1 FROM active) THEN 'SKIPPED' ELSE 'QUEUED' END AS status)
            INSERT INTO job_executions (job_id, cluster, trigger, status, parallelism, scheduled_for, error_message, finished_at,
-                                       jar_url, entry_class, config, job_version, admission)
+                                       jar_url, entry_class, config, job_version, admission, preflight)
            SELECT job.id, job.cluster, 'schedule', decided.status, COALESCE(:parallelism::integer, job.parallelism),
                   :scheduledFor::timestamptz,
                   CASE WHEN decided.status = 'SKIPPED'
@@ -142,7 +143,8 @@ export class KnexExecutionRepository implements ExecutionRepository {
                   CASE WHEN decided.status = 'QUEUED' THEN job.config END,
                   CASE WHEN decided.status = 'QUEUED' THEN job.version END,
                   -- The column's default on a skipped one, as on every row that never runs.
-                  CASE WHEN decided.status = 'QUEUED' THEN job.admission ELSE 'slots' END
+                  CASE WHEN decided.status = 'QUEUED' THEN job.admission ELSE 'slots' END,
+                  :preflight::jsonb
              FROM decided CROSS JOIN jobs job
             WHERE job.id = :jobId
            ON CONFLICT (job_id, scheduled_for) WHERE scheduled_for IS NOT NULL DO NOTHING
@@ -152,6 +154,7 @@ export class KnexExecutionRepository implements ExecutionRepository {
             skip: options.skipIfActive,
             parallelism: tick.parallelism,
             scheduledFor,
+            preflight: tick.preflight ? JSON.stringify(tick.preflight) : null,
           },
         )
         .toQuery();

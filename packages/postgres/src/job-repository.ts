@@ -6,6 +6,7 @@ import {
   JobNameTaken,
   type Job,
   type JobChanges,
+  type PreflightCheck,
   type JobRepository,
   type NewJob,
   type PageRequest,
@@ -127,6 +128,7 @@ export class KnexJobRepository implements JobRepository {
           schedule_replace: schedule ? replaceModeOf(schedule) : null,
           schedule_start_at: schedule?.startAt ?? null,
           schedule_end_at: schedule?.endAt ?? null,
+          schedule_preflight_minutes: schedule?.preflightMinutes ?? null,
           updated_at: this.db.fn.now(),
           version: this.db.raw('version + 1'),
         } as Record<string, unknown>)
@@ -143,6 +145,18 @@ export class KnexJobRepository implements JobRepository {
           q.whereNull('schedule_last_run_at').orWhere('schedule_last_run_at', '<', at);
         })
         .update({ schedule_last_run_at: at });
+    });
+  }
+
+  recordPreflight(id: string, check: PreflightCheck): Promise<void> {
+    return guarded(async () => {
+      await this.db('jobs')
+        .where({ id })
+        .andWhereRaw(
+          "(schedule_preflight IS NULL OR (schedule_preflight->>'scheduledFor')::timestamptz <= ?::timestamptz)",
+          [check.scheduledFor.toISOString()],
+        )
+        .update({ schedule_preflight: JSON.stringify(check) });
     });
   }
 

@@ -10,6 +10,7 @@ import {
   type OverlapPolicy,
   type ProgramConfig,
   type ReplaceMode,
+  type PreflightCheck,
   type RestartDecision,
   type RestartPolicy,
   type SavepointRetention,
@@ -35,9 +36,23 @@ export interface JobRow {
   schedule_start_at: Date | null;
   schedule_end_at: Date | null;
   schedule_last_run_at: Date | null;
+  schedule_preflight_minutes: number | null;
+  schedule_preflight: PreflightJson | null;
   version: number;
   created_at: Date;
   updated_at: Date;
+}
+
+/** A PreflightCheck as stored (jsonb): its instants as ISO 8601 strings. */
+export interface PreflightJson {
+  scheduledFor: string;
+  checkedAt: string;
+  ok: boolean;
+  message: string | null;
+}
+
+export function toPreflight(json: PreflightJson | null): PreflightCheck | null {
+  return json ? { ...json, scheduledFor: new Date(json.scheduledFor), checkedAt: new Date(json.checkedAt) } : null;
 }
 
 export function toJob(row: JobRow): Job {
@@ -63,6 +78,8 @@ export function toJob(row: JobRow): Job {
           startAt: row.schedule_start_at,
           endAt: row.schedule_end_at,
           lastRunAt: row.schedule_last_run_at,
+          preflightMinutes: row.schedule_preflight_minutes,
+          preflight: toPreflight(row.schedule_preflight),
         }
       : null,
     version: row.version,
@@ -118,6 +135,7 @@ export interface ExecutionRow {
   upgrade_id: string | null;
   not_before: Date | null;
   restart_decision: RestartDecisionJson | null;
+  preflight: PreflightJson | null;
   created_at: Date;
   submitting_at: Date | null;
   run_requested_at: Date | null;
@@ -173,6 +191,7 @@ export function toExecution(row: ExecutionRow): Execution {
     upgradeId: row.upgrade_id,
     notBefore: row.not_before,
     restartDecision: toRestartDecision(row.restart_decision),
+    preflight: toPreflight(row.preflight),
     createdAt: row.created_at,
     submittingAt: row.submitting_at,
     runRequestedAt: row.run_requested_at,

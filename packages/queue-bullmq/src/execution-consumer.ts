@@ -13,6 +13,8 @@ export interface ExecutionHandlers {
   savepoint(savepointId: string, attempt: Attempt): Promise<void>;
   /** Disposes of the savepoint through Flink. */
   dispose(savepointId: string, attempt: Attempt): Promise<void>;
+  /** Checks a job on its cluster before the tick at `scheduledFor`. */
+  preflight(jobId: string, scheduledFor: Date, attempt: Attempt): Promise<void>;
   /** Carries an upgrade on; returns when to look again, or null when it is over. */
   upgrade(upgradeId: string, attempt: Attempt): Promise<PollResult>;
 }
@@ -48,6 +50,8 @@ export function startExecutionConsumer(
           return handlers.savepoint(message.savepointId, attemptOf(job));
         case 'dispose':
           return handlers.dispose(message.savepointId, attemptOf(job));
+        case 'preflight':
+          return handlers.preflight(message.jobId, new Date(message.scheduledFor), attemptOf(job));
         case 'upgrade': {
           const again = await handlers.upgrade(message.upgradeId, attemptOf(job));
           if (again === null) return;

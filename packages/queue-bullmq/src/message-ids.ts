@@ -16,6 +16,8 @@ export function jobIdFor(message: WorkMessage): string {
       return `dispose-${message.savepointId}-${message.requestedAt}`;
     case 'upgrade':
       return `upgrade-${message.upgradeId}`;
+    case 'preflight':
+      return `preflight-${message.jobId}-${message.scheduledFor}`;
   }
 }
 

@@ -15,6 +15,9 @@ import {
   ReconcileExecutions,
   RestartAfterFailure,
   SavepointOnFlink,
+  PlanPreflights,
+  RunPreflight,
+  ValidateOnFlink,
   ManageActionSchedules,
   FireActionTick,
   ManageSavepoints,
@@ -112,7 +115,8 @@ export async function buildWorker(config: Config, log: Logger): Promise<RunningW
   const jars = new EnsureJarOnFlink(jarSource, jarRegistry, log);
   const collectJars = new CollectUnusedJars(clusters, jarRegistry);
   const calendar = new CronParserCalendar();
-  const schedules = new ManageSchedules({ jobs, timer, calendar, clock, log });
+  const preflightPlans = new PlanPreflights({ queue, calendar, clock });
+  const schedules = new ManageSchedules({ jobs, timer, calendar, clock, log, preflights: preflightPlans });
   const reconcile = new ReconcileExecutions(executions, queue, log);
   const prune = new PruneExecutions(executions, clock, log, {
     skippedDays: config.executionRetentionSkippedDays,
@@ -145,6 +149,17 @@ export async function buildWorker(config: Config, log: Logger): Promise<RunningW
         if (labels?.jar) metrics.jarCache.inc({ result: labels.jar });
       },
     },
+  });
+  const preflight = new RunPreflight({
+    jobs,
+    validation: new ValidateOnFlink({
+      jobs,
+      clusters,
+      jars,
+      settings: { dataProcessorUrl: config.dataProcessorUrl },
+    }),
+    clock,
+    log,
   });
   const restarts = new RestartAfterFailure({ jobs, executions, savepoints, clusters, queue, clock, log });
   const savepointWork = new SavepointOnFlink({
@@ -232,6 +247,7 @@ export async function buildWorker(config: Config, log: Logger): Promise<RunningW
     settings: { misfireGraceMs: config.scheduleMisfireGraceMs },
   });
   const tick = new FireScheduleTick({
+    preflights: preflightPlans,
     jobs,
     executions,
     dispatch,
@@ -255,6 +271,9 @@ export async function buildWorker(config: Config, log: Logger): Promise<RunningW
       savepoint: (id, attempt) => savepointWork.take(id, attempt),
       dispose: (id, attempt) => savepointWork.dispose(id, attempt),
       upgrade: (id) => upgrade.run(id),
+      preflight: async (jobId, scheduledFor) => {
+        await preflight.run(jobId, scheduledFor);
+      },
     },
     { prefix: config.queuePrefix, concurrency: config.workerConcurrency, lockDurationMs: config.lockDurationMs },
   );

@@ -1,5 +1,6 @@
 import type { Execution, ExecutionDefinition, ExecutionStatus, ExecutionTrigger, StopRequest } from '../execution';
 import type { RestartDecision } from '../restart-policy';
+import type { PreflightCheck } from '../schedule';
 import type { PageRequest } from './job-repository';
 
 /**
@@ -24,6 +25,8 @@ export interface NewExecution {
   notBefore?: Date | null;
   /** Started by this upgrade (one execution per upgrade, enforced by a unique index). */
   upgradeId?: string | null;
+  /** A tick's execution: the check run before the tick. */
+  preflight?: PreflightCheck | null;
 }
 
 /** Fields a transition may set beside the status. */

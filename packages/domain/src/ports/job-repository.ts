@@ -1,4 +1,5 @@
 import type { Job, JobChanges, NewJob } from '../job';
+import type { PreflightCheck } from '../schedule';
 import type { ScheduleInput } from '../schedule';
 
 /** Keyset position: the last row of the previous page. */
@@ -26,6 +27,8 @@ export interface JobRepository {
   update(id: string, changes: JobChanges, expectedVersion?: number): Promise<Job | null>;
   setSchedule(id: string, schedule: ScheduleInput | null): Promise<Job | null>;
   markScheduleRun(id: string, at: Date): Promise<void>;
+  /** Keeps the check as the schedule's latest, unless one for a later tick is there already. */
+  recordPreflight(id: string, check: PreflightCheck): Promise<void>;
   listScheduled(): Promise<Job[]>;
   /** Deletes the job and its history. Throws ExecutionActive while one is active. */
   delete(id: string): Promise<boolean>;

@@ -10,7 +10,9 @@ export type WorkMessage =
   /** Have Flink dispose of the savepoint whose disposal was asked for at `requestedAt`. */
   | { kind: 'dispose'; savepointId: string; requestedAt: number }
   /** Carry the upgrade on from the step its row names. */
-  | { kind: 'upgrade'; upgradeId: string };
+  | { kind: 'upgrade'; upgradeId: string }
+  /** Check the job on its cluster before its tick at `scheduledFor` (epoch ms). */
+  | { kind: 'preflight'; jobId: string; scheduledFor: number };
 
 export interface WorkQueue {
   /**

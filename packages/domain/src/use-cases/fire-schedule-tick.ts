@@ -8,6 +8,7 @@ import type { CronCalendar, LatestRuns } from '../ports/schedule-timer';
 import type { TickDispatch } from '../ports/tick-dispatch';
 import { DEFAULT_REPLACE_MODE, type ReplaceMode, type Schedule } from '../schedule';
 import { MAX_CATCH_UP, MAX_NOT_RUN_ROWS, planTicks, type TickPlan } from './tick-plan';
+import type { PlanPreflights } from './preflight-checks';
 
 export interface TickSettings {
   /** A tick later than this is recorded as MISSED instead of run. */
@@ -39,6 +40,8 @@ export interface FireScheduleTickDeps {
   log: Logger;
   settings: TickSettings;
   observer?: TickObserver;
+  /** Plans the check before the next tick, for a schedule with `preflightMinutes`. */
+  preflights?: PlanPreflights;
 }
 
 export class FireScheduleTick {
@@ -50,6 +53,7 @@ export class FireScheduleTick {
   private readonly log: Logger;
   private readonly settings: TickSettings;
   private readonly observer?: TickObserver;
+  private readonly preflights?: PlanPreflights;
 
   constructor(deps: FireScheduleTickDeps) {
     ({
@@ -61,6 +65,7 @@ export class FireScheduleTick {
       log: this.log,
       settings: this.settings,
       observer: this.observer,
+      preflights: this.preflights,
     } = deps);
   }
 
@@ -86,6 +91,16 @@ export class FireScheduleTick {
     }
     if (plan.notRun.length > 0) await this.recordNotRun(job, plan, scheduledFor);
     for (const tick of plan.run) await this.fire(job, schedule, tick);
+    if (schedule.preflightMinutes) await this.planNextCheck(job, scheduledFor);
+  }
+
+  /** The next tick's check; the reconciler plans it when this fails. */
+  private async planNextCheck(job: Job, after: Date): Promise<void> {
+    try {
+      await this.preflights?.planNext(job, after);
+    } catch (error) {
+      this.log.warn({ err: error, jobId: job.id }, 'preflight check not planned; the reconciler will retry');
+    }
   }
 
   /**
@@ -137,6 +152,8 @@ export class FireScheduleTick {
       savepointPath: null,
       allowNonRestoredState: false,
       scheduledFor,
+      // The check run before this tick, when there was one: a failed one is recorded on it.
+      preflight: schedule.preflight?.scheduledFor.getTime() === scheduledFor.getTime() ? schedule.preflight : null,
     };
     if (schedule.overlap === 'replace') {
       return this.replace(job, schedule.replace ?? DEFAULT_REPLACE_MODE, tick, scheduledFor, log);

@@ -5,6 +5,7 @@ import type { Logger } from '../ports/logger';
 import type { JobRepository } from '../ports/job-repository';
 import type { CronCalendar, ScheduleTimer } from '../ports/schedule-timer';
 import { replaceModeOf, type ScheduleInput } from '../schedule';
+import type { PlanPreflights } from './preflight-checks';
 
 /**
  * The one writer of schedule timers. PostgreSQL holds the schedule; the timer (BullMQ's
@@ -16,6 +17,8 @@ export interface ManageSchedulesDeps {
   calendar: CronCalendar;
   clock: Clock;
   log: Logger;
+  /** Plans the check before the next tick of a schedule with `preflightMinutes`. */
+  preflights?: PlanPreflights;
 }
 
 export class ManageSchedules {
@@ -24,9 +27,17 @@ export class ManageSchedules {
   private readonly calendar: CronCalendar;
   private readonly clock: Clock;
   private readonly log: Logger;
+  private readonly preflights?: PlanPreflights;
 
   constructor(deps: ManageSchedulesDeps) {
-    ({ jobs: this.jobs, timer: this.timer, calendar: this.calendar, clock: this.clock, log: this.log } = deps);
+    ({
+      jobs: this.jobs,
+      timer: this.timer,
+      calendar: this.calendar,
+      clock: this.clock,
+      log: this.log,
+      preflights: this.preflights,
+    } = deps);
   }
 
   validate(schedule: ScheduleInput): void {
@@ -47,6 +58,7 @@ export class ManageSchedules {
     const job = await this.jobs.setSchedule(jobId, { ...schedule, replace: replaceModeOf(schedule) });
     if (!job) throw new JobNotFound(jobId);
     await this.syncTimer(job);
+    await this.planPreflight(job);
     return job;
   }
 
@@ -84,6 +96,15 @@ export class ManageSchedules {
     }
   }
 
+  /** Plans the check before the next tick; the reconciler plans it when this fails. */
+  async planPreflight(job: Job): Promise<void> {
+    try {
+      await this.preflights?.planNext(job);
+    } catch (error) {
+      this.log.warn({ err: error, jobId: job.id }, 'preflight check not planned; the reconciler will retry');
+    }
+  }
+
   async dropTimer(jobId: string): Promise<void> {
     try {
       await this.timer.remove(jobId);
@@ -95,6 +116,7 @@ export class ManageSchedules {
   /** Makes the timers match PostgreSQL: creates missing ones, fixes changed ones, removes orphans. */
   async reconcile(): Promise<{ created: number; updated: number; removed: number }> {
     const wanted = new Map((await this.jobs.listScheduled()).filter((j) => this.wantsTimer(j)).map((j) => [j.id, j]));
+    for (const job of wanted.values()) if (job.schedule?.preflightMinutes) await this.planPreflight(job);
     const existing = await this.timer.list();
     const result = { created: 0, updated: 0, removed: 0 };
     for (const [jobId, job] of wanted) {

@@ -86,6 +86,7 @@ function shorthandSchedule(body: JobBody, current: Job | null): ScheduleInput | 
     replace: keep?.replace ?? null,
     startAt: keep?.startAt ?? null,
     endAt: keep?.endAt ?? null,
+    preflightMinutes: keep?.preflightMinutes ?? null,
   };
 }
 
