@@ -378,10 +378,11 @@ export class MemoryExecutions implements ExecutionRepository {
       ),
     );
   }
-  countRestarts(jobId: string, since: Date): Promise<number> {
+  countRestarts(jobId: string, since: Date, failureId: string): Promise<number> {
     return Promise.resolve(
-      [...this.rows.values()].filter((e) => e.jobId === jobId && e.trigger === 'restart' && e.createdAt >= since)
-        .length,
+      [...this.rows.values()].filter(
+        (e) => e.jobId === jobId && e.trigger === 'restart' && e.createdAt >= since && e.restartOf !== failureId,
+      ).length,
     );
   }
   recordRestartDecision(id: string, decision: RestartDecision): Promise<boolean> {

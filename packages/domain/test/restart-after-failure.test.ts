@@ -91,6 +91,15 @@ describe('RestartAfterFailure: a failed execution replaced per the job policy (o
     expect(await t.restarts.sweep(new Date(0))).to.equal(0);
   });
 
+  it('a crash after the last allowed restart was made still records it as restarted, not as past maxRestarts', async () => {
+    const t = setup({ onFailure: 'restart', maxRestarts: 1 });
+    const failed = t.failure();
+    await t.restarts.run(failed.id);
+    t.executions.rows.set(failed.id, { ...t.executions.rows.get(failed.id)!, restartDecision: null });
+    expect(await t.restarts.run(failed.id)).to.deep.include({ decision: 'restarted' });
+    expect(t.restartsOf(failed.id)).to.have.length(1);
+  });
+
   it('stops after maxRestarts within the window, says why, and restarts again once the window has passed', async () => {
     const t = setup({ onFailure: 'restart', maxRestarts: 2, withinMinutes: 60 });
     for (let i = 0; i < 2; i++) {

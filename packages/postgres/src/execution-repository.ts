@@ -19,6 +19,7 @@ import {
 } from '@flink-orchestrator/domain';
 import type { Knex } from 'knex';
 import { guarded, isUniqueViolation } from './connection-errors';
+import { newestFirst } from './newest-first';
 import { patchColumns, toExecution, type ExecutionRow, type JobRow } from './rows';
 
 const TABLE = 'job_executions';
@@ -241,33 +242,20 @@ export class KnexExecutionRepository implements ExecutionRepository {
     return guarded(async () => {
       // Served by job_executions_job_newest_idx (jobId), _status_newest_idx (status) or
       // _newest_idx: each reads the page in index order and stops.
-      const query = this.db<ExecutionRow>(TABLE)
-        .orderBy([
-          { column: 'created_at', order: 'desc' },
-          { column: 'id', order: 'desc' },
-        ])
-        .limit(page.limit);
+      const query = newestFirst(this.db<ExecutionRow>(TABLE), page);
       if (filter.status) query.andWhere('status', filter.status);
       if (filter.trigger) query.andWhere('trigger', filter.trigger);
       if (filter.jobId) query.andWhere('job_id', filter.jobId);
       if (filter.since) query.andWhere('created_at', '>=', filter.since);
       if (filter.until) query.andWhere('created_at', '<', filter.until);
-      if (page.after) query.andWhereRaw('(created_at, id) < (?, ?)', [page.after.createdAt, page.after.id]);
       return (await query).map(toExecution);
     });
   }
 
   listByJob(jobId: string, page: PageRequest, status?: ExecutionStatus): Promise<Execution[]> {
     return guarded(async () => {
-      const query = this.db<ExecutionRow>(TABLE)
-        .where({ job_id: jobId })
-        .orderBy([
-          { column: 'created_at', order: 'desc' },
-          { column: 'id', order: 'desc' },
-        ])
-        .limit(page.limit);
+      const query = newestFirst(this.db<ExecutionRow>(TABLE).where({ job_id: jobId }), page);
       if (status) query.andWhere({ status });
-      if (page.after) query.andWhereRaw('(created_at, id) < (?, ?)', [page.after.createdAt, page.after.id]);
       return (await query).map(toExecution);
     });
   }
@@ -357,11 +345,12 @@ export class KnexExecutionRepository implements ExecutionRepository {
     });
   }
 
-  countRestarts(jobId: string, since: Date): Promise<number> {
+  countRestarts(jobId: string, since: Date, failureId: string): Promise<number> {
     return guarded(async () => {
       const row = await this.db(TABLE)
         .where({ job_id: jobId, trigger: 'restart' })
         .where('created_at', '>=', since)
+        .whereRaw('restart_of IS DISTINCT FROM ?', [failureId])
         .count<{ count: string }[]>('* as count')
         .first();
       return Number(row?.count ?? 0);

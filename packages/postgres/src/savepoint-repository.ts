@@ -9,6 +9,7 @@ import type {
 } from '@flink-orchestrator/domain';
 import type { Knex } from 'knex';
 import { guarded } from './connection-errors';
+import { newestFirst } from './newest-first';
 
 const TABLE = 'savepoints';
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -127,15 +128,7 @@ export class KnexSavepointRepository implements SavepointRepository {
 
   listByJob(jobId: string, page: PageRequest): Promise<Savepoint[]> {
     return guarded(async () => {
-      const query = this.db<SavepointRow>(TABLE)
-        .where({ job_id: jobId })
-        .orderBy([
-          { column: 'created_at', order: 'desc' },
-          { column: 'id', order: 'desc' },
-        ])
-        .limit(page.limit);
-      if (page.after) query.andWhereRaw('(created_at, id) < (?, ?)', [page.after.createdAt, page.after.id]);
-      return (await query).map(toSavepoint);
+      return (await newestFirst(this.db<SavepointRow>(TABLE).where({ job_id: jobId }), page)).map(toSavepoint);
     });
   }
 

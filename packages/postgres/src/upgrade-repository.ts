@@ -12,6 +12,7 @@ import type {
 } from '@flink-orchestrator/domain';
 import type { Knex } from 'knex';
 import { guarded, isUniqueViolation } from './connection-errors';
+import { newestFirst } from './newest-first';
 
 const TABLE = 'upgrades';
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -118,15 +119,7 @@ export class KnexUpgradeRepository implements UpgradeRepository {
 
   listByJob(jobId: string, page: PageRequest): Promise<Upgrade[]> {
     return guarded(async () => {
-      const query = this.db<UpgradeRow>(TABLE)
-        .where({ job_id: jobId })
-        .orderBy([
-          { column: 'created_at', order: 'desc' },
-          { column: 'id', order: 'desc' },
-        ])
-        .limit(page.limit);
-      if (page.after) query.andWhereRaw('(created_at, id) < (?, ?)', [page.after.createdAt, page.after.id]);
-      return (await query).map(toUpgrade);
+      return (await newestFirst(this.db<UpgradeRow>(TABLE).where({ job_id: jobId }), page)).map(toUpgrade);
     });
   }
 

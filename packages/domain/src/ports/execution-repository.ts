@@ -153,8 +153,11 @@ export interface ExecutionRepository {
    * many went.
    */
   deleteEnded(statuses: readonly ExecutionStatus[], endedBefore: Date, limit: number): Promise<number>;
-  /** Restarts of the job created at or after `since`: what a restart policy's window counts. */
-  countRestarts(jobId: string, since: Date): Promise<number>;
+  /**
+   * Restarts of the job created at or after `since`: what a restart policy's window counts.
+   * The restart of `failureId`, if an earlier try made it already, is not counted.
+   */
+  countRestarts(jobId: string, since: Date, failureId: string): Promise<number>;
   /** Records what was decided on a failure, unless something was already: answers whether this one was. */
   recordRestartDecision(id: string, decision: RestartDecision): Promise<boolean>;
   /**

@@ -5,6 +5,7 @@ import type { Clock } from '../ports/clock';
 import type { JobRepository } from '../ports/job-repository';
 import type { Logger } from '../ports/logger';
 import type { ActionTimer, CronCalendar } from '../ports/schedule-timer';
+import { reconcileTimers, type TimerCounts } from './reconcile-timers';
 
 export interface ManageActionSchedulesDeps {
   jobs: JobRepository;
@@ -82,38 +83,16 @@ export class ManageActionSchedules {
   }
 
   /** Makes the timers match PostgreSQL: creates missing ones, fixes changed ones, removes orphans. */
-  async reconcile(): Promise<{ created: number; updated: number; removed: number }> {
-    const wanted = new Map(
-      (await this.deps.schedules.listAll()).filter((s) => this.wantsTimer(s)).map((s) => [s.id, s]),
-    );
-    const existing = await this.deps.timer.list();
-    const result = { created: 0, updated: 0, removed: 0 };
-    for (const [id, schedule] of wanted) {
-      const current = existing.get(id);
-      const kind = !current
-        ? 'created'
-        : current.cron !== schedule.cron || current.timezone !== schedule.timezone
-          ? 'updated'
-          : null;
-      if (!kind) continue;
-      try {
-        await this.deps.timer.upsert(schedule);
-        // Deleted since it was listed: this upsert brought its timer back, so take it away.
-        if (!(await this.deps.schedules.get(id))) {
-          await this.deps.timer.remove(id);
-          continue;
-        }
-        result[kind]++;
-      } catch (error) {
-        this.deps.log.warn({ err: error, scheduleId: id }, 'schedule timer not reconciled');
-      }
-    }
-    for (const id of existing.keys()) {
-      if (wanted.has(id)) continue;
-      await this.deps.timer.remove(id);
-      result.removed++;
-    }
-    return result;
+  async reconcile(): Promise<TimerCounts> {
+    const all = await this.deps.schedules.listAll();
+    return reconcileTimers({
+      wanted: new Map(all.filter((s) => this.wantsTimer(s)).map((s) => [s.id, s])),
+      existing: await this.deps.timer.list(),
+      upsert: (_id, schedule) => this.deps.timer.upsert(schedule),
+      remove: (id) => this.deps.timer.remove(id),
+      stillWanted: async (id) => (await this.deps.schedules.get(id)) !== null,
+      log: this.deps.log,
+    });
   }
 
   private detail(schedule: ActionSchedule, recentTicks: ScheduleTick[]): ActionScheduleDetail {

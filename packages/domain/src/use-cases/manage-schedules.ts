@@ -6,6 +6,7 @@ import type { JobRepository } from '../ports/job-repository';
 import type { CronCalendar, ScheduleTimer } from '../ports/schedule-timer';
 import { replaceModeOf, type ScheduleInput } from '../schedule';
 import type { PlanPreflights } from './preflight-checks';
+import { reconcileTimers, type TimerCounts } from './reconcile-timers';
 
 /**
  * The one writer of schedule timers. PostgreSQL holds the schedule; the timer (BullMQ's
@@ -113,42 +114,23 @@ export class ManageSchedules {
     }
   }
 
-  /** Makes the timers match PostgreSQL: creates missing ones, fixes changed ones, removes orphans. */
-  async reconcile(): Promise<{ created: number; updated: number; removed: number }> {
+  /** Makes the timers match PostgreSQL, and plans the checks before the next ticks. */
+  async reconcile(): Promise<TimerCounts> {
     const wanted = new Map((await this.jobs.listScheduled()).filter((j) => this.wantsTimer(j)).map((j) => [j.id, j]));
     for (const job of wanted.values()) if (job.schedule?.preflightMinutes) await this.planPreflight(job);
-    const existing = await this.timer.list();
-    const result = { created: 0, updated: 0, removed: 0 };
-    for (const [jobId, job] of wanted) {
-      const current = existing.get(jobId);
-      const schedule = job.schedule;
-      if (!schedule) continue;
-      const kind = !current
-        ? 'created'
-        : current.cron !== schedule.cron || current.timezone !== schedule.timezone
-          ? 'updated'
-          : null;
-      if (!kind) continue;
-      try {
-        await this.timer.upsert(jobId, schedule);
-        // The schedule may have been removed since it was listed, its timer with it: then
-        // this upsert brought the timer back, so look again and take it away.
+    const schedules = new Map(
+      [...wanted].flatMap(([id, job]) => (job.schedule ? [[id, { ...job.schedule, jobId: id }] as const] : [])),
+    );
+    return reconcileTimers({
+      wanted: schedules,
+      existing: await this.timer.list(),
+      upsert: (jobId, schedule) => this.timer.upsert(jobId, schedule),
+      remove: (jobId) => this.timer.remove(jobId),
+      stillWanted: async (jobId) => {
         const fresh = await this.jobs.get(jobId);
-        if (!fresh || !this.wantsTimer(fresh)) {
-          await this.timer.remove(jobId);
-          continue;
-        }
-        result[kind]++;
-      } catch (error) {
-        // One timer Redis refuses must not keep every other schedule from coming back.
-        this.log.warn({ err: error, jobId }, 'schedule timer not reconciled');
-      }
-    }
-    for (const jobId of existing.keys()) {
-      if (wanted.has(jobId)) continue;
-      await this.timer.remove(jobId);
-      result.removed++;
-    }
-    return result;
+        return fresh !== null && this.wantsTimer(fresh);
+      },
+      log: this.log,
+    });
   }
 }

@@ -81,7 +81,7 @@ export class RestartAfterFailure {
     const now = this.clock.now();
     if (!job.enabled) return { decision: 'skipped', reason: 'The job is disabled.', decidedAt: now };
     const since = new Date(now.getTime() - policy.withinMinutes * 60_000);
-    const restarts = await this.executions.countRestarts(job.id, since);
+    const restarts = await this.executions.countRestarts(job.id, since, failed.id);
     if (restarts >= policy.maxRestarts) {
       return {
         decision: 'exhausted',
@@ -105,33 +105,16 @@ export class RestartAfterFailure {
       },
       { exclusive: true },
     );
-    // A previous try created the restart and stopped short of recording so: the restart is
-    // the active execution, or (ended since) the unique index finds it.
-    const earlier =
-      outcome.kind === 'duplicate_restart'
-        ? outcome.restart
-        : outcome.kind === 'active' && outcome.active.restartOf === failed.id
-          ? outcome.active
-          : undefined;
-    if (earlier !== undefined) {
-      if (!earlier) return { decision: 'skipped', reason: 'Its restart was deleted.', decidedAt: now };
-      // Sent again: idempotent, and the row's notBefore still holds the backoff.
-      await this.queue.enqueue({ kind: 'submit', executionId: earlier.id }, { delayMs: backoffMs });
-      // Recomputed from the same failed job, so the same point; the row's path is the fact.
-      return {
-        decision: 'restarted',
-        executionId: earlier.id,
-        restoreFrom: { ...restoreFrom, path: earlier.savepointPath },
-        decidedAt: now,
-      };
-    }
     switch (outcome.kind) {
       case 'created':
         await this.queue.enqueue({ kind: 'submit', executionId: outcome.execution.id }, { delayMs: backoffMs });
         return { decision: 'restarted', executionId: outcome.execution.id, restoreFrom, decidedAt: now };
+      // A previous try created the restart and stopped short of recording so: it is found by
+      // the unique index (ended since), or is the active execution.
       case 'duplicate_restart':
-        throw new Error('handled above');
+        return this.resend(outcome.restart, restoreFrom, backoffMs, now);
       case 'active':
+        if (outcome.active.restartOf === failed.id) return this.resend(outcome.active, restoreFrom, backoffMs, now);
         return {
           decision: 'skipped',
           reason: `Not restarted: execution ${outcome.active.id} is already ${outcome.active.status}.`,
@@ -143,6 +126,24 @@ export class RestartAfterFailure {
       case 'duplicate_upgrade':
         throw new Error('a restart cannot collide with a schedule tick or an upgrade');
     }
+  }
+
+  /** The restart an earlier try made: its message sent again (idempotent; the row's notBefore keeps the backoff). */
+  private async resend(
+    restart: Execution | null,
+    restoreFrom: RestorePoint,
+    backoffMs: number,
+    now: Date,
+  ): Promise<RestartDecision> {
+    if (!restart) return { decision: 'skipped', reason: 'Its restart was deleted.', decidedAt: now };
+    await this.queue.enqueue({ kind: 'submit', executionId: restart.id }, { delayMs: backoffMs });
+    // Recomputed from the same failed job, so the same point; the row's path is the fact.
+    return {
+      decision: 'restarted',
+      executionId: restart.id,
+      restoreFrom: { ...restoreFrom, path: restart.savepointPath },
+      decidedAt: now,
+    };
   }
 
   /**
