@@ -905,6 +905,16 @@ export class MemorySavepoints implements SavepointRepository {
         .slice(0, limit),
     );
   }
+  listPendingTakes(createdBefore: Date, limit: number): Promise<Savepoint[]> {
+    return Promise.resolve(
+      [...this.rows.values()]
+        .filter(
+          (s) =>
+            s.status === 'IN_PROGRESS' && (s.kind === 'manual' || s.kind === 'periodic') && s.createdAt < createdBefore,
+        )
+        .slice(0, limit),
+    );
+  }
   listRestorable(limit: number): Promise<Savepoint[]> {
     return Promise.resolve(this.restorable().slice(0, limit));
   }

@@ -260,9 +260,18 @@ describe('savepoints as records (on fakes)', () => {
       t.queue.sent.length = 0;
       expect(await chore.run()).to.equal(0);
       expect(t.queue.sent).to.deep.equal([]);
+      // A savepoint still being taken a minute on (its message lost with Redis) is sent again too.
+      const taking = await t.savepoints.begin({
+        jobId: t.job.id,
+        executionId: 'e1',
+        cluster: 'default',
+        kind: 'periodic',
+        triggerId: null,
+      });
       t.clock.advance(61_000);
       await chore.run();
-      expect(t.queue.kinds()).to.deep.equal(['dispose', 'dispose', 'dispose', 'dispose']);
+      expect(t.queue.kinds()).to.deep.equal(['dispose', 'dispose', 'dispose', 'dispose', 'savepoint']);
+      expect(t.queue.sent.at(-1)?.message).to.deep.equal({ kind: 'savepoint', savepointId: taking.id });
     });
   });
 });

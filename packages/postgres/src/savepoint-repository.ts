@@ -236,6 +236,18 @@ export class KnexSavepointRepository implements SavepointRepository {
     });
   }
 
+  listPendingTakes(createdBefore: Date, limit: number): Promise<Savepoint[]> {
+    return guarded(async () => {
+      const rows = await this.db<SavepointRow>(TABLE)
+        .where({ status: 'IN_PROGRESS' })
+        .whereIn('kind', ['manual', 'periodic'])
+        .where('created_at', '<', createdBefore)
+        .orderBy('created_at')
+        .limit(limit);
+      return rows.map(toSavepoint);
+    });
+  }
+
   listRestorable(limit: number): Promise<Savepoint[]> {
     return guarded(async () => {
       // Only jobs with more than one: the newest is always kept, so a job with one has nothing to dispose of.

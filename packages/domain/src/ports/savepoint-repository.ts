@@ -54,6 +54,8 @@ export interface SavepointRepository {
   recordDisposalFailure(id: string, reason: string): Promise<Savepoint | null>;
   /** Disposals asked for and not confirmed, asked before `requestedBefore`: the sweep's worklist. */
   listPendingDisposals(requestedBefore: Date, limit: number): Promise<Savepoint[]>;
+  /** Manual and periodic savepoints still IN_PROGRESS, asked for before `createdBefore`: their message may be lost. */
+  listPendingTakes(createdBefore: Date, limit: number): Promise<Savepoint[]>;
   /** Restorable savepoints of every job that has more than none, with the retention chore's inputs. */
   listRestorable(limit: number): Promise<Savepoint[]>;
   /** Savepoint ids and paths active executions restored from: never disposed. */

@@ -19,10 +19,11 @@ export interface ApplySavepointRetentionDeps {
 const RESEND_AFTER_MS = 60_000;
 
 /**
- * The retention chore: asks for the disposal of each job's savepoints beyond its retention
+ * The savepoint chore: asks for the disposal of each job's savepoints beyond its retention
  * (never the newest, never one an active execution restored from; the repository checks
- * both again as it records the request), and sends again the disposals whose message was
- * lost. Flink does the deleting; a record says disposed only once Flink confirmed it.
+ * both again as it records the request), and sends again the messages Redis may have lost:
+ * disposals not confirmed, savepoints still being taken. Flink does the deleting; a record
+ * says disposed only once Flink confirmed it.
  */
 export class ApplySavepointRetention {
   constructor(private readonly deps: ApplySavepointRetentionDeps) {}
@@ -57,6 +58,10 @@ export class ApplySavepointRetention {
         savepointId: pending.id,
         requestedAt: pending.disposal.requestedAt.getTime(),
       });
+    }
+    // Idempotent: a message still pending under the same id is left as it is.
+    for (const pending of await savepoints.listPendingTakes(new Date(now.getTime() - RESEND_AFTER_MS), 100)) {
+      await queue.enqueue({ kind: 'savepoint', savepointId: pending.id });
     }
     if (asked > 0) log.info({ disposals: asked }, 'savepoints past their retention sent for disposal');
     return asked;
