@@ -3,6 +3,7 @@ import { CollectUnusedJars } from '@flink-orchestrator/domain';
 import { FlinkRestClient } from '@flink-orchestrator/flink-rest';
 import { buildTestJar } from '@flink-orchestrator/flink-test-double';
 import { connect, KnexJarRegistry, type Knex } from '@flink-orchestrator/postgres';
+import { systemClock } from '@flink-orchestrator/observability';
 import { expect } from 'chai';
 import { Gate } from '../support/gate';
 import { assertHarnessIntegrity } from '../support/integrity';
@@ -46,13 +47,14 @@ describe('unused JARs removed from Flink, and the race with a submission', funct
   });
   afterEach(() => assertHarnessIntegrity(h));
 
-  const collector = (gated: { jarId: string; gate: Gate } | null = null) =>
+  const collector = (gated: { jarId: string; gate: Gate } | null = null, keepRecentMs: number | null = null) =>
     new CollectUnusedJars(
       {
         gatewayFor: (cluster) =>
           Promise.resolve({ cluster, flink: new GatedDeletes(h.flink.url, gated), savepointDir: null }),
       },
       new KnexJarRegistry(db),
+      keepRecentMs === null ? null : { recentMs: keepRecentMs, clock: systemClock },
     );
   const registered = async (jarId: string) => (await db('flink_jars').where({ jar_id: jarId })).length > 0;
   /** A JAR no other test uploads, served under a path of its own. */
@@ -76,6 +78,10 @@ describe('unused JARs removed from Flink, and the race with a submission', funct
 
   it('a JAR no latest execution uses is deleted from Flink and forgotten; one in use stays; a later start uploads it again', async () => {
     const { job, x, xJarId, yJarId } = await jobThatMovedOn();
+    // Uploaded moments ago: a worker's collector (which keeps recent uploads) leaves it alone.
+    await collector(null, 10 * 60_000).run();
+    expect(h.flink.jarIds()).to.include(xJarId);
+    expect(await registered(xJarId)).to.equal(true);
     expect(await collector().run()).to.be.at.least(1);
     expect(h.flink.jarIds()).not.to.include(xJarId);
     expect(await registered(xJarId)).to.equal(false);

@@ -66,10 +66,12 @@ export class KnexJarRegistry implements JarRegistry {
     );
   }
 
-  unused(): Promise<{ cluster: string; sha256: string; jarId: string }[]> {
+  unused(uploadedBefore?: Date): Promise<{ cluster: string; sha256: string; jarId: string }[]> {
     return guarded(async () => {
       // A JAR is in use on a cluster while the latest execution of some job ran it there.
-      const rows = await this.db('flink_jars as j')
+      const query = this.db('flink_jars as j');
+      if (uploadedBefore) query.where('j.uploaded_at', '<', uploadedBefore);
+      const rows = await query
         .whereNotExists(
           this.db
             .select(this.db.raw('1'))

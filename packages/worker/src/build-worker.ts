@@ -44,6 +44,9 @@ import {
 import { serveMetrics } from './metrics-server';
 import { every } from './periodic';
 
+/** Jars uploaded this recently are not collected: a submission or a check may be about to use them. */
+const RECENT_JAR_MS = 10 * 60_000;
+
 /** How far back the sweep looks for failures left undecided: a worker down longer restarts nothing old. */
 const RESTART_SWEEP_WINDOW_MS = 24 * 3600_000;
 import { ClusterGateways } from '@flink-orchestrator/flink-rest';
@@ -113,7 +116,7 @@ export async function buildWorker(config: Config, log: Logger): Promise<RunningW
   });
   const clock = systemClock;
   const jars = new EnsureJarOnFlink(jarSource, jarRegistry, log);
-  const collectJars = new CollectUnusedJars(clusters, jarRegistry);
+  const collectJars = new CollectUnusedJars(clusters, jarRegistry, { recentMs: RECENT_JAR_MS, clock });
   const calendar = new CronParserCalendar();
   const preflightPlans = new PlanPreflights({ queue, calendar, clock });
   const schedules = new ManageSchedules({ jobs, timer, calendar, clock, log, preflights: preflightPlans });

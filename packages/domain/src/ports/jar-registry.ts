@@ -15,6 +15,9 @@ export interface JarRegistry {
   findSource(cluster: string, url: string): Promise<{ etag: string; sha256: string; jarId: string | null } | null>;
   /** What the data-processor says about a URL holds for every cluster. */
   rememberSource(url: string, etag: string, sha256: string): Promise<void>;
-  /** Jar ids, per cluster, whose content no job's latest execution on that cluster uses any more. */
-  unused(): Promise<{ cluster: string; sha256: string; jarId: string }[]>;
+  /**
+   * Jar ids, per cluster, whose content no job's latest execution on that cluster uses any
+   * more; with `uploadedBefore`, only those uploaded before it.
+   */
+  unused(uploadedBefore?: Date): Promise<{ cluster: string; sha256: string; jarId: string }[]>;
 }

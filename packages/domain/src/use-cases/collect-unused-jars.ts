@@ -1,4 +1,5 @@
 import { PermanentFailure } from '../errors';
+import type { Clock } from '../ports/clock';
 import type { FlinkClusters } from '../ports/flink-clusters';
 import type { JarRegistry } from '../ports/jar-registry';
 
@@ -10,10 +11,16 @@ export class CollectUnusedJars {
   constructor(
     private readonly clusters: FlinkClusters,
     private readonly registry: JarRegistry,
+    /**
+     * Jars uploaded less than `recentMs` ago are kept: their submission may not have reached
+     * its run request yet (or a check uploaded one that the start about to follow reuses).
+     */
+    private readonly keep: { recentMs: number; clock: Clock } | null = null,
   ) {}
 
   async run(): Promise<number> {
-    const unused = await this.registry.unused();
+    const uploadedBefore = this.keep ? new Date(this.keep.clock.now().getTime() - this.keep.recentMs) : undefined;
+    const unused = await this.registry.unused(uploadedBefore);
     const byCluster = new Map<string, { sha256: string; jarId: string }[]>();
     for (const { cluster, ...jar } of unused) byCluster.set(cluster, [...(byCluster.get(cluster) ?? []), jar]);
     // One cluster down does not keep the others' jars: its error is raised after the rest.
