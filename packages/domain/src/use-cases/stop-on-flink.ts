@@ -1,5 +1,5 @@
 import { PermanentFailure, TransientFailure } from '../errors';
-import { endedStatusFor, type ExecutionStatus, type StopRequest } from '../execution';
+import { endedStatusFor, type Execution, type ExecutionStatus, type StopRequest } from '../execution';
 import type { ExecutionRepository } from '../ports/execution-repository';
 import type { FlinkGateway } from '../ports/flink-gateway';
 import type { ClusterGateway, FlinkClusters } from '../ports/flink-clusters';
@@ -64,7 +64,7 @@ export class StopOnFlink {
     const log = this.log.child({ executionId, jobId: execution.jobId, cluster: execution.cluster, flinkJobId });
     try {
       const target = await this.clusters.gatewayFor(execution.cluster);
-      if (stopRequest.savepoint) await this.stopWithSavepoint(target, execution.id, flinkJobId, stopRequest, log);
+      if (stopRequest.savepoint) await this.stopWithSavepoint(target, execution, flinkJobId, stopRequest, log);
       else await this.cancel(target.flink, execution.id, flinkJobId, log);
     } catch (error) {
       if (!(error instanceof PermanentFailure) && !attempt.final) {
@@ -97,23 +97,14 @@ export class StopOnFlink {
 
   private async stopWithSavepoint(
     { flink, savepointDir }: ClusterGateway,
-    executionId: string,
+    { id: executionId, jobId, cluster }: Pick<Execution, 'id' | 'jobId' | 'cluster'>,
     flinkJobId: string,
     request: StopRequest,
     log: Logger,
   ): Promise<void> {
     const triggerId = savepointTriggerId(flinkJobId, request.requestedAt);
-    const execution = await this.executions.get(executionId);
     // Recorded before Flink is asked: a retry of this stop finds the same record.
-    const record = execution
-      ? await this.savepoints.begin({
-          jobId: execution.jobId,
-          executionId,
-          cluster: execution.cluster,
-          kind: 'stop',
-          triggerId,
-        })
-      : null;
+    const record = await this.savepoints.begin({ jobId, executionId, cluster, kind: 'stop', triggerId });
     await flink.stopWithSavepoint(flinkJobId, {
       targetDirectory: savepointDir,
       drain: request.drain,
@@ -123,17 +114,16 @@ export class StopOnFlink {
     for (;;) {
       if (await this.superseded(executionId, request)) {
         log.info({}, 'stop-with-savepoint superseded by a newer stop request');
-        if (record)
-          await this.savepoints.fail(record.id, 'The stop was turned into a cancel before the savepoint completed.');
+        await this.savepoints.fail(record.id, 'The stop was turned into a cancel before the savepoint completed.');
         return;
       }
       const status = await flink.savepointStatus(flinkJobId, triggerId);
       if (status.status === 'FAILED') {
-        if (record) await this.savepoints.fail(record.id, status.reason);
+        await this.savepoints.fail(record.id, status.reason);
         throw new PermanentFailure(`Savepoint failed: ${status.reason}`);
       }
       if (status.status === 'COMPLETED') {
-        if (record) await this.savepoints.complete(record.id, status.location, this.clock.now());
+        await this.savepoints.complete(record.id, status.location, this.clock.now());
         const state = await this.waitForEnd(flink, flinkJobId);
         await this.end(executionId, state === 'FINISHED' ? 'STOPPED' : (endedStatusFor(state) ?? 'STOPPED'), {
           flinkState: state,
