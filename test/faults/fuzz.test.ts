@@ -61,6 +61,11 @@ const FIELDS = [
   'savepointPath',
   'allowNonRestoredState',
   'admission',
+  'url',
+  'events',
+  'format',
+  'secret',
+  'jobId',
   'constructor',
   'prototype',
 ];
@@ -95,8 +100,10 @@ async function snapshot(): Promise<string> {
   try {
     const jobs = await db.query('SELECT * FROM jobs ORDER BY id');
     const executions = await db.query('SELECT * FROM job_executions ORDER BY id');
+    const webhooks = await db.query('SELECT * FROM webhooks ORDER BY id');
+    const events = await db.query('SELECT id, type, payload FROM events ORDER BY id');
     return createHash('sha256')
-      .update(JSON.stringify([jobs.rows, executions.rows]))
+      .update(JSON.stringify([jobs.rows, executions.rows, webhooks.rows, events.rows]))
       .digest('hex');
   } finally {
     await db.end();
@@ -123,8 +130,12 @@ describe('fuzz: generated bad requests across every endpoint', function () {
       await http.post('/api/v1/jobs', { name: `fuzz-target-${randomUUID().slice(0, 6)}`, jarURL: 'app.jar' })
     ).body;
     await http.post(`/api/v1/jobs/${job.id}/schedule`, { cron: '0 0 1 1 *' });
+    const hook = (
+      await http.post('/api/v1/webhooks', { url: 'https://hooks.slack.com/services/T0/B0/x', events: ['*'] })
+    ).body;
     const before = await snapshot();
     const next = seededRandom(seed);
+    const hookIds = [hook.id, randomUUID(), 'not-a-uuid', "1' OR '1'='1", '%00', '💥'];
     const ids = [job.id, randomUUID(), 'not-a-uuid', "1' OR '1'='1", '%00', '..%2F..%2F', '💥', 'a'.repeat(300)];
     const pick = <T>(xs: T[]) => xs[Math.floor(next() * xs.length)] as T;
     // Cancels that never reach Flink: a bad JobID anywhere, a good one only on a cluster that does not exist.
@@ -154,6 +165,18 @@ describe('fuzz: generated bad requests across every endpoint', function () {
             ['GET', `/api/v1/jobs/${id}/executions?status=${encodeURIComponent(String(pick(NASTY)))}`],
             ['GET', `/api/v1/executions/${id}`],
             ['DELETE', `/api/v1/jobs/${encodeURIComponent(pick(ids.slice(1)))}`],
+            ['POST', '/api/v1/webhooks'],
+            ['PUT', `/api/v1/webhooks/${encodeURIComponent(pick(hookIds))}`],
+            ['DELETE', `/api/v1/webhooks/${encodeURIComponent(pick(hookIds.slice(1)))}`],
+            [
+              'GET',
+              `/api/v1/webhooks/${encodeURIComponent(pick(hookIds))}/deliveries?limit=${encodeURIComponent(String(pick(NASTY)))}`,
+            ],
+            ['GET', `/api/v1/events?after=${encodeURIComponent(String(pick(NASTY)))}`],
+            [
+              'GET',
+              `/api/v1/events?type=${encodeURIComponent(String(pick(NASTY)))}&jobId=${encodeURIComponent(pick(ids))}`,
+            ],
             ['POST', cancelPath()],
           ]);
           const body =

@@ -36,6 +36,8 @@ export async function appOver(
     // Only job routes are exercised here: the cluster use case gets no storage.
     clusters: new ManageClusters({} as never),
     observations: {} as never,
+    webhooks: {} as never,
+    events: {} as never,
     flinkJobs: new CancelUnownedFlinkJob({ clusters: {} as never, executions: {} as never, flink: {} as never }),
     schedules,
     validation: new ValidateOnFlink({

@@ -15,19 +15,24 @@ import {
   ManageSavepoints,
   RequestUpgrade,
   ManageSchedules,
+  ManageWebhooks,
   QueueSubmission,
   ReadExecutions,
   RequestStop,
   StartExecution,
   ValidateOnFlink,
+  WebhookUrlNotAllowed,
 } from '@flink-orchestrator/domain';
 import { createApp, TokenAuthority } from '@flink-orchestrator/http-api';
 import { ClusterGateways, FlinkRestClient } from '@flink-orchestrator/flink-rest';
 import { HttpJarSource, JarUrlPolicy } from '@flink-orchestrator/jar-fetcher';
+import { WebhookUrlPolicy } from '@flink-orchestrator/outbound-http';
 import { Metrics, ReachabilityLog, systemClock, type Logger } from '@flink-orchestrator/observability';
 import { openStore, pingPostgres } from '@flink-orchestrator/postgres';
 import {
   BullActionTimer,
+  BullDeliveryQueue,
+  BullEventBus,
   BullScheduleTimer,
   BullWorkQueue,
   pingRedis,
@@ -54,6 +59,18 @@ function flinkProbe(url: string, log: Logger): () => Promise<void> {
   };
 }
 
+/** The guard's static check at creation (scheme, host); addresses are checked at each delivery. */
+function webhookUrlCheck(allowedHosts: string[]): (url: string) => void {
+  const policy = new WebhookUrlPolicy(allowedHosts);
+  return (url) => {
+    try {
+      policy.checkUrl(new URL(url));
+    } catch (error) {
+      throw new WebhookUrlNotAllowed(failureText(error));
+    }
+  };
+}
+
 export interface RunningApi {
   server: Server;
   url: string;
@@ -70,8 +87,23 @@ export async function buildApi(config: Config, log: Logger): Promise<RunningApi>
   if (config.authDisabled)
     log.warn({}, 'AUTHENTICATION IS DISABLED (AUTH_DISABLED=true): anyone who reaches this port can change jobs');
   const tokens = config.apiTokens.length ? new TokenAuthority(config.apiTokens) : null;
-  const { db, jobs, executions, clusters, observations, jarRegistry, savepoints, upgrades, actionSchedules } =
-    await openStore(config.databaseUrl, { migrate: config.migrateOnStart, createDatabase: config.createDatabase }, log);
+  const {
+    db,
+    jobs,
+    executions,
+    clusters,
+    observations,
+    jarRegistry,
+    savepoints,
+    upgrades,
+    actionSchedules,
+    events,
+    webhooks,
+  } = await openStore(
+    config.databaseUrl,
+    { migrate: config.migrateOnStart, createDatabase: config.createDatabase },
+    log,
+  );
   const manageClusters = new ManageClusters(clusters);
   // FLINK_JOBMANAGER_URL is the `default` cluster (one statement: replicas starting together
   // agree). The API starts without PostgreSQL (its /health says so), so it keeps trying.
@@ -93,6 +125,9 @@ export async function buildApi(config: Config, log: Logger): Promise<RunningApi>
     backoffMs: config.retryBackoffMs,
   });
   const timer = new BullScheduleTimer(redis, config.queuePrefix);
+  // The workers' event queues, here for the board and the queue gauges only.
+  const eventQueues = [new BullEventBus(redis, config.queuePrefix), new BullDeliveryQueue(redis, config.queuePrefix)];
+  const queues = [queue.queue, timer.queue, ...eventQueues.map((q) => q.queue)];
   const clock = systemClock;
   const calendar = new CronParserCalendar();
   const schedules = new ManageSchedules({
@@ -133,7 +168,7 @@ export async function buildApi(config: Config, log: Logger): Promise<RunningApi>
   const refreshGauges = async () => {
     const counts = await executions.countByStatus();
     for (const status of EXECUTION_STATUSES) metrics.executionsByStatus.set({ status }, counts[status] ?? 0);
-    for (const q of [queue.queue, timer.queue]) {
+    for (const q of queues) {
       const jobCounts = await q.getJobCounts('waiting', 'active', 'delayed', 'failed');
       for (const [state, n] of Object.entries(jobCounts)) metrics.queueJobs.set({ queue: q.name, state }, n);
     }
@@ -144,7 +179,7 @@ export async function buildApi(config: Config, log: Logger): Promise<RunningApi>
   ];
   const board = boardRules.length
     ? boardMiddleware({
-        queues: [queue.queue, timer.queue],
+        queues,
         readOnly: config.board.readOnly,
         authorize: anyOf(...boardRules),
       })
@@ -177,6 +212,8 @@ export async function buildApi(config: Config, log: Logger): Promise<RunningApi>
       upgrades: new RequestUpgrade({ jobs, manageJobs, executions, upgrades, queue, clock, log }),
       stops: new RequestStop({ jobs, executions, queue, clock, log }),
       history: new ReadExecutions(jobs, executions),
+      webhooks: new ManageWebhooks({ webhooks, jobs, checkUrl: webhookUrlCheck(config.webhookAllowedHosts) }),
+      events,
       clock,
       log,
       health: [
@@ -208,7 +245,10 @@ export async function buildApi(config: Config, log: Logger): Promise<RunningApi>
       server.closeIdleConnections(); // keep-alive sockets with no request in flight
       await closed;
       // Closing waits on Redis; when Redis is gone there is nothing left to flush.
-      await Promise.race([Promise.allSettled([queue.close(), timer.close()]), new Promise((r) => setTimeout(r, 2000))]);
+      await Promise.race([
+        Promise.allSettled([queue.close(), timer.close(), ...eventQueues.map((q) => q.close())]),
+        new Promise((r) => setTimeout(r, 2000)),
+      ]);
       redis.disconnect();
       await db.destroy();
     },

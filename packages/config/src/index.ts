@@ -56,6 +56,21 @@ export interface Config {
   corsOrigins: string[];
   /** Hosts the worker may fetch JARs from (after DNS resolution); default: the data-processor's host. */
   jarAllowedHosts: string[];
+  /** Hosts webhooks may be delivered to (after DNS resolution); default: Slack's incoming webhooks. */
+  webhookAllowedHosts: string[];
+  webhooks: {
+    /** A receiver must answer within this. */
+    timeoutMs: number;
+    /** How long a delivery is retried, and how long a webhook may fail before it is disabled. */
+    retryWindowMs: number;
+    /** The first retry's wait; each next one doubles, up to `backoffMaxMs`. */
+    backoffMs: number;
+    backoffMaxMs: number;
+  };
+  /** How often a worker moves committed events from the outbox to the queue. */
+  eventRelayIntervalMs: number;
+  /** Days events are kept in the feed. */
+  eventRetentionDays: number;
   /** Bull Board: off unless credentials are set; read-only unless told otherwise. */
   board: { user: string | null; password: string | null; readOnly: boolean };
 }
@@ -153,6 +168,16 @@ const VARIABLES = {
   METRICS_TOKEN: Joi.string().min(16).max(256).allow(''),
   CORS_ORIGINS: Joi.string().allow(''),
   JAR_ALLOWED_HOSTS: Joi.string().allow(''),
+  WEBHOOK_ALLOWED_HOSTS: Joi.string().allow('').default('hooks.slack.com'),
+  WEBHOOK_TIMEOUT_MS: Joi.number().integer().min(100).max(60_000).default(5000),
+  WEBHOOK_RETRY_WINDOW_MS: Joi.number()
+    .integer()
+    .min(1000)
+    .default(24 * 3600_000),
+  WEBHOOK_BACKOFF_MS: Joi.number().integer().min(10).default(2000),
+  WEBHOOK_BACKOFF_MAX_MS: Joi.number().integer().min(10).default(600_000),
+  EVENT_RELAY_INTERVAL_MS: Joi.number().integer().min(10).default(250),
+  EVENT_RETENTION_DAYS: Joi.number().integer().min(1).max(36_500).default(7),
 };
 
 const schema = Joi.object(VARIABLES).unknown(true);
@@ -184,6 +209,8 @@ const AS_IS = {
   reconcileIntervalMs: 'RECONCILE_INTERVAL_MS',
   executionRetentionSkippedDays: 'EXECUTION_RETENTION_SKIPPED_DAYS',
   authDisabled: 'AUTH_DISABLED',
+  eventRelayIntervalMs: 'EVENT_RELAY_INTERVAL_MS',
+  eventRetentionDays: 'EVENT_RETENTION_DAYS',
 } as const satisfies Partial<Record<keyof Config, keyof typeof VARIABLES>>;
 
 type AsIs = keyof typeof AS_IS;
@@ -222,6 +249,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     jarAllowedHosts: list(v.JAR_ALLOWED_HOSTS).length
       ? list(v.JAR_ALLOWED_HOSTS)
       : [new URL(v.DATA_PROCESSOR_URL as string).hostname],
+    webhookAllowedHosts: list(v.WEBHOOK_ALLOWED_HOSTS),
+    webhooks: {
+      timeoutMs: v.WEBHOOK_TIMEOUT_MS as number,
+      retryWindowMs: v.WEBHOOK_RETRY_WINDOW_MS as number,
+      backoffMs: v.WEBHOOK_BACKOFF_MS as number,
+      backoffMaxMs: v.WEBHOOK_BACKOFF_MAX_MS as number,
+    },
     board: {
       user: (v.BOARD_USER as string | undefined) || null,
       password: (v.BOARD_PASSWORD as string | undefined) || null,

@@ -265,3 +265,26 @@ export class ScheduleNotFound extends DomainError {
     super(`Job "${jobId}" has no schedule "${scheduleId}".`);
   }
 }
+
+export class WebhookNotFound extends DomainError {
+  readonly code = 'webhook_not_found';
+  constructor(id: string) {
+    super(`No webhook with id "${id}".`);
+  }
+}
+
+/** A webhook URL the outbound guard refuses (host not allowed, scheme, address). */
+export class WebhookUrlNotAllowed extends DomainError {
+  readonly code = 'webhook_url_not_allowed';
+  constructor(reason: string) {
+    super(`"url": ${reason}`, { field: 'url' });
+  }
+}
+
+/** A body names a job that does not exist. */
+export class UnknownJob extends DomainError {
+  readonly code = 'unknown_job';
+  constructor(field: string, id: string) {
+    super(`"${field}": no job with id "${id}".`, { field });
+  }
+}

@@ -18,6 +18,8 @@ import { healthRoutes } from './routes/health';
 import { jobRoutes } from './routes/jobs';
 import { clusterRoutes } from './routes/clusters';
 import { scheduleRoutes } from './routes/schedules';
+import { webhookRoutes } from './routes/webhooks';
+import { eventRoutes } from './routes/events';
 
 /** Bodies must be JSON; an empty body (a bare POST /start) is fine. */
 async function requireJson(ctx: Koa.Context, next: Koa.Next): Promise<void> {
@@ -73,5 +75,7 @@ export function apiRouter(deps: ApiDependencies): Router {
   savepointRoutes(router, deps);
   upgradeRoutes(router, deps);
   scheduleRoutes(router, deps);
+  webhookRoutes(router, deps);
+  eventRoutes(router, deps);
   return router;
 }

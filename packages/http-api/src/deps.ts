@@ -7,6 +7,8 @@ import type {
   ManageJobs,
   ManageSavepoints,
   ManageSchedules,
+  ManageWebhooks,
+  EventFeed,
   ReadExecutions,
   RequestStop,
   RequestUpgrade,
@@ -46,6 +48,10 @@ export interface ApiDependencies {
   /** Savepoints as records: take, list, dispose of; and which executions produced which. */
   savepoints: ManageSavepoints;
   history: ReadExecutions;
+  /** Where events are POSTed, and their deliveries. */
+  webhooks: ManageWebhooks;
+  /** The outbox as a feed: followed with a cursor, without webhooks. */
+  events: EventFeed;
   health: HealthCheck[];
   clock: Clock;
   log: Logger;

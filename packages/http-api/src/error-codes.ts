@@ -18,6 +18,7 @@ export const ERROR_STATUS = {
   savepoint_not_found: 404,
   upgrade_not_found: 404,
   schedule_not_found: 404,
+  webhook_not_found: 404,
   job_name_taken: 409,
   cluster_name_taken: 409,
   cluster_in_use: 409,

@@ -27,6 +27,7 @@ const DOMAIN_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   'upgrade_in_progress',
   'upgrade_not_found',
   'schedule_not_found',
+  'webhook_not_found',
   'flink_job_managed',
   'flink_job_not_found',
   'flink_job_ended',
@@ -34,6 +35,8 @@ const DOMAIN_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   'validation_failed_on_flink',
   'dependency_unavailable',
 ]);
+
+const FIELD_CODES = new Set(['invalid_schedule', 'unknown_cluster', 'unknown_job', 'webhook_url_not_allowed']);
 
 /** An incoming X-Request-Id that is echoed; any other gets a fresh UUID. */
 export const SAFE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -87,9 +90,9 @@ export function requestContext(log: Logger) {
 function toProblem(error: unknown): HttpProblem {
   if (error instanceof HttpProblem) return error;
   if (error instanceof DomainError) {
-    // A schedule the domain refuses, or a job naming no cluster, is a validation failure
-    // like any other bad field.
-    const asField = error.code === 'invalid_schedule' || error.code === 'unknown_cluster';
+    // A schedule the domain refuses, a body naming no cluster or no job, a webhook URL the
+    // outbound guard refuses: validation failures like any other bad field.
+    const asField = FIELD_CODES.has(error.code);
     const code = asField ? 'validation_failed' : error.code;
     if (!isErrorCode(code) || !DOMAIN_CODES.has(code)) return internal();
     const details = asField ? [{ field: error.details?.field, message: error.message }] : error.details;

@@ -17,6 +17,9 @@ import {
   actionScheduleSchema,
   updateClusterSchema,
   updateJobSchema,
+  createWebhookSchema,
+  updateWebhookSchema,
+  eventFeedSchema,
 } from './validation';
 
 /**
@@ -29,7 +32,8 @@ import {
  * tests validate each request they send and each answer they get against this document.
  */
 type Method = 'get' | 'post' | 'put' | 'delete';
-export type Tag = 'jobs' | 'clusters' | 'executions' | 'savepoints' | 'upgrades' | 'schedules' | 'operations' | 'docs';
+export type Tag =
+  'jobs' | 'clusters' | 'executions' | 'savepoints' | 'upgrades' | 'schedules' | 'events' | 'operations' | 'docs';
 /** Who may call: anyone, the metrics scraper (when METRICS_TOKEN is set), or holders of an API token. */
 type Guard = 'none' | 'metrics' | 'token';
 type HeaderName = 'ETag' | 'Location' | 'Link';
@@ -526,6 +530,86 @@ export const OPERATIONS: Operation[] = [
     ok: { status: 200, schema: arrayOf('ScheduleEntry'), description: 'the schedules' },
     errors: [],
   },
+  {
+    operationId: 'createWebhook',
+    method: 'post',
+    path: '/api/v1/webhooks',
+    tag: 'events',
+    summary: 'Have events POSTed to a URL',
+    description:
+      '`events`: types (execution.failed), groups (execution.*) or *. `format`: json (the event, signed) or slack (an incoming-webhook `{"text"}` message). `secret` signs each delivery (HMAC-SHA256 over the timestamp and the body) and is write-only. The URL must pass the outbound guard (WEBHOOK_ALLOWED_HOSTS).',
+    guard: 'token',
+    body: { schema: 'WebhookCreate', required: true },
+    ok: { status: 201, schema: ref('Webhook'), headers: ['Location'], description: 'created; Location names it' },
+    errors: [],
+  },
+  {
+    operationId: 'listWebhooks',
+    method: 'get',
+    path: '/api/v1/webhooks',
+    tag: 'events',
+    summary: 'List webhooks, oldest first',
+    guard: 'token',
+    parameters: ['Limit', 'Cursor'],
+    ok: { status: 200, schema: arrayOf('Webhook'), headers: ['Link'], description: listed },
+    errors: [],
+  },
+  {
+    operationId: 'getWebhook',
+    method: 'get',
+    path: '/api/v1/webhooks/{webhookId}',
+    tag: 'events',
+    summary: 'Read a webhook',
+    guard: 'token',
+    ok: { status: 200, schema: ref('Webhook'), description: 'the webhook' },
+    errors: [],
+  },
+  {
+    operationId: 'updateWebhook',
+    method: 'put',
+    path: '/api/v1/webhooks/{webhookId}',
+    tag: 'events',
+    summary: 'Change a webhook; absent fields keep their value',
+    description: '`enabled: true` on a webhook the service disabled clears why and since when it failed.',
+    guard: 'token',
+    body: { schema: 'WebhookUpdate', required: true },
+    ok: { status: 200, schema: ref('Webhook'), description: 'the webhook' },
+    errors: [],
+  },
+  {
+    operationId: 'deleteWebhook',
+    method: 'delete',
+    path: '/api/v1/webhooks/{webhookId}',
+    tag: 'events',
+    summary: 'Delete a webhook and its deliveries',
+    guard: 'token',
+    ok: { status: 204, description: 'deleted' },
+    errors: [],
+  },
+  {
+    operationId: 'listWebhookDeliveries',
+    method: 'get',
+    path: '/api/v1/webhooks/{webhookId}/deliveries',
+    tag: 'events',
+    summary: "A webhook's deliveries, newest first",
+    guard: 'token',
+    parameters: ['Limit', 'Cursor'],
+    ok: { status: 200, schema: arrayOf('WebhookDelivery'), headers: ['Link'], description: listed },
+    errors: [],
+  },
+  {
+    operationId: 'listEvents',
+    method: 'get',
+    path: '/api/v1/events',
+    tag: 'events',
+    summary: 'The event feed, oldest first',
+    description:
+      'Keep the `cursor` of the last event handled and ask again with `after=` it. An event shows once every transaction older than it has ended, so the feed never shows an event before one it has already shown.',
+    guard: 'token',
+    parameters: ['After', 'EventType', 'JobId', 'Limit'],
+    ok: { status: 200, schema: arrayOf('Event'), headers: ['Link'], description: 'up to `limit` events' },
+    errors: [],
+  },
 ];
 
 /** Every error code an operation can answer: its own and those of its kind, as the middleware adds them. */
@@ -546,6 +630,7 @@ export function errorCodesOf(op: Operation): ErrorCode[] {
   if (op.path.includes('{savepointId}')) codes.add('savepoint_not_found');
   if (op.path.includes('{upgradeId}')) codes.add('upgrade_not_found');
   if (op.path.includes('{scheduleId}')) codes.add('schedule_not_found');
+  if (op.path.includes('{webhookId}')) codes.add('webhook_not_found');
   if (op.path.includes('{flinkJobId}')) codes.add('validation_failed');
   codes.add('internal_error');
   return [...codes].sort((a, b) => ERROR_STATUS[a] - ERROR_STATUS[b] || a.localeCompare(b));
@@ -576,6 +661,7 @@ const HEADERS = {
 
 const page = fromJoi(pageSchema).properties as Record<string, JsonSchema>;
 const history = fromJoi(executionHistorySchema).properties as Record<string, JsonSchema>;
+const feed = fromJoi(eventFeedSchema).properties as Record<string, JsonSchema>;
 const instant = (name: string, what: string) => ({
   name,
   in: 'query',
@@ -626,6 +712,15 @@ const PARAMETERS: Record<string, { in: string } & JsonSchema> = {
     description: 'a UUID; any other value names nothing (404)',
     schema: { type: 'string', format: 'uuid' },
   },
+  WebhookId: {
+    name: 'webhookId',
+    in: 'path',
+    required: true,
+    description: 'a UUID; any other value names nothing (404)',
+    schema: { type: 'string', format: 'uuid' },
+  },
+  After: { name: 'after', in: 'query', description: "an event's `cursor`", schema: feed.after },
+  EventType: { name: 'type', in: 'query', description: 'comma-separated types or groups', schema: feed.type },
   Limit: { name: 'limit', in: 'query', description: 'page size', schema: page.limit },
   Cursor: { name: 'cursor', in: 'query', description: 'from the Link of the page before', schema: page.cursor },
   Status: { name: 'status', in: 'query', schema: history.status },
@@ -684,6 +779,14 @@ function clusterBody(schema: Parameters<typeof fromJoi>[0]): JsonSchema {
   return converted;
 }
 
+/** A webhook body; its secret is write-only. */
+function webhookBody(schema: Parameters<typeof fromJoi>[0]): JsonSchema {
+  const converted = fromJoi(schema);
+  const properties = converted.properties as Record<string, JsonSchema>;
+  properties.secret = { ...properties.secret, writeOnly: true };
+  return converted;
+}
+
 const REQUEST_BODIES: Record<string, JsonSchema> = {
   JobCreate: requestBody(createJobSchema),
   JobUpdate: requestBody(updateJobSchema),
@@ -694,6 +797,8 @@ const REQUEST_BODIES: Record<string, JsonSchema> = {
   UpgradeRequest: requestBody(upgradeSchema),
   ActionScheduleCreate: requestBody(actionScheduleSchema),
   ScheduleInput: requestBody(scheduleSchema),
+  WebhookCreate: webhookBody(createWebhookSchema),
+  WebhookUpdate: webhookBody(updateWebhookSchema),
 };
 
 function answer(a: Answer): object {
@@ -755,6 +860,7 @@ const TAGS: { name: Tag; description: string }[] = [
   { name: 'savepoints', description: 'Savepoints as records: taken, listed, disposed of through Flink' },
   { name: 'upgrades', description: 'Upgrades that keep state: stop with a savepoint, change, start from it' },
   { name: 'schedules', description: 'Cron schedules' },
+  { name: 'events', description: 'Events out: the feed, and webhooks that receive it' },
   { name: 'operations', description: 'Health and metrics' },
   { name: 'docs', description: 'This description' },
 ];
@@ -769,6 +875,7 @@ export function openApiDocument(): object {
       ...(op.path.includes('{savepointId}') ? ['SavepointId'] : []),
       ...(op.path.includes('{upgradeId}') ? ['UpgradeId'] : []),
       ...(op.path.includes('{scheduleId}') ? ['ScheduleId'] : []),
+      ...(op.path.includes('{webhookId}') ? ['WebhookId'] : []),
       ...(op.parameters ?? []),
     ];
     const security = SECURITY[op.guard];

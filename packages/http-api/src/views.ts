@@ -1,5 +1,9 @@
 import {
+  eventMessage,
   programArgsFrom,
+  type OrchestratorEvent,
+  type Webhook,
+  type WebhookDelivery,
   type AdmissionMode,
   type Cluster,
   type ClusterObservation,
@@ -474,4 +478,46 @@ export function validationView(check: FlinkCheck): ValidationView {
     plan: { name: plan.name, operators: plan.operators.length, maxParallelism: plan.maxParallelism },
     operators: plan.operators.map((o) => ({ id: o.id, description: o.description, parallelism: o.parallelism })),
   };
+}
+
+/** A webhook; its secret is never shown, only whether there is one. */
+export function webhookView(webhook: Webhook) {
+  return {
+    id: webhook.id,
+    url: webhook.url,
+    events: webhook.events,
+    jobId: webhook.jobId,
+    format: webhook.format,
+    enabled: webhook.enabled,
+    hasSecret: webhook.hasSecret,
+    disabledReason: webhook.disabledReason,
+    failingSince: iso(webhook.failingSince),
+    createdAt: webhook.createdAt.toISOString(),
+    updatedAt: webhook.updatedAt.toISOString(),
+  };
+}
+
+export function deliveryView(delivery: WebhookDelivery) {
+  return {
+    id: delivery.id,
+    eventId: delivery.eventId,
+    eventType: delivery.eventType,
+    status: delivery.status,
+    attempts: delivery.attempts,
+    statusCode: delivery.statusCode,
+    durationMs: delivery.durationMs,
+    lastError: delivery.lastError,
+    createdAt: delivery.createdAt.toISOString(),
+    lastAttemptAt: iso(delivery.lastAttemptAt),
+    deliveredAt: iso(delivery.deliveredAt),
+  };
+}
+
+/** Opaque to clients: base64url of the event's (transaction, id). */
+export const encodeEventCursor = (event: OrchestratorEvent) =>
+  Buffer.from(JSON.stringify([event.cursor.tx, event.cursor.id])).toString('base64url');
+
+/** An event of the feed: what a webhook receives, and where to continue from. */
+export function eventView(event: OrchestratorEvent) {
+  return { ...eventMessage(event), cursor: encodeEventCursor(event) };
 }

@@ -7,7 +7,7 @@ import { Transform, type Readable, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { PermanentFailure, TransientFailure, type FetchedJar, type JarSource } from '@flink-orchestrator/domain';
 import axios, { isAxiosError } from 'axios';
-import type { JarUrlPolicy } from './url-policy';
+import { permanentCause, type OutboundUrlPolicy } from '@flink-orchestrator/outbound-http';
 
 export interface JarSourceOptions {
   maxBytes: number;
@@ -15,7 +15,7 @@ export interface JarSourceOptions {
   /** Where downloads are spooled; one file per download, removed after the upload. */
   spoolDir?: string;
   /** Which hosts and addresses may be fetched (SSRF guard). */
-  policy?: JarUrlPolicy;
+  policy?: OutboundUrlPolicy;
 }
 
 const ZIP_MAGIC = Buffer.from([0x50, 0x4b, 0x03, 0x04]);
@@ -46,16 +46,8 @@ export class HttpJarSource implements JarSource {
         validateStatus: () => true,
         decompress: true,
         ...(ifNoneMatch ? { headers: { 'If-None-Match': ifNoneMatch } } : {}),
-        ...(policy
-          ? {
-              lookup: policy.lookup,
-              // Every hop of a redirect chain must be allowed too.
-              // follow-redirects' options for the next request.
-              beforeRedirect: (options: { href?: string; protocol?: string; hostname?: string; path?: string }) => {
-                policy.checkUrl(new URL(options.href ?? `${options.protocol}//${options.hostname}${options.path}`));
-              },
-            }
-          : {}),
+        // Every hop of a redirect chain must be allowed too.
+        ...(policy ? policy.requestOptions() : {}),
       });
       if (res.status === 304 && ifNoneMatch) {
         res.data.destroy();
@@ -89,7 +81,6 @@ export class HttpJarSource implements JarSource {
     } catch (error) {
       await dispose();
       if (error instanceof PermanentFailure || error instanceof TransientFailure) throw error;
-      // The policy's refusal may arrive wrapped (axios, follow-redirects): find it in the cause chain.
       const refusal = permanentCause(error);
       if (refusal) throw refusal;
       if (abort.signal.aborted)
@@ -155,13 +146,6 @@ class JarInspector extends Transform {
 /** A weak ETag promises equivalent content, not the same bytes: not enough to skip a JAR. */
 function strongEtag(header: unknown): string | null {
   return typeof header === 'string' && header.startsWith('"') ? header : null;
-}
-
-function permanentCause(error: unknown): PermanentFailure | null {
-  for (let e = error, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
-    if (e instanceof PermanentFailure) return e;
-  }
-  return null;
 }
 
 function jarFileName(url: URL): string {

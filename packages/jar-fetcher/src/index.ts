@@ -1,2 +1,2 @@
 export { HttpJarSource, type JarSourceOptions } from './http-jar-source';
-export { JarUrlPolicy } from './url-policy';
+export { JarUrlPolicy } from '@flink-orchestrator/outbound-http';

@@ -16,6 +16,10 @@ const HELP = {
     'One observation of a Flink cluster by its observer (one job list, plus the changes).',
   cluster_reachable: 'Whether the last observation of a Flink cluster reached its JobManager (1) or not (0).',
   cluster_observed_executions: 'Executions the observer followed on a cluster at its last observation.',
+  events_total: 'Events the relay took from the outbox, by type (execution.failed, tick.missed, ...).',
+  event_outbox_pending: "Events committed but not yet handed to the fan-out, at the relay's last pass.",
+  webhook_deliveries_total: 'Webhook delivery attempts by outcome (delivered, retrying, failed, skipped).',
+  webhook_delivery_duration_seconds: 'Time a webhook receiver took to answer a delivery.',
 } as const;
 
 type MetricName = keyof typeof HELP;
@@ -25,6 +29,7 @@ const BUCKETS = {
   http: [0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
   stage: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120],
   flink: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5, 30],
+  webhook: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
   lateness: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5, 30, 60],
 };
 
@@ -48,6 +53,10 @@ export class Metrics {
   readonly observationDuration = this.histogram('cluster_observation_duration_seconds', BUCKETS.flink, ['cluster']);
   readonly clusterReachable = this.gauge('cluster_reachable', ['cluster']);
   readonly observedExecutions = this.gauge('cluster_observed_executions', ['cluster']);
+  readonly events = this.counter('events_total', ['type']);
+  readonly outboxPending = this.gauge('event_outbox_pending', []);
+  readonly webhookDeliveries = this.counter('webhook_deliveries_total', ['outcome']);
+  readonly webhookDuration = this.histogram('webhook_delivery_duration_seconds', BUCKETS.webhook);
 
   constructor(processName: string) {
     this.registry.setDefaultLabels({ process: processName });

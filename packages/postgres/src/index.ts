@@ -9,6 +9,8 @@ import { KnexClusterObservations } from './cluster-observations';
 import { KnexSavepointRepository } from './savepoint-repository';
 import { KnexUpgradeRepository } from './upgrade-repository';
 import { KnexActionScheduleRepository } from './action-schedule-repository';
+import { KnexEventStore } from './event-store';
+import { KnexWebhookRepository } from './webhook-repository';
 
 export { knexConfig, MIGRATIONS_DIRECTORY } from './knex-config';
 export { migrateToLatest } from './migrate';
@@ -21,6 +23,8 @@ export { KnexClusterObservations } from './cluster-observations';
 export { KnexSavepointRepository } from './savepoint-repository';
 export { KnexUpgradeRepository } from './upgrade-repository';
 export { KnexActionScheduleRepository } from './action-schedule-repository';
+export { KnexEventStore } from './event-store';
+export { KnexWebhookRepository } from './webhook-repository';
 export type { Knex } from 'knex';
 
 /** Where knex's own warnings go; without one knex prints multi-line stacks to the console. */
@@ -56,6 +60,8 @@ export async function openStore(
   savepoints: KnexSavepointRepository;
   upgrades: KnexUpgradeRepository;
   actionSchedules: KnexActionScheduleRepository;
+  events: KnexEventStore;
+  webhooks: KnexWebhookRepository;
 }> {
   if (options.migrate) await migrateToLatest(databaseUrl, log, { createDatabase: options.createDatabase });
   const db = connect(databaseUrl, options.poolMax ? { max: options.poolMax } : undefined, log);
@@ -69,6 +75,8 @@ export async function openStore(
     savepoints: new KnexSavepointRepository(db),
     upgrades: new KnexUpgradeRepository(db),
     actionSchedules: new KnexActionScheduleRepository(db),
+    events: new KnexEventStore(db),
+    webhooks: new KnexWebhookRepository(db),
   };
 }
 

@@ -6,3 +6,15 @@ export { startExecutionConsumer, type ExecutionHandlers } from './execution-cons
 export type { ConsumerOptions } from './consumer-options';
 export { startTickConsumer, nominalTimeOf } from './tick-consumer';
 export { RedisLease } from './redis-lease';
+export {
+  BullDeliveryQueue,
+  BullEventBus,
+  DELIVERIES_QUEUE,
+  EVENTS_QUEUE,
+  backoffDelay,
+  deliveryMessageId,
+  eventMessageId,
+  startEventConsumers,
+  type Backoff,
+  type EventHandlers,
+} from './event-queues';

@@ -43,6 +43,7 @@ import {
 } from '@flink-orchestrator/queue-bullmq';
 import { serveMetrics } from './metrics-server';
 import { every } from './periodic';
+import { startEventDelivery } from './event-delivery';
 
 /** Jars uploaded this recently are not collected: a submission or a check may be about to use them. */
 const RECENT_JAR_MS = 10 * 60_000;
@@ -67,6 +68,8 @@ export async function buildWorker(config: Config, log: Logger): Promise<RunningW
     savepoints,
     upgrades,
     actionSchedules,
+    events,
+    webhooks,
     clusters: clusterRows,
   } = await openStore(
     config.databaseUrl,
@@ -292,6 +295,16 @@ export async function buildWorker(config: Config, log: Logger): Promise<RunningW
   );
   for (const w of [consumer, ticks]) w.on('error', (err) => log.warn({ err }, 'queue worker error'));
   observers.start();
+  const eventDelivery = startEventDelivery({
+    config,
+    log,
+    metrics,
+    clock,
+    producer,
+    blocking,
+    outbox: events,
+    webhooks,
+  });
 
   const lease = new RedisLease(producer, config.queuePrefix);
   const period = config.reconcileIntervalMs;
@@ -312,6 +325,7 @@ export async function buildWorker(config: Config, log: Logger): Promise<RunningW
     for (const pending of await upgrades.listInProgress(500))
       await queue.enqueue({ kind: 'upgrade', upgradeId: pending.id });
     await prune.run();
+    await eventDelivery.chores();
     try {
       await collectJars.run();
     } catch (error) {
@@ -334,7 +348,7 @@ export async function buildWorker(config: Config, log: Logger): Promise<RunningW
       // Stop taking work; in-flight jobs get the shutdown budget, then are left to
       // another worker (their locks expire and BullMQ hands them over).
       await Promise.race([
-        Promise.all([consumer.close(), ticks.close()]),
+        Promise.all([consumer.close(), ticks.close(), eventDelivery.close()]),
         new Promise((resolve) => setTimeout(resolve, config.shutdownTimeoutMs)),
       ]);
       // Closing waits on Redis; when Redis is gone there is nothing left to flush.
