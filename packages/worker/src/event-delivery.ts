@@ -1,6 +1,7 @@
 import type { Config } from '@flink-orchestrator/config';
 import {
   DeliverWebhook,
+  failureText,
   FanOutEvent,
   RelayEvents,
   ResendPendingDeliveries,
@@ -88,8 +89,17 @@ export function startEventDelivery(deps: {
     },
   );
   for (const c of consumers) c.on('error', (err) => log.warn({ err }, 'event queue worker error'));
+  // Runs every few hundred milliseconds: an outage is logged when it begins, not on every pass.
+  let failing = false;
   const relaying = every(config.eventRelayIntervalMs, log, async () => {
-    await relay.run();
+    try {
+      await relay.run();
+      if (failing) log.info({}, 'event relay running again');
+      failing = false;
+    } catch (error) {
+      if (!failing) log.warn({ reason: failureText(error) }, 'event relay failed; events wait in the outbox');
+      failing = true;
+    }
   });
   relaying.runNow();
 
