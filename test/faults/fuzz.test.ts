@@ -102,8 +102,9 @@ async function snapshot(): Promise<string> {
     const executions = await db.query('SELECT * FROM job_executions ORDER BY id');
     const webhooks = await db.query('SELECT * FROM webhooks ORDER BY id');
     const events = await db.query('SELECT id, type, payload FROM events ORDER BY id');
+    const audit = await db.query('SELECT * FROM audit_log ORDER BY id');
     return createHash('sha256')
-      .update(JSON.stringify([jobs.rows, executions.rows, webhooks.rows, events.rows]))
+      .update(JSON.stringify([jobs.rows, executions.rows, webhooks.rows, events.rows, audit.rows]))
       .digest('hex');
   } finally {
     await db.end();
@@ -173,6 +174,10 @@ describe('fuzz: generated bad requests across every endpoint', function () {
               `/api/v1/webhooks/${encodeURIComponent(pick(hookIds))}/deliveries?limit=${encodeURIComponent(String(pick(NASTY)))}`,
             ],
             ['GET', `/api/v1/events?after=${encodeURIComponent(String(pick(NASTY)))}`],
+            [
+              'GET',
+              `/api/v1/audit?since=${encodeURIComponent(String(pick(NASTY)))}&actor=${encodeURIComponent(String(pick(NASTY)))}`,
+            ],
             [
               'GET',
               `/api/v1/events?type=${encodeURIComponent(String(pick(NASTY)))}&jobId=${encodeURIComponent(pick(ids))}`,

@@ -99,6 +99,7 @@ export async function buildApi(config: Config, log: Logger): Promise<RunningApi>
     actionSchedules,
     events,
     webhooks,
+    audit,
   } = await openStore(
     config.databaseUrl,
     { migrate: config.migrateOnStart, createDatabase: config.createDatabase },
@@ -214,6 +215,7 @@ export async function buildApi(config: Config, log: Logger): Promise<RunningApi>
       history: new ReadExecutions(jobs, executions),
       webhooks: new ManageWebhooks({ webhooks, jobs, checkUrl: webhookUrlCheck(config.webhookAllowedHosts) }),
       events,
+      audit,
       clock,
       log,
       health: [

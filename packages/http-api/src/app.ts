@@ -7,6 +7,8 @@ import type { ApiDependencies } from './deps';
 import { requestContext } from './error-handler';
 import { requireSecretFor, requireToken } from './auth';
 import { requestMetrics } from './metrics';
+import { auditChanges } from './audit';
+import { auditRoutes } from './routes/audit';
 import { metricsRoutes } from './routes/metrics';
 import { docsRoutes } from './routes/docs';
 import { isUuid } from './ids';
@@ -52,6 +54,7 @@ export function createApp(deps: ApiDependencies, extraMiddleware: Koa.Middleware
   for (const middleware of extraMiddleware) app.use(middleware);
   app.use(requireJson);
   app.use(bodyParser({ enableTypes: ['json'], jsonLimit: deps.bodyLimit ?? '256kb', jsonStrict: true }));
+  app.use(auditChanges(deps.audit));
   const router = apiRouter(deps);
   app.use(router.routes());
   app.use(router.allowedMethods({ throw: false }));
@@ -77,5 +80,6 @@ export function apiRouter(deps: ApiDependencies): Router {
   scheduleRoutes(router, deps);
   webhookRoutes(router, deps);
   eventRoutes(router, deps);
+  auditRoutes(router, deps);
   return router;
 }

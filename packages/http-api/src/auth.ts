@@ -67,6 +67,7 @@ export function requireToken(authority: TokenAuthority, prefix = '/api/') {
       throw new HttpProblem(403, 'forbidden', `Token "${caller.name}" is read-only.`);
     }
     requestState(ctx).caller = caller.name;
+    requestState(ctx).access = caller.access;
     await next();
   };
 }

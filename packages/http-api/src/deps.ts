@@ -9,6 +9,7 @@ import type {
   ManageSchedules,
   ManageWebhooks,
   EventFeed,
+  AuditLog,
   ReadExecutions,
   RequestStop,
   RequestUpgrade,
@@ -52,6 +53,8 @@ export interface ApiDependencies {
   webhooks: ManageWebhooks;
   /** The outbox as a feed: followed with a cursor, without webhooks. */
   events: EventFeed;
+  /** The audit trail: read here; written by the storage adapter with each change. */
+  audit?: AuditLog;
   health: HealthCheck[];
   clock: Clock;
   log: Logger;

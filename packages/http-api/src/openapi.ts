@@ -20,6 +20,7 @@ import {
   createWebhookSchema,
   updateWebhookSchema,
   eventFeedSchema,
+  auditQuerySchema,
 } from './validation';
 
 /**
@@ -610,6 +611,19 @@ export const OPERATIONS: Operation[] = [
     ok: { status: 200, schema: arrayOf('Event'), headers: ['Link'], description: 'up to `limit` events' },
     errors: [],
   },
+  {
+    operationId: 'listAudit',
+    method: 'get',
+    path: '/api/v1/audit',
+    tag: 'events',
+    summary: 'The audit trail, newest first: who changed what through the API',
+    description:
+      'One entry per change (jobs, schedules, starts, stops, upgrades, savepoints, clusters, webhooks), written in the transaction of the change: the token name, the action, the target, what the request asked to change (secrets redacted) and its request id. Needs a write token (a read-only one: 403).',
+    guard: 'token',
+    parameters: ['JobId', 'Actor', 'Since', 'Limit', 'Cursor'],
+    ok: { status: 200, schema: arrayOf('AuditEntry'), headers: ['Link'], description: listed },
+    errors: ['forbidden'],
+  },
 ];
 
 /** Every error code an operation can answer: its own and those of its kind, as the middleware adds them. */
@@ -662,6 +676,7 @@ const HEADERS = {
 const page = fromJoi(pageSchema).properties as Record<string, JsonSchema>;
 const history = fromJoi(executionHistorySchema).properties as Record<string, JsonSchema>;
 const feed = fromJoi(eventFeedSchema).properties as Record<string, JsonSchema>;
+const audit = fromJoi(auditQuerySchema).properties as Record<string, JsonSchema>;
 const instant = (name: string, what: string) => ({
   name,
   in: 'query',
@@ -719,6 +734,7 @@ const PARAMETERS: Record<string, { in: string } & JsonSchema> = {
     description: 'a UUID; any other value names nothing (404)',
     schema: { type: 'string', format: 'uuid' },
   },
+  Actor: { name: 'actor', in: 'query', description: 'an API token name', schema: audit.actor },
   After: { name: 'after', in: 'query', description: "an event's `cursor`", schema: feed.after },
   EventType: { name: 'type', in: 'query', description: 'comma-separated types or groups', schema: feed.type },
   Limit: { name: 'limit', in: 'query', description: 'page size', schema: page.limit },

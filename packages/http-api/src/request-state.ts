@@ -8,6 +8,8 @@ export interface RequestState {
   log: Logger;
   /** Set by the token guard: the name of the token the request came with. */
   caller?: string;
+  /** Set by the token guard: what the token may do. */
+  access?: 'read' | 'write';
 }
 
 /** `ctx.state` as the API's middleware fills it (Koa types it as `any`). */

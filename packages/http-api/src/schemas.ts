@@ -289,6 +289,16 @@ export const COMPONENT_SCHEMAS: Record<string, JsonSchema> = {
     lastAttemptAt: nullable(instant),
     deliveredAt: nullable(instant),
   }),
+  AuditEntry: exactly({
+    id: uuid,
+    at: instant,
+    actor: { type: 'string', description: "the API token's name; anonymous with authentication off" },
+    action: { type: 'string', examples: ['job.update', 'job.start', 'webhook.create'] },
+    target: exactly({ type: { type: 'string' }, id: { type: ['string', 'null'] } }),
+    jobId: nullable(uuid),
+    changes: { description: 'what the request asked to change, secrets redacted; null when it sent nothing' },
+    requestId: { type: ['string', 'null'] },
+  }),
   Event: exactly({
     id: { type: 'string', description: 'unique; a receiver drops a repeated one (delivery is at least once)' },
     type: { type: 'string', examples: ['execution.failed', 'tick.missed', 'savepoint.completed'] },

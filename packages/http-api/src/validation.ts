@@ -355,3 +355,14 @@ export const eventFeedSchema = Joi.object({
   jobId: Joi.string().guid(),
   limit: Joi.number().integer().min(1).max(LIMITS.pageSize).default(LIMITS.defaultPageSize),
 });
+
+export const auditQuerySchema = Joi.object({
+  jobId: Joi.string().pattern(UUID).messages({ 'string.pattern.base': '"jobId" must be a job id (a UUID)' }),
+  actor: Joi.string()
+    .pattern(/^[A-Za-z0-9_.-]{1,64}$/)
+    .messages({ 'string.pattern.base': '"actor" must be a token name' }),
+  since: instant,
+  // Checked by readPage.
+  limit: Joi.any(),
+  cursor: Joi.any(),
+});

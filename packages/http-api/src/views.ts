@@ -1,5 +1,6 @@
 import {
   eventMessage,
+  type AuditRecord,
   programArgsFrom,
   type OrchestratorEvent,
   type Webhook,
@@ -520,4 +521,17 @@ export const encodeEventCursor = (event: OrchestratorEvent) =>
 /** An event of the feed: what a webhook receives, and where to continue from. */
 export function eventView(event: OrchestratorEvent) {
   return { ...eventMessage(event), cursor: encodeEventCursor(event) };
+}
+
+export function auditView(record: AuditRecord) {
+  return {
+    id: record.id,
+    at: record.createdAt.toISOString(),
+    actor: record.actor,
+    action: record.action,
+    target: { type: record.targetType, id: record.targetId },
+    jobId: record.jobId,
+    changes: record.changes,
+    requestId: record.requestId,
+  };
 }

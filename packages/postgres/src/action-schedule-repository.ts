@@ -8,6 +8,7 @@ import type {
   ScheduleTick,
 } from '@flink-orchestrator/domain';
 import type { Knex } from 'knex';
+import { audited } from './audit-log';
 import { guarded, isForeignKeyViolation } from './connection-errors';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -64,18 +65,21 @@ export class KnexActionScheduleRepository implements ActionScheduleRepository {
   create(schedule: NewActionSchedule): Promise<ActionSchedule | null> {
     return guarded(async () => {
       try {
-        const [row] = await this.db<ScheduleRow>('job_schedules')
-          .insert({
-            job_id: schedule.jobId,
-            action: schedule.action,
-            cron: schedule.cron,
-            timezone: schedule.timezone,
-            options: JSON.stringify(schedule.options) as unknown as ActionOptions,
-            start_at: schedule.startAt,
-            end_at: schedule.endAt,
-          })
-          .returning('*');
-        return toSchedule(row as ScheduleRow);
+        const insert = async (db: Knex) => {
+          const [row] = await db<ScheduleRow>('job_schedules')
+            .insert({
+              job_id: schedule.jobId,
+              action: schedule.action,
+              cron: schedule.cron,
+              timezone: schedule.timezone,
+              options: JSON.stringify(schedule.options) as unknown as ActionOptions,
+              start_at: schedule.startAt,
+              end_at: schedule.endAt,
+            })
+            .returning('*');
+          return toSchedule(row as ScheduleRow);
+        };
+        return await audited(this.db, insert, (created) => ({ id: created.id }));
       } catch (error) {
         if (isForeignKeyViolation(error)) return null;
         throw error;
@@ -105,7 +109,9 @@ export class KnexActionScheduleRepository implements ActionScheduleRepository {
 
   delete(jobId: string, id: string): Promise<boolean> {
     if (!UUID.test(id)) return Promise.resolve(false);
-    return guarded(async () => (await this.db('job_schedules').where({ id, job_id: jobId }).delete()) > 0);
+    return guarded(() =>
+      audited(this.db, async (db) => (await db('job_schedules').where({ id, job_id: jobId }).delete()) > 0),
+    );
   }
 
   claimTick(scheduleId: string, scheduledFor: Date): Promise<boolean> {

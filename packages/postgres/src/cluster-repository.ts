@@ -9,6 +9,7 @@ import {
   type PageRequest,
 } from '@flink-orchestrator/domain';
 import type { Knex } from 'knex';
+import { audited, withinTransaction } from './audit-log';
 import { guarded, isForeignKeyViolation, isUniqueViolation } from './connection-errors';
 
 export interface ClusterRow {
@@ -50,8 +51,9 @@ export class KnexClusterRepository implements ClusterRepository {
   create(cluster: NewCluster): Promise<Cluster> {
     return guarded(async () => {
       try {
-        const [row] = await this.db<ClusterRow>('clusters').insert(toColumns(cluster)).returning('*');
-        return toCluster(row as ClusterRow);
+        const insert = async (db: Knex) =>
+          toCluster((await db<ClusterRow>('clusters').insert(toColumns(cluster)).returning('*'))[0] as ClusterRow);
+        return await audited(this.db, insert, (created) => ({ id: created.name }));
       } catch (error) {
         if (isUniqueViolation(error)) throw new ClusterNameTaken(cluster.name);
         throw error;
@@ -78,29 +80,33 @@ export class KnexClusterRepository implements ClusterRepository {
   }
 
   update(name: string, changes: ClusterChanges): Promise<Cluster | null> {
-    return guarded(async () => {
-      const [row] = await this.db<ClusterRow>('clusters')
-        .where({ name })
-        .update({ ...toColumns(changes), updated_at: this.db.fn.now(), version: this.db.raw('version + 1') })
-        .returning('*');
-      return row ? toCluster(row) : null;
-    });
+    return guarded(() =>
+      audited(this.db, async (db) => {
+        const [row] = await db<ClusterRow>('clusters')
+          .where({ name })
+          .update({ ...toColumns(changes), updated_at: db.fn.now(), version: db.raw('version + 1') })
+          .returning('*');
+        return row ? toCluster(row) : null;
+      }),
+    );
   }
 
   /** The row lock orders this against a job being created on or moved to the cluster. */
   delete(name: string): Promise<boolean> {
     return guarded(async () => {
       try {
-        return await this.db.transaction(async (trx) => {
-          const cluster = await trx<{ id: string; name: string }>('clusters').where({ name }).forUpdate().first('id');
-          if (!cluster) return false;
-          const [{ count }] = (await trx('jobs').where({ cluster: name }).count({ count: '*' })) as [
-            { count: string | number },
-          ];
-          if (Number(count) > 0) throw new ClusterInUse(name, Number(count));
-          await trx('clusters').where({ name }).delete();
-          return true;
-        });
+        return await audited(this.db, (db) =>
+          withinTransaction(db, async (trx) => {
+            const cluster = await trx<{ id: string; name: string }>('clusters').where({ name }).forUpdate().first('id');
+            if (!cluster) return false;
+            const [{ count }] = (await trx('jobs').where({ cluster: name }).count({ count: '*' })) as [
+              { count: string | number },
+            ];
+            if (Number(count) > 0) throw new ClusterInUse(name, Number(count));
+            await trx('clusters').where({ name }).delete();
+            return true;
+          }),
+        );
       } catch (error) {
         // A job that named it between the count and the delete: the foreign key refuses.
         if (isForeignKeyViolation(error)) {

@@ -18,6 +18,7 @@ import {
   type UndecidedFailure,
 } from '@flink-orchestrator/domain';
 import type { Knex } from 'knex';
+import { audited, withinTransaction } from './audit-log';
 import { guarded, isUniqueViolation } from './connection-errors';
 import { newestFirst } from './newest-first';
 import { patchColumns, toExecution, type ExecutionRow, type JobRow } from './rows';
@@ -54,45 +55,51 @@ export class KnexExecutionRepository implements ExecutionRepository {
   insert(execution: NewExecution, options: { exclusive: boolean }): Promise<InsertOutcome> {
     return guarded(async () => {
       try {
-        return await this.db.transaction(async (trx) => {
-          // The job row lock serialises starts of one job across API replicas.
-          const job = await trx<JobRow>('jobs')
-            .where({ id: execution.jobId })
-            .forUpdate()
-            .first('jar_url', 'entry_class', 'config', 'parallelism', 'version', 'cluster', 'admission');
-          if (!job) return { kind: 'job_missing' } as const;
-          if (options.exclusive) {
-            const active = await trx<ExecutionRow>(TABLE)
-              .where({ job_id: execution.jobId })
-              .whereIn('status', ACTIVE_STATUSES)
-              .orderBy('created_at', 'desc')
-              .first();
-            if (active) return { kind: 'active', active: toExecution(active) } as const;
-          }
-          const [row] = await trx<ExecutionRow>(TABLE)
-            .insert({
-              job_id: execution.jobId,
-              // The cluster it runs on, copied like the definition: a later move of the job
-              // does not move it.
-              cluster: job.cluster,
-              trigger: execution.trigger,
-              status: execution.status,
-              parallelism: execution.parallelism ?? job.parallelism,
-              ...definitionColumns(execution.status, job),
-              savepoint_path: execution.savepointPath,
-              savepoint_id: execution.savepointId ?? null,
-              allow_non_restored_state: execution.allowNonRestoredState,
-              scheduled_for: execution.scheduledFor,
-              restart_of: execution.restartOf ?? null,
-              upgrade_id: execution.upgradeId ?? null,
-              preflight: (execution.preflight ? JSON.stringify(execution.preflight) : null) as unknown as null,
-              not_before: execution.notBefore ?? null,
-              error_message: execution.errorMessage ?? null,
-              finished_at: execution.status === 'QUEUED' ? null : trx.fn.now(),
-            })
-            .returning('*');
-          return { kind: 'created', execution: toExecution(row as ExecutionRow) } as const;
-        });
+        const created = (outcome: InsertOutcome) => (outcome.kind === 'created' ? { id: outcome.execution.id } : null);
+        return await audited(
+          this.db,
+          (db) =>
+            withinTransaction(db, async (trx) => {
+              // The job row lock serialises starts of one job across API replicas.
+              const job = await trx<JobRow>('jobs')
+                .where({ id: execution.jobId })
+                .forUpdate()
+                .first('jar_url', 'entry_class', 'config', 'parallelism', 'version', 'cluster', 'admission');
+              if (!job) return { kind: 'job_missing' } as const;
+              if (options.exclusive) {
+                const active = await trx<ExecutionRow>(TABLE)
+                  .where({ job_id: execution.jobId })
+                  .whereIn('status', ACTIVE_STATUSES)
+                  .orderBy('created_at', 'desc')
+                  .first();
+                if (active) return { kind: 'active', active: toExecution(active) } as const;
+              }
+              const [row] = await trx<ExecutionRow>(TABLE)
+                .insert({
+                  job_id: execution.jobId,
+                  // The cluster it runs on, copied like the definition: a later move of the job
+                  // does not move it.
+                  cluster: job.cluster,
+                  trigger: execution.trigger,
+                  status: execution.status,
+                  parallelism: execution.parallelism ?? job.parallelism,
+                  ...definitionColumns(execution.status, job),
+                  savepoint_path: execution.savepointPath,
+                  savepoint_id: execution.savepointId ?? null,
+                  allow_non_restored_state: execution.allowNonRestoredState,
+                  scheduled_for: execution.scheduledFor,
+                  restart_of: execution.restartOf ?? null,
+                  upgrade_id: execution.upgradeId ?? null,
+                  preflight: (execution.preflight ? JSON.stringify(execution.preflight) : null) as unknown as null,
+                  not_before: execution.notBefore ?? null,
+                  error_message: execution.errorMessage ?? null,
+                  finished_at: execution.status === 'QUEUED' ? null : trx.fn.now(),
+                })
+                .returning('*');
+              return { kind: 'created', execution: toExecution(row as ExecutionRow) } as const;
+            }),
+          created,
+        );
       } catch (error) {
         if (isUniqueViolation(error, 'job_executions_tick_uq')) return { kind: 'duplicate_tick' };
         if (isUniqueViolation(error, 'job_executions_upgrade_uq')) {
@@ -291,12 +298,15 @@ export class KnexExecutionRepository implements ExecutionRepository {
     columns: Record<string, unknown>,
     guard?: { stopRequestedAt: Date },
   ): Promise<Execution | null> {
-    return guarded(async () => {
-      const query = this.db(TABLE).where({ id }).whereIn('status', whileIn);
-      if (guard) query.andWhere({ stop_requested_at: guard.stopRequestedAt });
-      const rows = (await query.update({ ...columns, updated_at: this.db.fn.now() }).returning('*')) as ExecutionRow[];
-      return rows[0] ? toExecution(rows[0]) : null;
-    });
+    // A stop asked through the API is audited with its write.
+    return guarded(() =>
+      audited(this.db, async (db) => {
+        const query = db(TABLE).where({ id }).whereIn('status', whileIn);
+        if (guard) query.andWhere({ stop_requested_at: guard.stopRequestedAt });
+        const rows = (await query.update({ ...columns, updated_at: db.fn.now() }).returning('*')) as ExecutionRow[];
+        return rows[0] ? toExecution(rows[0]) : null;
+      }),
+    );
   }
 
   discard(id: string): Promise<void> {

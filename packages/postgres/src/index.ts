@@ -11,6 +11,7 @@ import { KnexUpgradeRepository } from './upgrade-repository';
 import { KnexActionScheduleRepository } from './action-schedule-repository';
 import { KnexEventStore } from './event-store';
 import { KnexWebhookRepository } from './webhook-repository';
+import { KnexAuditLog } from './audit-log';
 
 export { knexConfig, MIGRATIONS_DIRECTORY } from './knex-config';
 export { migrateToLatest } from './migrate';
@@ -25,6 +26,7 @@ export { KnexUpgradeRepository } from './upgrade-repository';
 export { KnexActionScheduleRepository } from './action-schedule-repository';
 export { KnexEventStore } from './event-store';
 export { KnexWebhookRepository } from './webhook-repository';
+export { KnexAuditLog, audited } from './audit-log';
 export type { Knex } from 'knex';
 
 /** Where knex's own warnings go; without one knex prints multi-line stacks to the console. */
@@ -62,6 +64,7 @@ export async function openStore(
   actionSchedules: KnexActionScheduleRepository;
   events: KnexEventStore;
   webhooks: KnexWebhookRepository;
+  audit: KnexAuditLog;
 }> {
   if (options.migrate) await migrateToLatest(databaseUrl, log, { createDatabase: options.createDatabase });
   const db = connect(databaseUrl, options.poolMax ? { max: options.poolMax } : undefined, log);
@@ -77,6 +80,7 @@ export async function openStore(
     actionSchedules: new KnexActionScheduleRepository(db),
     events: new KnexEventStore(db),
     webhooks: new KnexWebhookRepository(db),
+    audit: new KnexAuditLog(db),
   };
 }
 

@@ -15,6 +15,7 @@ import {
   UnknownCluster,
 } from '@flink-orchestrator/domain';
 import type { Knex } from 'knex';
+import { audited, withinTransaction } from './audit-log';
 import { guarded, isForeignKeyViolation, isUniqueViolation } from './connection-errors';
 import { toJob, type ExecutionRow, type JobRow } from './rows';
 
@@ -48,8 +49,11 @@ export class KnexJobRepository implements JobRepository {
   create(job: NewJob): Promise<Job> {
     return guarded(async () => {
       try {
-        const [row] = await this.db<JobRow>('jobs').insert(toColumns(job)).returning('*');
-        return toJob(row as JobRow);
+        return await audited(
+          this.db,
+          async (db) => toJob((await db<JobRow>('jobs').insert(toColumns(job)).returning('*'))[0] as JobRow),
+          (created) => ({ id: created.id }),
+        );
       } catch (error) {
         if (isUniqueViolation(error)) throw new JobNameTaken(job.name);
         if (isForeignKeyViolation(error)) throw new UnknownCluster(job.cluster);
@@ -80,20 +84,23 @@ export class KnexJobRepository implements JobRepository {
   update(id: string, changes: JobChanges, expectedVersion?: number): Promise<Job | null> {
     return guarded(async () => {
       try {
-        if (changes.cluster === undefined) return await this.write(this.db, id, changes, expectedVersion);
+        if (changes.cluster === undefined)
+          return await audited(this.db, (db) => this.write(db, id, changes, expectedVersion));
         // Moving to another cluster: the job row lock orders this against a start (which
         // takes it too), so no execution becomes active between the check and the move.
-        return await this.db.transaction(async (trx) => {
-          const job = await trx<JobRow>('jobs').where({ id }).forUpdate().first('cluster');
-          if (job && job.cluster !== changes.cluster) {
-            const active = await trx<ExecutionRow>('job_executions')
-              .where({ job_id: id })
-              .whereIn('status', ACTIVE_STATUSES)
-              .first('id', 'status');
-            if (active) throw new ClusterChangeWhileActive(id, active.id, active.status);
-          }
-          return this.write(trx, id, changes, expectedVersion);
-        });
+        return await audited(this.db, (db) =>
+          withinTransaction(db, async (trx) => {
+            const job = await trx<JobRow>('jobs').where({ id }).forUpdate().first('cluster');
+            if (job && job.cluster !== changes.cluster) {
+              const active = await trx<ExecutionRow>('job_executions')
+                .where({ job_id: id })
+                .whereIn('status', ACTIVE_STATUSES)
+                .first('id', 'status');
+              if (active) throw new ClusterChangeWhileActive(id, active.id, active.status);
+            }
+            return this.write(trx, id, changes, expectedVersion);
+          }),
+        );
       } catch (error) {
         if (isUniqueViolation(error) && changes.name) throw new JobNameTaken(changes.name);
         if (isForeignKeyViolation(error) && changes.cluster) throw new UnknownCluster(changes.cluster);
@@ -118,23 +125,25 @@ export class KnexJobRepository implements JobRepository {
   }
 
   setSchedule(id: string, schedule: ScheduleInput | null): Promise<Job | null> {
-    return guarded(async () => {
-      const [row] = await this.db<JobRow>('jobs')
-        .where({ id })
-        .update({
-          schedule_cron: schedule?.cron ?? null,
-          schedule_timezone: schedule?.timezone ?? null,
-          schedule_overlap: schedule?.overlap ?? null,
-          schedule_replace: schedule ? replaceModeOf(schedule) : null,
-          schedule_start_at: schedule?.startAt ?? null,
-          schedule_end_at: schedule?.endAt ?? null,
-          schedule_preflight_minutes: schedule?.preflightMinutes ?? null,
-          updated_at: this.db.fn.now(),
-          version: this.db.raw('version + 1'),
-        } as Record<string, unknown>)
-        .returning('*');
-      return row ? toJob(row) : null;
-    });
+    return guarded(() => audited(this.db, (db) => this.writeSchedule(db, id, schedule)));
+  }
+
+  private async writeSchedule(db: Knex, id: string, schedule: ScheduleInput | null): Promise<Job | null> {
+    const [row] = await db<JobRow>('jobs')
+      .where({ id })
+      .update({
+        schedule_cron: schedule?.cron ?? null,
+        schedule_timezone: schedule?.timezone ?? null,
+        schedule_overlap: schedule?.overlap ?? null,
+        schedule_replace: schedule ? replaceModeOf(schedule) : null,
+        schedule_start_at: schedule?.startAt ?? null,
+        schedule_end_at: schedule?.endAt ?? null,
+        schedule_preflight_minutes: schedule?.preflightMinutes ?? null,
+        updated_at: db.fn.now(),
+        version: db.raw('version + 1'),
+      } as Record<string, unknown>)
+      .returning('*');
+    return row ? toJob(row) : null;
   }
 
   markScheduleRun(id: string, at: Date): Promise<void> {
@@ -167,17 +176,19 @@ export class KnexJobRepository implements JobRepository {
   /** Refuses while an execution is active: deleting would orphan a Flink job. */
   delete(id: string): Promise<boolean> {
     return guarded(() =>
-      this.db.transaction(async (trx) => {
-        const job = await trx<JobRow>('jobs').where({ id }).forUpdate().first('id');
-        if (!job) return false;
-        const active = await trx<ExecutionRow>('job_executions')
-          .where({ job_id: id })
-          .whereIn('status', ACTIVE_STATUSES)
-          .first('id', 'status');
-        if (active) throw new ExecutionActive(id, active.id, active.status);
-        await trx('jobs').where({ id }).delete();
-        return true;
-      }),
+      audited(this.db, (db) =>
+        withinTransaction(db, async (trx) => {
+          const job = await trx<JobRow>('jobs').where({ id }).forUpdate().first('id');
+          if (!job) return false;
+          const active = await trx<ExecutionRow>('job_executions')
+            .where({ job_id: id })
+            .whereIn('status', ACTIVE_STATUSES)
+            .first('id', 'status');
+          if (active) throw new ExecutionActive(id, active.id, active.status);
+          await trx('jobs').where({ id }).delete();
+          return true;
+        }),
+      ),
     );
   }
 }

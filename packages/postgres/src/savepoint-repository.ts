@@ -8,6 +8,7 @@ import type {
   SavepointState,
 } from '@flink-orchestrator/domain';
 import type { Knex } from 'knex';
+import { audited, withinTransaction } from './audit-log';
 import { guarded } from './connection-errors';
 import { newestFirst } from './newest-first';
 
@@ -62,32 +63,40 @@ export class KnexSavepointRepository implements SavepointRepository {
   constructor(private readonly db: Knex) {}
 
   begin(savepoint: NewSavepoint): Promise<Savepoint> {
-    return guarded(async () => {
-      // The id is made here so that a trigger id derived from it goes in with the row.
-      const { rows } = await this.db.raw<{ rows: SavepointRow[] }>(
-        `WITH fresh AS (SELECT gen_random_uuid() AS id)
+    return guarded(() =>
+      audited(
+        this.db,
+        (db) => this.insertBegun(db, savepoint),
+        (made) => ({ id: made.id }),
+      ),
+    );
+  }
+
+  private async insertBegun(db: Knex, savepoint: NewSavepoint): Promise<Savepoint> {
+    // The id is made here so that a trigger id derived from it goes in with the row.
+    const { rows } = await db.raw<{ rows: SavepointRow[] }>(
+      `WITH fresh AS (SELECT gen_random_uuid() AS id)
          INSERT INTO savepoints (id, job_id, execution_id, cluster, kind, status, trigger_id)
          SELECT fresh.id, :jobId, :executionId, :cluster, :kind, 'IN_PROGRESS',
                 COALESCE(:triggerId::text, replace(fresh.id::text, '-', ''))
            FROM fresh
          ON CONFLICT (execution_id, trigger_id) DO NOTHING
          RETURNING *`,
-        {
-          jobId: savepoint.jobId,
-          executionId: savepoint.executionId,
-          cluster: savepoint.cluster,
-          kind: savepoint.kind,
-          triggerId: savepoint.triggerId,
-        },
-      );
-      const row =
-        rows[0] ??
-        (await this.db<SavepointRow>(TABLE)
-          .where({ execution_id: savepoint.executionId, trigger_id: savepoint.triggerId })
-          .first());
-      if (!row) throw new Error(`savepoint of execution ${savepoint.executionId} neither inserted nor found`);
-      return toSavepoint(row);
-    });
+      {
+        jobId: savepoint.jobId,
+        executionId: savepoint.executionId,
+        cluster: savepoint.cluster,
+        kind: savepoint.kind,
+        triggerId: savepoint.triggerId,
+      },
+    );
+    const row =
+      rows[0] ??
+      (await db<SavepointRow>(TABLE)
+        .where({ execution_id: savepoint.executionId, trigger_id: savepoint.triggerId })
+        .first());
+    if (!row) throw new Error(`savepoint of execution ${savepoint.executionId} neither inserted nor found`);
+    return toSavepoint(row);
   }
 
   adopt(executionId: string, location: string, kind: SavepointKind): Promise<Savepoint | null> {
@@ -165,33 +174,39 @@ export class KnexSavepointRepository implements SavepointRepository {
 
   requestDisposal(jobId: string, id: string, at: Date): Promise<DisposalOutcome> {
     if (!UUID.test(id)) return Promise.resolve({ kind: 'not_found' });
+    const requested = (outcome: DisposalOutcome) => (outcome.kind === 'requested' ? {} : null);
     return guarded(() =>
-      this.db.transaction(async (trx) => {
-        // The job's savepoint rows locked: two disposals (or a disposal and a new stop) of one
-        // job decide one after the other, so "the newest" cannot be disposed of by a race.
-        const rows = await trx<SavepointRow>(TABLE).where({ job_id: jobId }).forUpdate().select('*');
-        const row = rows.find((r) => r.id === id);
-        if (!row) return { kind: 'not_found' } as const;
-        const savepoint = toSavepoint(row);
-        if (row.disposal_requested_at || row.disposed_at) return { kind: 'requested', savepoint } as const;
-        if (row.status !== 'COMPLETED' || !row.location) return { kind: 'not_completed', savepoint } as const;
-        const newest = rows
-          .filter((r) => r.status === 'COMPLETED' && r.location && !r.disposal_requested_at && !r.disposed_at)
-          .sort((a, b) => (b.completed_at?.getTime() ?? 0) - (a.completed_at?.getTime() ?? 0))[0];
-        if (newest?.id === id) return { kind: 'newest', savepoint } as const;
-        const users = await trx.raw<{ rows: { id: string }[] }>(
-          `SELECT id FROM job_executions
+      audited(
+        this.db,
+        (db) =>
+          withinTransaction(db, async (trx) => {
+            // The job's savepoint rows locked: two disposals (or a disposal and a new stop) of one
+            // job decide one after the other, so "the newest" cannot be disposed of by a race.
+            const rows = await trx<SavepointRow>(TABLE).where({ job_id: jobId }).forUpdate().select('*');
+            const row = rows.find((r) => r.id === id);
+            if (!row) return { kind: 'not_found' } as const;
+            const savepoint = toSavepoint(row);
+            if (row.disposal_requested_at || row.disposed_at) return { kind: 'requested', savepoint } as const;
+            if (row.status !== 'COMPLETED' || !row.location) return { kind: 'not_completed', savepoint } as const;
+            const newest = rows
+              .filter((r) => r.status === 'COMPLETED' && r.location && !r.disposal_requested_at && !r.disposed_at)
+              .sort((a, b) => (b.completed_at?.getTime() ?? 0) - (a.completed_at?.getTime() ?? 0))[0];
+            if (newest?.id === id) return { kind: 'newest', savepoint } as const;
+            const users = await trx.raw<{ rows: { id: string }[] }>(
+              `SELECT id FROM job_executions
             WHERE job_id = ? AND status IN (${ACTIVE_LIST}) AND (savepoint_id = ? OR savepoint_path = ?) LIMIT 1`,
-          [jobId, id, row.location],
-        );
-        const user = users.rows[0];
-        if (user) return { kind: 'in_use', savepoint, executionId: user.id } as const;
-        const [updated] = await trx<SavepointRow>(TABLE)
-          .where({ id })
-          .update({ disposal_requested_at: at, disposal_trigger_id: null, disposal_error: null })
-          .returning('*');
-        return { kind: 'requested', savepoint: toSavepoint(updated as SavepointRow) } as const;
-      }),
+              [jobId, id, row.location],
+            );
+            const user = users.rows[0];
+            if (user) return { kind: 'in_use', savepoint, executionId: user.id } as const;
+            const [updated] = await trx<SavepointRow>(TABLE)
+              .where({ id })
+              .update({ disposal_requested_at: at, disposal_trigger_id: null, disposal_error: null })
+              .returning('*');
+            return { kind: 'requested', savepoint: toSavepoint(updated as SavepointRow) } as const;
+          }),
+        requested,
+      ),
     );
   }
 

@@ -11,6 +11,7 @@ import type {
   UpgradeStep,
 } from '@flink-orchestrator/domain';
 import type { Knex } from 'knex';
+import { audited } from './audit-log';
 import { guarded, isUniqueViolation } from './connection-errors';
 import { newestFirst } from './newest-first';
 
@@ -86,22 +87,25 @@ export class KnexUpgradeRepository implements UpgradeRepository {
   create(upgrade: NewUpgrade): Promise<Upgrade | 'in_progress'> {
     return guarded(async () => {
       try {
-        const [row] = await this.db<UpgradeRow>(TABLE)
-          .insert({
-            job_id: upgrade.jobId,
-            mode: upgrade.mode,
-            changes: JSON.stringify(upgrade.changes) as unknown as UpgradeChanges,
-            allow_non_restored_state: upgrade.allowNonRestoredState,
-            status: upgrade.status,
-            step: upgrade.step,
-            steps: JSON.stringify(upgrade.steps) as unknown as LogJson[],
-            from_execution_id: upgrade.fromExecutionId,
-            job_version_before: upgrade.jobVersionBefore,
-            job_version_after: upgrade.jobVersionAfter ?? null,
-            finished_at: upgrade.finishedAt ?? null,
-          })
-          .returning('*');
-        return toUpgrade(row as UpgradeRow);
+        const insert = async (db: Knex) => {
+          const [row] = await db<UpgradeRow>(TABLE)
+            .insert({
+              job_id: upgrade.jobId,
+              mode: upgrade.mode,
+              changes: JSON.stringify(upgrade.changes) as unknown as UpgradeChanges,
+              allow_non_restored_state: upgrade.allowNonRestoredState,
+              status: upgrade.status,
+              step: upgrade.step,
+              steps: JSON.stringify(upgrade.steps) as unknown as LogJson[],
+              from_execution_id: upgrade.fromExecutionId,
+              job_version_before: upgrade.jobVersionBefore,
+              job_version_after: upgrade.jobVersionAfter ?? null,
+              finished_at: upgrade.finishedAt ?? null,
+            })
+            .returning('*');
+          return toUpgrade(row as UpgradeRow);
+        };
+        return await audited(this.db, insert, (made) => ({ id: made.id }));
       } catch (error) {
         if (isUniqueViolation(error, 'upgrades_one_per_job_uq')) return 'in_progress';
         throw error;

@@ -11,6 +11,7 @@ import type {
   WebhookRepository,
 } from '@flink-orchestrator/domain';
 import type { Knex } from 'knex';
+import { audited } from './audit-log';
 import { guarded } from './connection-errors';
 import { toEvent, WEBHOOK_WANTS_EVENT, type EventRow } from './event-store';
 import { newestFirst } from './newest-first';
@@ -112,10 +113,14 @@ export class KnexWebhookRepository implements WebhookRepository {
   constructor(private readonly db: Knex) {}
 
   create(webhook: NewWebhook): Promise<Webhook> {
-    return guarded(async () => {
-      const [row] = await this.db<WebhookRow>('webhooks').insert(toColumns(webhook)).returning('*');
-      return toWebhook(row as WebhookRow);
-    });
+    return guarded(() =>
+      audited(
+        this.db,
+        async (db) =>
+          toWebhook((await db<WebhookRow>('webhooks').insert(toColumns(webhook)).returning('*'))[0] as WebhookRow),
+        (created) => ({ id: created.id }),
+      ),
+    );
   }
 
   get(id: string): Promise<Webhook | null> {
@@ -137,17 +142,19 @@ export class KnexWebhookRepository implements WebhookRepository {
   }
 
   update(id: string, changes: WebhookChanges): Promise<Webhook | null> {
-    return guarded(async () => {
-      const [row] = await this.db<WebhookRow>('webhooks')
-        .where({ id })
-        .update({ ...toColumns(changes), updated_at: this.db.fn.now() })
-        .returning('*');
-      return row ? toWebhook(row) : null;
-    });
+    return guarded(() =>
+      audited(this.db, async (db) => {
+        const [row] = await db<WebhookRow>('webhooks')
+          .where({ id })
+          .update({ ...toColumns(changes), updated_at: db.fn.now() })
+          .returning('*');
+        return row ? toWebhook(row) : null;
+      }),
+    );
   }
 
   delete(id: string): Promise<boolean> {
-    return guarded(async () => (await this.db('webhooks').where({ id }).delete()) > 0);
+    return guarded(() => audited(this.db, async (db) => (await db('webhooks').where({ id }).delete()) > 0));
   }
 
   deliveries(webhookId: string, page: PageRequest): Promise<WebhookDelivery[]> {
