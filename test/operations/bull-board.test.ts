@@ -54,7 +54,12 @@ describe('Bull Board in a real headless browser', function () {
       headers: { authorization: `Basic ${Buffer.from('operator:board-password-1').toString('base64')}` },
     });
     const body = (await queues.json()) as { queues: { name: string; readOnlyMode: boolean }[] };
-    expect(body.queues.map((q) => q.name).sort()).to.deep.equal(['executions', 'schedules']);
+    expect(body.queues.map((q) => q.name).sort()).to.deep.equal([
+      'events',
+      'executions',
+      'schedules',
+      'webhook-deliveries',
+    ]);
     expect(body.queues.every((q) => q.readOnlyMode)).to.equal(true);
   });
 
