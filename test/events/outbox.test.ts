@@ -38,18 +38,13 @@ describe('event outbox: relay, fan-out and retention against PostgreSQL and Redi
 
   /** Leaves every event before this test published, so each test sees its own. */
   const settle = async () => db('events').whereNull('published_at').update({ published_at: db.fn.now() });
+  const hook = (events: string[], jobId: string | null = null) =>
+    webhooks.create({ url: 'https://hooks.example/x', events, jobId, format: 'json', secret: null, enabled: true });
   const newJob = () => jobs.create({ name: `outbox-${randomUUID().slice(0, 8)}`, jarUrl: 'a.jar' } as never);
 
   it('a relay that died after its publish sends the event again under the same id: the queue keeps one', async () => {
     await settle();
-    const hook = await webhooks.create({
-      url: 'https://hooks.example/x',
-      events: ['job.*'],
-      jobId: null,
-      format: 'json',
-      secret: null,
-      enabled: true,
-    });
+    const created = await hook(['job.*']);
     const job = await newJob();
     const [pending] = await events.pending(10, 60_000);
     expect(pending?.event).to.deep.include({ type: 'job.created', jobId: job.id });
@@ -67,21 +62,14 @@ describe('event outbox: relay, fan-out and retention against PostgreSQL and Redi
     const again = await webhooks.planDeliveries(pending!.event.id);
     expect(first).to.have.length(1);
     expect(again).to.deep.equal(first);
-    expect(await db('webhook_deliveries').where({ webhook_id: hook.id })).to.have.length(1);
+    expect(await db('webhook_deliveries').where({ webhook_id: created.id })).to.have.length(1);
     await events.markPublished([pending!.event.id]);
-    await webhooks.delete(hook.id);
+    await webhooks.delete(created.id);
   });
 
   it('an event relayed but never fanned out (its message lost with Redis) is relayed again a while later', async () => {
     await settle();
-    const hook = await webhooks.create({
-      url: 'https://hooks.example/x',
-      events: ['*'],
-      jobId: null,
-      format: 'json',
-      secret: null,
-      enabled: true,
-    });
+    const created = await hook(['*']);
     await newJob();
     const relay = new RelayEvents(events, bus, { batchSize: 10, resendAfterMs: 60_000 });
     expect(await relay.run()).to.equal(1);
@@ -93,7 +81,7 @@ describe('event outbox: relay, fan-out and retention against PostgreSQL and Redi
     expect(lost?.event.type).to.equal('job.created');
     expect(await relay.run()).to.equal(1);
     expect(await bus.queue.getJob(eventMessageId(lost!.event.id))).to.not.equal(undefined);
-    await webhooks.delete(hook.id);
+    await webhooks.delete(created.id);
   });
 
   it('PostgreSQL matches patterns and job filters as the domain does', async () => {
@@ -103,18 +91,7 @@ describe('event outbox: relay, fan-out and retention against PostgreSQL and Redi
     await jobs.update(job.id, { parallelism: 2 });
     const patterns = [['*'], ['job.*'], ['job.updated'], ['execution.*'], ['schedule.*', 'job.created']];
     const made = [];
-    for (const p of patterns)
-      for (const jobId of [null, job.id, other.id])
-        made.push(
-          await webhooks.create({
-            url: 'https://hooks.example/x',
-            events: p,
-            jobId,
-            format: 'json',
-            secret: null,
-            enabled: true,
-          }),
-        );
+    for (const p of patterns) for (const jobId of [null, job.id, other.id]) made.push(await hook(p, jobId));
     const pending = (await events.pending(100, 60_000)).filter((p) => p.event.jobId === job.id);
     expect(pending.map((p) => p.event.type)).to.deep.equal(['job.created', 'job.updated']);
     for (const { event } of pending) {
@@ -123,14 +100,14 @@ describe('event outbox: relay, fan-out and retention against PostgreSQL and Redi
         .where({ event_id: event.id })
         .select('webhook_id');
       const planned = new Set(rows.map((r) => r.webhook_id));
-      for (const hook of made) {
+      for (const one of made) {
         const wanted =
-          (hook.jobId === null || hook.jobId === event.jobId) &&
-          hook.events.some((p) => eventPatternMatches(p, event.type));
-        expect(planned.has(hook.id), `${hook.events.join(',')} for ${hook.jobId} on ${event.type}`).to.equal(wanted);
+          (one.jobId === null || one.jobId === event.jobId) &&
+          one.events.some((p) => eventPatternMatches(p, event.type));
+        expect(planned.has(one.id), `${one.events.join(',')} for ${one.jobId} on ${event.type}`).to.equal(wanted);
       }
     }
-    for (const hook of made) await webhooks.delete(hook.id);
+    for (const one of made) await webhooks.delete(one.id);
   });
 
   it('retention deletes published events older than the cut, and nothing waiting for the relay', async () => {

@@ -2,7 +2,7 @@ import type { AuditEntry, AuditLog, AuditQuery, AuditRecord, PageRequest } from 
 import { auditScope } from '@flink-orchestrator/observability';
 import type { Knex } from 'knex';
 import { guarded } from './connection-errors';
-import { newestFirst } from './newest-first';
+import { newestFirst } from './keyset-pages';
 
 interface AuditRow {
   id: string;

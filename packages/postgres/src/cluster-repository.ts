@@ -10,6 +10,7 @@ import {
 } from '@flink-orchestrator/domain';
 import type { Knex } from 'knex';
 import { audited, withinTransaction } from './audit-log';
+import { oldestFirst } from './keyset-pages';
 import { guarded, isForeignKeyViolation, isUniqueViolation } from './connection-errors';
 
 export interface ClusterRow {
@@ -69,14 +70,7 @@ export class KnexClusterRepository implements ClusterRepository {
   }
 
   list(page: PageRequest): Promise<Cluster[]> {
-    return guarded(async () => {
-      const query = this.db<ClusterRow>('clusters').orderBy([
-        { column: 'created_at', order: 'asc' },
-        { column: 'id', order: 'asc' },
-      ]);
-      if (page.after) query.whereRaw('(created_at, id) > (?, ?)', [page.after.createdAt, page.after.id]);
-      return (await query.limit(page.limit)).map(toCluster);
-    });
+    return guarded(async () => (await oldestFirst(this.db<ClusterRow>('clusters'), page)).map(toCluster));
   }
 
   update(name: string, changes: ClusterChanges): Promise<Cluster | null> {

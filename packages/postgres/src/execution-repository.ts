@@ -20,7 +20,7 @@ import {
 import type { Knex } from 'knex';
 import { audited, withinTransaction } from './audit-log';
 import { guarded, isUniqueViolation } from './connection-errors';
-import { newestFirst } from './newest-first';
+import { newestFirst } from './keyset-pages';
 import { patchColumns, toExecution, type ExecutionRow, type JobRow } from './rows';
 
 const TABLE = 'job_executions';

@@ -16,6 +16,7 @@ import {
 } from '@flink-orchestrator/domain';
 import type { Knex } from 'knex';
 import { audited, withinTransaction } from './audit-log';
+import { oldestFirst } from './keyset-pages';
 import { guarded, isForeignKeyViolation, isUniqueViolation } from './connection-errors';
 import { toJob, type ExecutionRow, type JobRow } from './rows';
 
@@ -70,15 +71,7 @@ export class KnexJobRepository implements JobRepository {
   }
 
   list(page: PageRequest): Promise<Job[]> {
-    return guarded(async () => {
-      const query = this.db<JobRow>('jobs').orderBy([
-        { column: 'created_at', order: 'asc' },
-        { column: 'id', order: 'asc' },
-      ]);
-      if (page.after) query.whereRaw('(created_at, id) > (?, ?)', [page.after.createdAt, page.after.id]);
-      const rows = await query.limit(page.limit);
-      return rows.map(toJob);
-    });
+    return guarded(async () => (await oldestFirst(this.db<JobRow>('jobs'), page)).map(toJob));
   }
 
   update(id: string, changes: JobChanges, expectedVersion?: number): Promise<Job | null> {

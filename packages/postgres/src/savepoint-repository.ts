@@ -10,7 +10,7 @@ import type {
 import type { Knex } from 'knex';
 import { audited, withinTransaction } from './audit-log';
 import { guarded } from './connection-errors';
-import { newestFirst } from './newest-first';
+import { newestFirst } from './keyset-pages';
 
 const TABLE = 'savepoints';
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

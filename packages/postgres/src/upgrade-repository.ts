@@ -13,7 +13,7 @@ import type {
 import type { Knex } from 'knex';
 import { audited } from './audit-log';
 import { guarded, isUniqueViolation } from './connection-errors';
-import { newestFirst } from './newest-first';
+import { newestFirst } from './keyset-pages';
 
 const TABLE = 'upgrades';
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

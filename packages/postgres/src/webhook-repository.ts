@@ -14,7 +14,7 @@ import type { Knex } from 'knex';
 import { audited } from './audit-log';
 import { guarded } from './connection-errors';
 import { toEvent, WEBHOOK_WANTS_EVENT, type EventRow } from './event-store';
-import { newestFirst } from './newest-first';
+import { newestFirst, oldestFirst } from './keyset-pages';
 
 interface WebhookRow {
   id: string;
@@ -131,14 +131,7 @@ export class KnexWebhookRepository implements WebhookRepository {
   }
 
   list(page: PageRequest): Promise<Webhook[]> {
-    return guarded(async () => {
-      const query = this.db<WebhookRow>('webhooks').orderBy([
-        { column: 'created_at', order: 'asc' },
-        { column: 'id', order: 'asc' },
-      ]);
-      if (page.after) query.whereRaw('(created_at, id) > (?, ?)', [page.after.createdAt, page.after.id]);
-      return (await query.limit(page.limit)).map(toWebhook);
-    });
+    return guarded(async () => (await oldestFirst(this.db<WebhookRow>('webhooks'), page)).map(toWebhook));
   }
 
   update(id: string, changes: WebhookChanges): Promise<Webhook | null> {

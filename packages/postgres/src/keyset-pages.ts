@@ -15,3 +15,15 @@ export function newestFirst<Q extends Knex.QueryBuilder>(query: Q, page: PageReq
   if (page.after) query.andWhereRaw('(created_at, id) < (?, ?)', [page.after.createdAt, page.after.id]);
   return query;
 }
+
+/** One page of a list of definitions (jobs, clusters, webhooks), oldest first, the same way. */
+export function oldestFirst<Q extends Knex.QueryBuilder>(query: Q, page: PageRequest): Q {
+  query
+    .orderBy([
+      { column: 'created_at', order: 'asc' },
+      { column: 'id', order: 'asc' },
+    ])
+    .limit(page.limit);
+  if (page.after) query.andWhereRaw('(created_at, id) > (?, ?)', [page.after.createdAt, page.after.id]);
+  return query;
+}
