@@ -11,7 +11,8 @@ export interface DeliverySettings {
   retryWindowMs: number;
 }
 
-export type DeliveryOutcome = 'delivered' | 'retrying' | 'failed' | 'skipped';
+/** What an attempt came to; one to be tried again throws instead (TransientFailure). */
+export type DeliveryOutcome = 'delivered' | 'failed' | 'skipped';
 
 const isSuccess = (status: number) => status >= 200 && status < 300;
 
