@@ -146,7 +146,11 @@ END $$;
 
 CREATE TRIGGER execution_events AFTER INSERT OR UPDATE OF status ON job_executions
   FOR EACH ROW EXECUTE FUNCTION execution_events();
-CREATE TRIGGER job_events AFTER INSERT OR UPDATE OR DELETE ON jobs FOR EACH ROW EXECUTE FUNCTION job_events();
+-- Only writes naming a definition or schedule column: a tick's bookkeeping (last run, preflight) pays nothing.
+CREATE TRIGGER job_events AFTER INSERT OR DELETE OR UPDATE OF name, jar_url, entry_class, config, parallelism, enabled,
+  cluster, admission, restart_policy, savepoint_retention, schedule_cron, schedule_timezone, schedule_overlap,
+  schedule_replace, schedule_start_at, schedule_end_at, schedule_preflight_minutes
+  ON jobs FOR EACH ROW EXECUTE FUNCTION job_events();
 CREATE TRIGGER action_schedule_events AFTER INSERT OR DELETE ON job_schedules
   FOR EACH ROW EXECUTE FUNCTION action_schedule_events();
 CREATE TRIGGER action_tick_events AFTER INSERT OR UPDATE OF outcome ON schedule_ticks
