@@ -174,10 +174,8 @@ describe('fuzz: generated bad requests across every endpoint', function () {
               `/api/v1/webhooks/${encodeURIComponent(pick(hookIds))}/deliveries?limit=${encodeURIComponent(String(pick(NASTY)))}`,
             ],
             ['GET', `/api/v1/events?after=${encodeURIComponent(String(pick(NASTY)))}`],
-            [
-              'GET',
-              `/api/v1/audit?since=${encodeURIComponent(String(pick(NASTY)))}&actor=${encodeURIComponent(String(pick(NASTY)))}`,
-            ],
+            // One nasty value per URL: two of 10,000 characters would pass Node's 16 KiB header limit (431).
+            ['GET', `/api/v1/audit?${pick(['since', 'actor', 'jobId'])}=${encodeURIComponent(String(pick(NASTY)))}`],
             [
               'GET',
               `/api/v1/events?type=${encodeURIComponent(String(pick(NASTY)))}&jobId=${encodeURIComponent(pick(ids))}`,
@@ -187,7 +185,10 @@ describe('fuzz: generated bad requests across every endpoint', function () {
           const body =
             method === 'GET' || method === 'DELETE' ? undefined : next() < 0.05 ? '{"broken": ' : badBody(next);
           const headers: Record<string, string> = next() < 0.03 ? { 'content-type': 'text/plain' } : {};
-          const res = await http.call(method, path, body, headers);
+          const res = await http.call(method, path, body, headers).catch((error: unknown) => {
+            // A contract violation (an answer the document does not describe) names the seed too.
+            throw new Error(`${String(error)} (replay: FUZZ_SEED=${seed})`, { cause: error });
+          });
           statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
           if (method !== 'GET' && res.status < 300)
             accepted.push(`${method} ${path} ${JSON.stringify(body)} → ${res.status}`);
