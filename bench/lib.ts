@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import autocannon from 'autocannon';
 import { Client } from 'pg';
@@ -191,6 +192,17 @@ function cpuSince(before: Map<string, number>, after: Map<string, number>): numb
  * busy % over all cores. It tells what bounds a benchmark that misses its target.
  */
 export function cpuShares(pids: Record<string, number>): () => Record<string, number> {
+  const meter = cpuMeter(pids);
+  return () => meter().shares;
+}
+
+/**
+ * The same as `cpuShares`, with the CPU seconds each used beside the shares: what a
+ * benchmark divides by its operations for the CPU one operation costs.
+ */
+export function cpuMeter(
+  pids: Record<string, number>,
+): () => { shares: Record<string, number>; seconds: Record<string, number>; machineSeconds: number } {
   const started = Date.now();
   const machine = machineBusy();
   const read = () => ({
@@ -200,8 +212,9 @@ export function cpuShares(pids: Record<string, number>): () => Record<string, nu
   const before = read();
   return () => {
     const after = read();
-    const seconds = (Date.now() - started) / 1000;
-    const used = {
+    const wall = (Date.now() - started) / 1000;
+    const busy = machine();
+    const seconds: Record<string, number> = {
       ...Object.fromEntries(
         Object.entries(after.processes).map(([name, cpu]) => [name, cpu - (before.processes[name] ?? 0)]),
       ),
@@ -209,8 +222,12 @@ export function cpuShares(pids: Record<string, number>): () => Record<string, nu
       redis: cpuSince(before.commands.redis, after.commands.redis),
     };
     const shares = Object.fromEntries(
-      Object.entries(used).map(([name, cpu]) => [`${name}_cpu_pct`, round((100 * cpu) / seconds, 0)]),
+      Object.entries(seconds).map(([name, cpu]) => [`${name}_cpu_pct`, round((100 * cpu) / wall, 0)]),
     );
-    return { machine_busy_pct: machine(), ...shares };
+    return {
+      shares: { machine_busy_pct: busy, ...shares },
+      seconds,
+      machineSeconds: (busy / 100) * os.cpus().length * wall,
+    };
   };
 }

@@ -32,7 +32,9 @@ export async function startStack(ctx: BenchContext, options: { apiPort: number; 
   const flink = await startProcess(
     'flink-double',
     ['--conditions=source', '--require', 'tsx/cjs', 'bench/flink-double-server.ts'],
-    {},
+    // Slots enough that admission always admits: with the double's default 64, 200 loops
+    // would measure the wait for slots (backoff up to 30 s), not what a start costs.
+    { DOUBLE_SLOTS: '100000' },
     /FLINK_URL=/,
   );
   const flinkUrl = /FLINK_URL=(\S+)/.exec(flink.output())?.[1] as string;

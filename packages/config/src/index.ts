@@ -20,6 +20,8 @@ export interface Config {
   jarDownloadTimeoutMs: number;
   /** Per-request timeout for Flink's REST API (a run request gets 12× as long). */
   flinkTimeoutMs: number;
+  /** How long a worker takes a JAR it got onto a cluster as still there and unchanged (0: asks every start). */
+  jarReuseMs: number;
   savepointDir: string | null;
   /** Each cluster's observer reads Flink's job list this often. */
   pollIntervalMs: number;
@@ -132,6 +134,7 @@ const VARIABLES = {
     .default(512 * 1024 * 1024),
   JAR_DOWNLOAD_TIMEOUT_MS: Joi.number().integer().min(1000).default(300_000),
   FLINK_TIMEOUT_MS: Joi.number().integer().min(100).default(15_000),
+  JAR_REUSE_MS: Joi.number().integer().min(0).max(60_000).default(5000),
   SAVEPOINT_DIR: Joi.string().allow('').default(''),
   POLL_INTERVAL_MS: Joi.number().integer().min(100).default(2000),
   LOST_GRACE_MS: Joi.number().integer().min(0).default(30_000),
@@ -196,6 +199,7 @@ const AS_IS = {
   jarMaxBytes: 'JAR_MAX_BYTES',
   jarDownloadTimeoutMs: 'JAR_DOWNLOAD_TIMEOUT_MS',
   flinkTimeoutMs: 'FLINK_TIMEOUT_MS',
+  jarReuseMs: 'JAR_REUSE_MS',
   pollIntervalMs: 'POLL_INTERVAL_MS',
   lostGraceMs: 'LOST_GRACE_MS',
   scheduleReplaceWaitMs: 'SCHEDULE_REPLACE_WAIT_MS',

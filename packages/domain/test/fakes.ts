@@ -48,6 +48,7 @@ import {
   type FlinkClusters,
   type FlinkGateway,
   type FlinkJobState,
+  type InsertOptions,
   type InsertOutcome,
   type JobPlan,
   type PlanRequest,
@@ -197,6 +198,8 @@ export class MemoryJobs implements JobRepository {
 
 export class MemoryExecutions implements ExecutionRepository {
   readonly rows = new Map<string, Execution>();
+  /** The slot figures claimAdmitted admits by, as the PostgreSQL statement reads them. */
+  observations?: MemoryObservations;
 
   constructor(
     private readonly jobs: MemoryJobs,
@@ -285,7 +288,9 @@ export class MemoryExecutions implements ExecutionRepository {
     return [...this.rows.values()].find((e) => e.jobId === jobId && e.scheduledFor?.getTime() === at.getTime()) ?? null;
   }
 
-  insert(execution: NewExecution, options: { exclusive: boolean }): Promise<InsertOutcome> {
+  insert(execution: NewExecution, options: InsertOptions): Promise<InsertOutcome> {
+    const job = this.jobs.rows.get(execution.jobId);
+    if (job && options.requireEnabled && !job.enabled) return Promise.resolve({ kind: 'job_disabled' });
     const active = options.exclusive ? this.active(execution.jobId)[0] : undefined;
     if (active && this.jobs.rows.has(execution.jobId)) return Promise.resolve({ kind: 'active', active });
     return Promise.resolve(this.create(execution));
@@ -353,6 +358,17 @@ export class MemoryExecutions implements ExecutionRepository {
     if (guard && row.stopRequest?.requestedAt.getTime() !== guard.stopRequestedAt.getTime())
       return Promise.resolve(null);
     return Promise.resolve(this.write(row, { ...patch, status: to }));
+  }
+
+  async claimAdmitted(id: string, patch: ExecutionPatch, settleMs: number): Promise<Execution | null> {
+    const row = this.rows.get(id);
+    if (!row || row.status !== 'QUEUED') return null;
+    if (row.notBefore && row.notBefore > this.clock.now()) return null;
+    if (row.admission !== 'ignore') {
+      const slots = await this.observations?.freeSlots(row.cluster, settleMs);
+      if (slots && slots.free < (row.parallelism ?? slots.figures.defaultParallelism ?? 1)) return null;
+    }
+    return this.write(row, { ...patch, status: 'SUBMITTING' });
   }
 
   patch(id: string, whileIn: readonly ExecutionStatus[], patch: ExecutionPatch): Promise<Execution | null> {
@@ -987,6 +1003,7 @@ export function world() {
   const clusters = new FakeClusters();
   clusters.add(DEFAULT_CLUSTER, flink, 'file:///sp');
   const observations = new MemoryObservations(executions);
+  executions.observations = observations;
   const savepoints = new MemorySavepoints(executions, clock);
   return {
     upgrades: new MemoryUpgrades(clock),

@@ -39,7 +39,9 @@ describe('SubmitToFlink (on fakes)', () => {
     await t.submit.run(e.id, first);
     const row = t.executions.rows.get(e.id);
     expect(row?.status).to.equal('RUNNING');
-    expect(row).to.include({ flinkJobId: flinkJobIdFor(e.id), flinkState: 'RUNNING', jarSha256: 'c0ffee' });
+    // Flink answered the run with our JobID: INITIALIZING until the observer reads more, no GET of the job.
+    expect(row).to.include({ flinkJobId: flinkJobIdFor(e.id), flinkState: 'INITIALIZING', jarSha256: 'c0ffee' });
+    expect(t.flink.calls.get('jobs_get')).to.equal(undefined);
     expect(row?.runRequestedAt).to.be.instanceOf(Date);
     expect(t.fetched).to.deep.equal(['http://dp:8080/app.jar']);
     expect(t.flink.runs).to.have.length(1);
@@ -142,5 +144,43 @@ describe('SubmitToFlink (on fakes)', () => {
     expect(t.executions.status(e.id)).to.equal('CANCELLED');
     expect(t.flink.runs).to.have.length(0);
     expect(t.queue.sent).to.have.length(0);
+  });
+
+  it('JAR reuse: starts within JAR_REUSE_MS skip the fetch; after it, or after a failed run, the JAR is asked for again', async () => {
+    const w = world();
+    const source = oneJar();
+    const jars = new EnsureJarOnFlink(source, new MemoryJarRegistry(), w.log, { forMs: 5000, clock: w.clock });
+    const submit = new SubmitToFlink({ ...w, jars, settings: SUBMIT_SETTINGS });
+    const job = w.jobs.add({ jarUrl: 'app.jar' });
+    const startOne = async () => {
+      const e = w.executions.put({
+        jobId: job.id,
+        status: 'QUEUED',
+        definition: { jarUrl: 'app.jar', entryClass: 'com.example.Main', config: {}, jobVersion: 1 },
+      });
+      await submit.run(e.id, first);
+      return e.id;
+    };
+    await startOne();
+    await startOne();
+    expect(source.fetched).to.have.length(1);
+    expect(w.executions.status(await startOne())).to.equal('RUNNING');
+    w.clock.advance(5000);
+    await startOne();
+    expect(source.fetched).to.have.length(2);
+
+    // Flink lost the JAR within the window: the run fails as transient, and the retry asks again.
+    const lost = w.flink.runJar.bind(w.flink);
+    w.flink.runJar = () => Promise.reject(new TransientFailure('Flink no longer has the uploaded JAR'));
+    const e = w.executions.put({
+      jobId: job.id,
+      status: 'QUEUED',
+      definition: { jarUrl: 'app.jar', entryClass: 'com.example.Main', config: {}, jobVersion: 1 },
+    });
+    await submit.run(e.id, first).catch(() => undefined);
+    w.flink.runJar = lost;
+    await submit.run(e.id, { number: 2, final: false });
+    expect(source.fetched).to.have.length(3);
+    expect(w.executions.status(e.id)).to.equal('RUNNING');
   });
 });

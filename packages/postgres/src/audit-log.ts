@@ -67,6 +67,29 @@ export async function audited<T>(
   });
 }
 
+/**
+ * Inside an audited request not audited yet: the statement that writes its audit row when
+ * `condition` holds (SQL: the change was made), for a write that puts everything in one
+ * query string; `written` is to be called once the change is known to be made.
+ */
+export function auditStatement(
+  db: Knex,
+  createdId: string,
+  condition: string,
+): { sql: string; written: () => void } | null {
+  const scope = auditScope.getStore();
+  const entry = scope && !scope.written ? scope.describe(createdId) : null;
+  if (!scope || !entry) return null;
+  const sql = db
+    .raw(
+      `INSERT INTO audit_log (actor, action, target_type, target_id, job_id, changes, request_id)
+       SELECT :actor, :action, :target_type, :target_id, :job_id::uuid, :changes::jsonb, :request_id WHERE ${condition}`,
+      toRow(entry),
+    )
+    .toQuery();
+  return { sql, written: () => (scope.written = true) };
+}
+
 export class KnexAuditLog implements AuditLog {
   constructor(private readonly db: Knex) {}
 

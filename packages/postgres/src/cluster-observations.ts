@@ -10,6 +10,19 @@ import { guarded, isForeignKeyViolation } from './connection-errors';
 
 const TABLE = 'cluster_observations';
 
+/**
+ * The slots of executions claimed on the cluster of observation `o` after, or within a
+ * settle margin (the one binding, in ms) before, its figures were read: Flink may not count
+ * them yet. Shared by admission's read and its one-statement claim, so both count alike.
+ */
+export const TAKEN_SLOTS = `COALESCE((
+    SELECT sum(COALESCE(e.parallelism, o.default_parallelism, 1))
+      FROM job_executions e
+     WHERE e.cluster = o.cluster
+       AND e.status IN ('SUBMITTING', 'RUNNING', 'STOPPING')
+       AND e.submitting_at > o.slots_observed_at - ?::float8 * interval '1 millisecond'
+  ), 0)::integer`;
+
 /** An unmanaged job as `cluster_observations.unmanaged_jobs` stores it: `startTime` an ISO 8601 string. */
 interface UnmanagedJobJson {
   flinkJobId: string;
@@ -142,14 +155,7 @@ export class KnexClusterObservations implements ClusterObservations {
       // see the same free slots. Served by job_executions_observed_idx.
       const { rows } = await this.db.raw<{ rows: (SlotColumns & { taken: number })[] }>(
         `SELECT o.task_managers, o.slots_total, o.slots_free, o.default_parallelism, o.flink_version,
-                o.slots_observed_at,
-                COALESCE((
-                  SELECT sum(COALESCE(e.parallelism, o.default_parallelism, 1))
-                    FROM job_executions e
-                   WHERE e.cluster = o.cluster
-                     AND e.status IN ('SUBMITTING', 'RUNNING', 'STOPPING')
-                     AND e.submitting_at > o.slots_observed_at - ?::float8 * interval '1 millisecond'
-                ), 0)::integer AS taken
+                o.slots_observed_at, ${TAKEN_SLOTS} AS taken
            FROM ${TABLE} o
           WHERE o.cluster = ? AND o.slots_observed_at IS NOT NULL`,
         [settleMs, cluster],

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import {
   ACTIVE_STATUSES,
   assertTransition,
@@ -9,6 +10,7 @@ import {
   type ExecutionRepository,
   type ExecutionStatus,
   type FlinkStateChange,
+  type InsertOptions,
   type InsertOutcome,
   type NewExecution,
   type NotRunTick,
@@ -18,10 +20,11 @@ import {
   type UndecidedFailure,
 } from '@flink-orchestrator/domain';
 import type { Knex } from 'knex';
-import { audited, withinTransaction } from './audit-log';
+import { auditStatement, audited } from './audit-log';
+import { TAKEN_SLOTS } from './cluster-observations';
 import { guarded, isUniqueViolation } from './connection-errors';
 import { newestFirst } from './keyset-pages';
-import { patchColumns, toExecution, type ExecutionRow, type JobRow } from './rows';
+import { patchColumns, toExecution, type ExecutionRow } from './rows';
 
 const TABLE = 'job_executions';
 // Constants, so safe to write into SQL text where a statement cannot take parameters.
@@ -34,72 +37,13 @@ const LATEST_SAVEPOINT_ORDER = 'finished_at DESC NULLS FIRST, id DESC';
 const OBSERVED_LIST = "'SUBMITTING', 'RUNNING', 'STOPPING'";
 const UUID = /^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$/i;
 
-/** A QUEUED execution runs the job as its row is now; one born ended runs nothing. */
-function definitionColumns(
-  status: NewExecution['status'],
-  job: Pick<JobRow, 'jar_url' | 'entry_class' | 'config' | 'version' | 'admission'>,
-): Partial<ExecutionRow> {
-  if (status !== 'QUEUED') return {};
-  return {
-    jar_url: job.jar_url,
-    entry_class: job.entry_class,
-    config: job.config,
-    job_version: job.version,
-    admission: job.admission,
-  };
-}
-
 export class KnexExecutionRepository implements ExecutionRepository {
   constructor(private readonly db: Knex) {}
 
-  insert(execution: NewExecution, options: { exclusive: boolean }): Promise<InsertOutcome> {
+  insert(execution: NewExecution, options: InsertOptions): Promise<InsertOutcome> {
     return guarded(async () => {
       try {
-        const created = (outcome: InsertOutcome) => (outcome.kind === 'created' ? { id: outcome.execution.id } : null);
-        return await audited(
-          this.db,
-          (db) =>
-            withinTransaction(db, async (trx) => {
-              // The job row lock serialises starts of one job across API replicas.
-              const job = await trx<JobRow>('jobs')
-                .where({ id: execution.jobId })
-                .forUpdate()
-                .first('jar_url', 'entry_class', 'config', 'parallelism', 'version', 'cluster', 'admission');
-              if (!job) return { kind: 'job_missing' } as const;
-              if (options.exclusive) {
-                const active = await trx<ExecutionRow>(TABLE)
-                  .where({ job_id: execution.jobId })
-                  .whereIn('status', ACTIVE_STATUSES)
-                  .orderBy('created_at', 'desc')
-                  .first();
-                if (active) return { kind: 'active', active: toExecution(active) } as const;
-              }
-              const [row] = await trx<ExecutionRow>(TABLE)
-                .insert({
-                  job_id: execution.jobId,
-                  // The cluster it runs on, copied like the definition: a later move of the job
-                  // does not move it.
-                  cluster: job.cluster,
-                  trigger: execution.trigger,
-                  status: execution.status,
-                  parallelism: execution.parallelism ?? job.parallelism,
-                  ...definitionColumns(execution.status, job),
-                  savepoint_path: execution.savepointPath,
-                  savepoint_id: execution.savepointId ?? null,
-                  allow_non_restored_state: execution.allowNonRestoredState,
-                  scheduled_for: execution.scheduledFor,
-                  restart_of: execution.restartOf ?? null,
-                  upgrade_id: execution.upgradeId ?? null,
-                  preflight: (execution.preflight ? JSON.stringify(execution.preflight) : null) as unknown as null,
-                  not_before: execution.notBefore ?? null,
-                  error_message: execution.errorMessage ?? null,
-                  finished_at: execution.status === 'QUEUED' ? null : trx.fn.now(),
-                })
-                .returning('*');
-              return { kind: 'created', execution: toExecution(row as ExecutionRow) } as const;
-            }),
-          created,
-        );
+        return await this.insertInOneRoundTrip(execution, options);
       } catch (error) {
         if (isUniqueViolation(error, 'job_executions_tick_uq')) return { kind: 'duplicate_tick' };
         if (isUniqueViolation(error, 'job_executions_upgrade_uq')) {
@@ -113,6 +57,89 @@ export class KnexExecutionRepository implements ExecutionRepository {
         throw error;
       }
     });
+  }
+
+  /**
+   * Lock, checks, insert and the request's audit row in one query string: one round trip
+   * for a start. A query string of several statements runs as one transaction (any error
+   * rolls all of it back), and under READ COMMITTED each statement takes its own snapshot:
+   * the INSERT, after the job row lock is held, sees every execution committed by a start
+   * that held the lock before, so two racing starts give one `created`, one `active`. Such a
+   * query takes no parameters, so knex inlines the values, escaped; the execution's id is
+   * chosen here so the audit statement can name the row without reading it back.
+   */
+  private async insertInOneRoundTrip(execution: NewExecution, options: InsertOptions): Promise<InsertOutcome> {
+    const id = randomUUID();
+    const queued = execution.status === 'QUEUED';
+    const conditions = [
+      options.requireEnabled ? 'job.enabled' : null,
+      options.exclusive
+        ? `NOT EXISTS (SELECT 1 FROM ${TABLE} WHERE job_id = :jobId AND status IN (${ACTIVE_LIST}))`
+        : null,
+    ].filter((c): c is string => c !== null);
+    const lock = this.db.raw('SELECT enabled FROM jobs WHERE id = ? FOR UPDATE', [execution.jobId]).toQuery();
+    const insert = this.db
+      .raw(
+        `INSERT INTO ${TABLE} (id, job_id, cluster, trigger, status, parallelism, savepoint_path, savepoint_id,
+                               allow_non_restored_state, scheduled_for, restart_of, upgrade_id, preflight, not_before,
+                               error_message, finished_at${queued ? ', jar_url, entry_class, config, job_version, admission' : ''})
+         SELECT :id, job.id, job.cluster, :trigger, :status, COALESCE(:parallelism::integer, job.parallelism),
+                :savepointPath, :savepointId::uuid, :allowNonRestoredState, :scheduledFor::timestamptz, :restartOf::uuid,
+                :upgradeId::uuid, :preflight::jsonb, :notBefore::timestamptz, :errorMessage,
+                ${queued ? 'NULL' : 'now()'}
+                -- A QUEUED execution runs the job as its locked row is now; one born ended runs nothing.
+                ${queued ? ', job.jar_url, job.entry_class, job.config, job.version, job.admission' : ''}
+           FROM jobs job
+          WHERE job.id = :jobId ${conditions.map((c) => `AND ${c}`).join(' ')}
+         RETURNING *`,
+        {
+          id,
+          jobId: execution.jobId,
+          trigger: execution.trigger,
+          status: execution.status,
+          parallelism: execution.parallelism,
+          savepointPath: execution.savepointPath,
+          savepointId: execution.savepointId ?? null,
+          allowNonRestoredState: execution.allowNonRestoredState,
+          scheduledFor: execution.scheduledFor?.toISOString() ?? null,
+          restartOf: execution.restartOf ?? null,
+          upgradeId: execution.upgradeId ?? null,
+          preflight: execution.preflight ? JSON.stringify(execution.preflight) : null,
+          notBefore: execution.notBefore?.toISOString() ?? null,
+          errorMessage: execution.errorMessage ?? null,
+        },
+      )
+      .toQuery();
+    // Read only when the insert made nothing: then it names the execution in the way.
+    const active = this.db
+      .raw(
+        `SELECT * FROM ${TABLE} WHERE job_id = ? AND status IN (${ACTIVE_LIST})
+            AND NOT EXISTS (SELECT 1 FROM ${TABLE} WHERE id = ?) ORDER BY created_at DESC LIMIT 1`,
+        [execution.jobId, id],
+      )
+      .toQuery();
+    const audit = auditStatement(this.db, id, `EXISTS (SELECT 1 FROM ${TABLE} WHERE id = '${id}')`);
+    const results = (await this.db.raw(
+      [lock, insert, active, ...(audit ? [audit.sql] : [])].join(';\n'),
+    )) as unknown as {
+      rows: Record<string, unknown>[];
+    }[];
+    const [locked, inserted, blocking] = results as [
+      { rows: { enabled: boolean }[] },
+      { rows: ExecutionRow[] },
+      { rows: ExecutionRow[] },
+    ];
+    const job = locked.rows[0];
+    if (!job) return { kind: 'job_missing' };
+    const row = inserted.rows[0];
+    if (row) {
+      audit?.written();
+      return { kind: 'created', execution: toExecution(row) };
+    }
+    if (options.requireEnabled && !job.enabled) return { kind: 'job_disabled' };
+    const other = blocking.rows[0];
+    if (!other) throw new Error(`execution of job ${execution.jobId} neither inserted nor refused`);
+    return { kind: 'active', active: toExecution(other) };
   }
 
   insertTick(tick: NewExecution & { scheduledFor: Date }, options: { skipIfActive: boolean }): Promise<InsertOutcome> {
@@ -286,6 +313,24 @@ export class KnexExecutionRepository implements ExecutionRepository {
   ): Promise<Execution | null> {
     for (const from of onlyFrom ?? []) assertTransition(from, to);
     return this.update(id, onlyFrom ?? statusesLeadingTo(to), { ...patchColumns(patch), status: to }, guard);
+  }
+
+  claimAdmitted(id: string, patch: ExecutionPatch, settleMs: number): Promise<Execution | null> {
+    return guarded(async () => {
+      const slots = `cluster_observations o WHERE o.cluster = ${TABLE}.cluster AND o.slots_observed_at IS NOT NULL`;
+      const rows = (await this.db(TABLE)
+        .where({ id, status: 'QUEUED' })
+        .whereRaw('(not_before IS NULL OR not_before <= now())')
+        .whereRaw(
+          `(admission = 'ignore' OR NOT EXISTS (SELECT 1 FROM ${slots})
+            OR EXISTS (SELECT 1 FROM ${slots}
+                        AND o.slots_free - ${TAKEN_SLOTS} >= COALESCE(${TABLE}.parallelism, o.default_parallelism, 1)))`,
+          [settleMs],
+        )
+        .update({ ...patchColumns(patch), status: 'SUBMITTING', updated_at: this.db.fn.now() })
+        .returning('*')) as ExecutionRow[];
+      return rows[0] ? toExecution(rows[0]) : null;
+    });
   }
 
   patch(id: string, whileIn: readonly ExecutionStatus[], patch: ExecutionPatch): Promise<Execution | null> {

@@ -1,4 +1,9 @@
-import { DependencyUnavailable, type WorkMessage, type WorkQueue } from '@flink-orchestrator/domain';
+import {
+  DependencyUnavailable,
+  type EnqueueOptions,
+  type WorkMessage,
+  type WorkQueue,
+} from '@flink-orchestrator/domain';
 import { withTimeout } from '@flink-orchestrator/observability';
 import { Queue } from 'bullmq';
 import type { RedisClient } from './connection';
@@ -26,10 +31,10 @@ export class BullWorkQueue implements WorkQueue {
     this.queue.on('error', () => undefined);
   }
 
-  async enqueue(message: WorkMessage, options: { delayMs?: number } = {}): Promise<void> {
+  async enqueue(message: WorkMessage, options: EnqueueOptions = {}): Promise<void> {
     try {
       await withTimeout(
-        this.add(message, options.delayMs ?? 0),
+        this.add(message, options.delayMs ?? 0, options.fresh ?? false),
         ENQUEUE_TIMEOUT_MS,
         `Redis did not answer within ${ENQUEUE_TIMEOUT_MS} ms`,
       );
@@ -38,7 +43,7 @@ export class BullWorkQueue implements WorkQueue {
     }
   }
 
-  private async add(message: WorkMessage, delayMs: number): Promise<void> {
+  private async add(message: WorkMessage, delayMs: number, fresh: boolean): Promise<void> {
     const send = () =>
       this.queue.add(message.kind, message, {
         jobId: jobIdFor(message),
@@ -50,6 +55,7 @@ export class BullWorkQueue implements WorkQueue {
         removeOnFail: { count: 5000 },
       });
     const job = await send();
+    if (fresh) return; // one round trip to Redis: nothing earlier can have this id
     // Same id as a message that failed for good: give it another round (the reconciler's resend).
     if (await job.isFailed()) await job.retry('failed');
     // Same id as a message already done (BullMQ keeps the last completed ones and ignores an

@@ -118,7 +118,7 @@ export async function buildWorker(config: Config, log: Logger): Promise<RunningW
     policy: new JarUrlPolicy(config.jarAllowedHosts),
   });
   const clock = systemClock;
-  const jars = new EnsureJarOnFlink(jarSource, jarRegistry, log);
+  const jars = new EnsureJarOnFlink(jarSource, jarRegistry, log, { forMs: config.jarReuseMs, clock });
   const collectJars = new CollectUnusedJars(clusters, jarRegistry, { recentMs: RECENT_JAR_MS, clock });
   const calendar = new CronParserCalendar();
   const preflightPlans = new PlanPreflights({ queue, calendar, clock });

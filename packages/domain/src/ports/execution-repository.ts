@@ -93,7 +93,16 @@ export type InsertOutcome =
   | { kind: 'duplicate_restart'; restart: Execution | null }
   /** The upgrade named in `upgradeId` has started its execution already. */
   | { kind: 'duplicate_upgrade'; execution: Execution | null }
-  | { kind: 'job_missing' };
+  | { kind: 'job_missing' }
+  /** Only with `requireEnabled`: the job is disabled. */
+  | { kind: 'job_disabled' };
+
+export interface InsertOptions {
+  /** Refuse (`active`) while the job has an active execution. */
+  exclusive: boolean;
+  /** Refuse (`job_disabled`) when the job is disabled, checked under the same lock. */
+  requireEnabled?: boolean;
+}
 
 /** A FAILED or LOST execution whose job's policy restarts it and that has no decision yet. */
 export interface UndecidedFailure {
@@ -107,7 +116,7 @@ export interface ExecutionRepository {
    * active execution (two API replicas racing get one `created`, one `active`). A second
    * execution for the same (job, scheduledFor) gives `duplicate_tick`.
    */
-  insert(execution: NewExecution, options: { exclusive: boolean }): Promise<InsertOutcome>;
+  insert(execution: NewExecution, options: InsertOptions): Promise<InsertOutcome>;
   /**
    * A schedule tick in one transaction: records it on the job (lastRunAt) and inserts its
    * execution, QUEUED, or SKIPPED (naming the active one) when `skipIfActive` and one is active.
@@ -139,6 +148,14 @@ export interface ExecutionRepository {
     onlyFrom?: readonly ExecutionStatus[],
     guard?: { stopRequestedAt: Date },
   ): Promise<Execution | null>;
+  /**
+   * Moves a QUEUED execution to SUBMITTING, with `patch`, when nothing makes it wait: its
+   * restart backoff is over, and its admission is `ignore`, or its cluster has no slot
+   * figures, or the free ones (as `ClusterObservations.freeSlots` counts them, `settleMs`
+   * the same) cover its parallelism (or the cluster's default, or 1). One statement for the
+   * common case; null otherwise (not QUEUED, or it must wait), and the caller decides.
+   */
+  claimAdmitted(id: string, patch: ExecutionPatch, settleMs: number): Promise<Execution | null>;
   /** Updates fields while the status is one of `whileIn`. */
   patch(id: string, whileIn: readonly ExecutionStatus[], patch: ExecutionPatch): Promise<Execution | null>;
   /** Removes an execution nothing will ever run (its enqueue failed). */

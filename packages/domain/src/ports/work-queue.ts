@@ -14,10 +14,19 @@ export type WorkMessage =
   /** Check the job on its cluster before its tick at `scheduledFor` (epoch ms). */
   | { kind: 'preflight'; jobId: string; scheduledFor: number };
 
+export interface EnqueueOptions {
+  delayMs?: number;
+  /**
+   * The message's subject is new (an execution just inserted), so no earlier message can
+   * share its id: the queue skips looking for a failed or completed one to send again.
+   */
+  fresh?: boolean;
+}
+
 export interface WorkQueue {
   /**
    * Idempotent: one message of a kind per execution (and stop request) is ever
    * pending, so re-enqueueing during reconciliation is harmless.
    */
-  enqueue(message: WorkMessage, options?: { delayMs?: number }): Promise<void>;
+  enqueue(message: WorkMessage, options?: EnqueueOptions): Promise<void>;
 }

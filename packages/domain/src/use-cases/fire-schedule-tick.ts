@@ -292,6 +292,7 @@ export class FireScheduleTick {
         return;
       case 'active':
       case 'job_missing':
+      case 'job_disabled':
         this.observer?.outcome('ignored');
         return;
     }

@@ -17,7 +17,7 @@ export class QueueSubmission {
 
   async run(execution: Execution): Promise<Execution> {
     try {
-      await this.queue.enqueue({ kind: 'submit', executionId: execution.id });
+      await this.queue.enqueue({ kind: 'submit', executionId: execution.id }, { fresh: true });
       return execution;
     } catch (error) {
       this.log.warn({ err: error, executionId: execution.id }, 'enqueue failed; execution discarded');

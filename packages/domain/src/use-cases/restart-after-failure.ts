@@ -124,7 +124,8 @@ export class RestartAfterFailure {
         return { decision: 'skipped', reason: 'The job was deleted.', decidedAt: now };
       case 'duplicate_tick':
       case 'duplicate_upgrade':
-        throw new Error('a restart cannot collide with a schedule tick or an upgrade');
+      case 'job_disabled': // requireEnabled is not asked for
+        throw new Error(`a restart cannot end as ${outcome.kind}`);
     }
   }
 

@@ -33,10 +33,11 @@ export class StartExecution {
   ) {}
 
   async run(jobId: string, options: StartOptions = {}): Promise<Execution> {
-    const job = await this.jobs.get(jobId);
-    if (!job) throw new JobNotFound(jobId);
-    if (!job.enabled) throw new JobDisabled(jobId);
-    const { savepointPath, savepointId } = await this.restorePoint(jobId, options);
+    // The job's existence and enabled flag are checked by the insert, under the job row
+    // lock: a start is one round trip to the database unless it restores from a record.
+    const { savepointPath, savepointId } = await this.restorePoint(jobId, options).catch((error: unknown) =>
+      this.refusal(jobId, error),
+    );
     const outcome = await this.executions.insert(
       {
         jobId,
@@ -49,11 +50,13 @@ export class StartExecution {
         allowNonRestoredState: options.allowNonRestoredState ?? false,
         scheduledFor: null,
       },
-      { exclusive: true },
+      { exclusive: true, requireEnabled: true },
     );
     switch (outcome.kind) {
       case 'job_missing':
         throw new JobNotFound(jobId);
+      case 'job_disabled':
+        throw new JobDisabled(jobId);
       case 'active':
         throw new ExecutionActive(jobId, outcome.active.id, outcome.active.status);
       case 'duplicate_tick':
@@ -63,6 +66,17 @@ export class StartExecution {
       case 'created':
         return this.submissions.run(outcome.execution);
     }
+  }
+
+  /**
+   * A savepoint that cannot be used refuses the start; but a missing or disabled job is
+   * the first thing to tell, as it was when the job was read before anything else.
+   */
+  private async refusal(jobId: string, error: unknown): Promise<never> {
+    const job = await this.jobs.get(jobId);
+    if (!job) throw new JobNotFound(jobId);
+    if (!job.enabled) throw new JobDisabled(jobId);
+    throw error;
   }
 
   /** Where the start restores from: a savepoint record (by id, or the newest), or a path as given. */

@@ -32,7 +32,7 @@ export interface StageTimings {
   observe(
     stage: 'download_upload' | 'run' | 'to_running',
     seconds: number,
-    labels?: { jar?: 'hit' | 'not_modified' | 'miss' },
+    labels?: { jar?: 'cached' | 'hit' | 'not_modified' | 'miss' },
   ): void;
 }
 
@@ -89,21 +89,22 @@ export class SubmitToFlink {
 
   /** Null when the message is done; a delay when the execution waits for slots and must be asked again. */
   async run(executionId: string, attempt: Attempt): Promise<PollResult> {
-    const admission = await this.admit(executionId);
-    if (admission !== 'admitted') return admission === 'failed' ? null : admission;
-    // The common case claims a QUEUED row in one statement; a retry or a redelivery reads it.
-    const execution =
-      (await this.executions.transition(
-        executionId,
-        'SUBMITTING',
-        {
-          submittingAt: this.clock.now(),
-          flinkJobId: flinkJobIdFor(executionId),
-          attempt: attempt.number,
-          waiting: null,
-        },
-        ['QUEUED'],
-      )) ?? (await this.executions.get(executionId));
+    const claim = {
+      submittingAt: this.clock.now(),
+      flinkJobId: flinkJobIdFor(executionId),
+      attempt: attempt.number,
+      waiting: null,
+    };
+    // The common case: a QUEUED row with nothing to wait for, admitted and claimed in one
+    // statement. Otherwise (it waits, or a retry or a redelivery) it is read and decided here.
+    let execution = await this.executions.claimAdmitted(executionId, claim, this.settings.admissionSettleMs);
+    if (!execution) {
+      const admission = await this.admit(executionId);
+      if (admission !== 'admitted') return admission === 'failed' ? null : admission;
+      execution =
+        (await this.executions.transition(executionId, 'SUBMITTING', claim, ['QUEUED'])) ??
+        (await this.executions.get(executionId));
+    }
     if (!execution) {
       this.log.warn({ executionId }, 'submit message for an unknown execution ignored');
       return null;
@@ -183,6 +184,8 @@ export class SubmitToFlink {
     try {
       await this.submit(execution, log);
     } catch (error) {
+      // What was remembered of the cluster's JARs may be why it failed: the retry asks again.
+      this.jars.forget(execution.cluster);
       const permanent = error instanceof PermanentFailure;
       if (!permanent && !attempt.final) {
         log.warn({ ...errorFields(error), attempt: attempt.number }, 'submission failed; will retry');
@@ -233,7 +236,7 @@ export class SubmitToFlink {
     const fetchStarted = this.clock.now();
     const jar = await this.jars.ensure(resolveJarUrl(definition.jarUrl, this.settings.dataProcessorUrl), target);
     this.timings?.observe('download_upload', seconds(fetchStarted, this.clock.now()), {
-      jar: jar.notModified ? 'not_modified' : jar.reused ? 'hit' : 'miss',
+      jar: jar.cached ? 'cached' : jar.notModified ? 'not_modified' : jar.reused ? 'hit' : 'miss',
     });
 
     if (!execution.runRequestedAt) {
@@ -268,17 +271,20 @@ export class SubmitToFlink {
       allowNonRestoredState: execution.allowNonRestoredState,
     });
     this.timings?.observe('run', seconds(runStarted, this.clock.now()));
+    if (outcome === 'submitted') {
+      // Flink took the job under our JobID: it is INITIALIZING now, and the cluster's
+      // observer reports each state after. Only a refused duplicate needs asking.
+      log.info({ outcome }, 'job submitted to Flink');
+      return this.recordSubmitted(execution.id, 'INITIALIZING', log);
+    }
     const state = await flink.getJob(flinkJobId);
     if (!state) {
-      if (outcome === 'duplicate') {
-        // Flink took this JobID before and has since forgotten the job.
-        await this.executions.transition(execution.id, 'LOST', {
-          errorMessage: `Flink refused job ${flinkJobId} as already submitted but no longer knows it.`,
-          finishedAt: this.clock.now(),
-        });
-        return;
-      }
-      return this.recordSubmitted(execution.id, 'RUNNING', log);
+      // Flink took this JobID before and has since forgotten the job.
+      await this.executions.transition(execution.id, 'LOST', {
+        errorMessage: `Flink refused job ${flinkJobId} as already submitted but no longer knows it.`,
+        finishedAt: this.clock.now(),
+      });
+      return;
     }
     log.info({ outcome, flinkState: state.state }, 'job submitted to Flink');
     return this.recordSubmitted(execution.id, state.state, log);
