@@ -7,6 +7,8 @@ import { call, startStack } from './services';
 
 const FINISHING = 'org.apache.flink.streaming.examples.wordcount.WordCount';
 const ACTIVE = ['QUEUED', 'SUBMITTING', 'RUNNING', 'STOPPING'];
+// Queries the bench itself makes (waiters, samplers): left out of the commits counted.
+let benchQueries = 0;
 
 /**
  * Waits for many ids at once with one query per tick: 200 loops each polling on their own
@@ -19,6 +21,7 @@ function batchWaiter(pool: Pool, sql: string, done: (row: { id: string; status?:
     while (!closed) {
       await new Promise((r) => setTimeout(r, 20));
       if (waiting.size === 0) continue;
+      benchQueries++;
       const { rows } = await pool.query<{ id: string; status?: string }>(sql, [[...waiting.keys()]]);
       for (const row of rows)
         if (done(row)) {
@@ -48,16 +51,21 @@ function lockWaits(databaseUrl: string) {
   let closed = false;
   let waitingMs = 0;
   let samples = 0;
+  // Where PostgreSQL's time goes: how often each statement was seen running.
+  const active = new Map<string, number>();
   const sample = async () => {
     let last = Date.now();
     while (!closed) {
       await new Promise((r) => setTimeout(r, 10));
-      const { rows } = await db.query<{ waiting: number }>(
-        `SELECT count(*)::int AS waiting FROM pg_stat_activity
-          WHERE datname = current_database() AND pid <> pg_backend_pid() AND wait_event_type = 'Lock'`,
+      benchQueries++;
+      const { rows } = await db.query<{ query: string; lock: boolean }>(
+        `SELECT left(regexp_replace(query, '\\s+', ' ', 'g'), 70) AS query, wait_event_type = 'Lock' AS lock
+           FROM pg_stat_activity
+          WHERE datname = current_database() AND pid <> pg_backend_pid() AND state = 'active'`,
       );
       const now = Date.now();
-      waitingMs += (rows[0]?.waiting ?? 0) * (now - last);
+      waitingMs += rows.filter((r) => r.lock).length * (now - last);
+      for (const { query } of rows) active.set(query, (active.get(query) ?? 0) + 1);
       samples++;
       last = now;
     }
@@ -67,7 +75,34 @@ function lockWaits(databaseUrl: string) {
     closed = true;
     await running;
     await db.end();
-    return { waitingMs, samples };
+    const busiest = [...active].sort((a, b) => b[1] - a[1]).slice(0, 8);
+    return { waitingMs, samples, busiest };
+  };
+}
+
+/**
+ * Transactions committed in the bench database from the call to the returned function's:
+ * each costs PostgreSQL a WAL flush, so it is the unit a start's database cost comes in.
+ */
+async function commits(databaseUrl: string): Promise<() => Promise<number>> {
+  const db = new Pool({ connectionString: databaseUrl, max: 1 });
+  const read = async () =>
+    Number(
+      (
+        await db.query<{ n: string }>(
+          'SELECT xact_commit AS n FROM pg_stat_database WHERE datname = current_database()',
+        )
+      ).rows[0]?.n ?? 0,
+    );
+  const before = await read();
+  const ownBefore = benchQueries;
+  return async () => {
+    const own = benchQueries - ownBefore + 2; // and the two reads here
+    // The statistics collector publishes a backend's counts when it goes idle, within 500 ms.
+    await new Promise((r) => setTimeout(r, 1000));
+    const after = await read();
+    await db.end();
+    return after - before - own;
   };
 }
 
@@ -104,6 +139,7 @@ async function startLoops(ctx: BenchContext, apiUrl: string, jobIds: string[], s
   await Promise.all(jobIds.map(loop));
   await ended.close();
   // extract() is numeric, which pg hands over as a string.
+  benchQueries++;
   const { rows } = await db.query<{ id: string; status: string; started: string | null }>(
     `SELECT id, status, extract(epoch from started_at) * 1000 AS started FROM job_executions WHERE id = ANY($1::uuid[])`,
     [[...requested.keys()]],
@@ -130,7 +166,14 @@ async function startLoops(ctx: BenchContext, apiUrl: string, jobIds: string[], s
 }
 
 /** The baseline: the same loops over bare BullMQ, add → process → one pg update. */
-async function bareLoops(ctx: BenchContext, loops: number, total: number, concurrency: number): Promise<RunStats> {
+/** `measured` is called when the loops are done, before the connections close (a backend gone takes its CPU figure with it). */
+async function bareLoops(
+  ctx: BenchContext,
+  loops: number,
+  total: number,
+  concurrency: number,
+  measured: () => Promise<void>,
+): Promise<RunStats> {
   const connection = new IORedis(ctx.redisUrl, { maxRetriesPerRequest: null });
   const prefix = `${ctx.prefix}-bare`;
   const pool = new Pool({ connectionString: ctx.databaseUrl, max: concurrency });
@@ -164,6 +207,7 @@ async function bareLoops(ctx: BenchContext, loops: number, total: number, concur
   };
   await Promise.all(Array.from({ length: loops }, (_, n) => loop(n)));
   const seconds = (Date.now() - began) / 1000;
+  await measured();
   await processed.close();
   await worker.close();
   await queue.obliterate({ force: true });
@@ -212,8 +256,13 @@ export const startPipelineBenchmark: Benchmark = async (ctx) => {
     ctx.log(`3: ${starts} starts of ${jobCount} jobs, bare BullMQ baseline`);
     // The bare loop's CPU: the bench process (its loops and its BullMQ worker), PostgreSQL, Redis.
     const bareMeter = cpuMeter({ bench: process.pid });
-    const bare = await bareLoops(ctx, jobCount, starts, 20);
-    const bareCpu = bareMeter();
+    let commitCount = await commits(ctx.databaseUrl);
+    let bareCpu = bareMeter();
+    let bareCommits = 0;
+    const bare = await bareLoops(ctx, jobCount, starts, 20, async () => {
+      bareCpu = bareMeter();
+      bareCommits = await commitCount();
+    });
     ctx.log('3: one worker');
     const first = await stack.addWorker();
     const pids = {
@@ -225,9 +274,14 @@ export const startPipelineBenchmark: Benchmark = async (ctx) => {
     };
     let meter = cpuMeter(pids);
     let locks = lockWaits(ctx.databaseUrl);
+    commitCount = await commits(ctx.databaseUrl);
     const one = await startLoops(ctx, stack.apiUrl, jobIds, starts);
     const cpuOne = meter();
+    const oneCommits = await commitCount();
     const locksOne = await locks();
+    ctx.log(
+      `3: statements seen running, of ${locksOne.samples} samples:\n${locksOne.busiest.map(([q, n]) => `  ${n}  ${q}`).join('\n')}`,
+    );
     const second = await stack.addWorker();
     ctx.log('3: two workers');
     meter = cpuMeter({ ...pids, worker2: second.child.pid as number });
@@ -285,7 +339,11 @@ export const startPipelineBenchmark: Benchmark = async (ctx) => {
           worker_ms: round((1000 * (cpuOne.seconds.worker1 ?? 0)) / starts, 2),
           postgres_ms: round((1000 * (cpuOne.seconds.postgres ?? 0)) / starts, 2),
           redis_ms: round((1000 * (cpuOne.seconds.redis ?? 0)) / starts, 2),
+          // The bench's own queries (its waiter, the lock sampler) are in these counts too.
+          commits_per_start: round(oneCommits / starts, 1),
           bare_machine_ms_per_op: round((1000 * bareCpu.machineSeconds) / starts, 2),
+          bare_postgres_ms_per_op: round((1000 * (bareCpu.seconds.postgres ?? 0)) / starts, 2),
+          bare_commits_per_op: round(bareCommits / starts, 1),
         },
       },
     ];

@@ -69,3 +69,30 @@ describe('CronParserCalendar.latestRunsBetween (ticks that fell due during an ou
     expect(week.earlier).to.be.closeTo(7 * 86_400 - 1000, 2);
   });
 });
+
+describe('CronParserCalendar.around (the one-round-trip tick)', () => {
+  const calendar = new CronParserCalendar();
+  const iso = (d: Date | null) => d?.toISOString() ?? null;
+
+  it('gives the fire times just before and just after an instant, strictly, in the time zone', () => {
+    const everySecond = { cron: '* * * * * *', timezone: 'UTC', startAt: null };
+    const { previous, next } = calendar.around(everySecond, new Date('2030-01-01T00:00:05Z'));
+    expect([iso(previous), iso(next)]).to.deep.equal(['2030-01-01T00:00:04.000Z', '2030-01-01T00:00:06.000Z']);
+    const berlin = { cron: '0 3 * * *', timezone: 'Europe/Berlin', startAt: null };
+    // 03:00 Berlin is 02:00 UTC in winter, 01:00 UTC in summer: the change is between the two.
+    const around = calendar.around(berlin, new Date('2030-03-31T01:00:00Z'));
+    expect([iso(around.previous), iso(around.next)]).to.deep.equal([
+      '2030-03-30T02:00:00.000Z',
+      '2030-04-01T01:00:00.000Z',
+    ]);
+  });
+
+  it('gives no previous one before startAt (a fire time at startAt counts)', () => {
+    const startAt = new Date('2030-01-01T00:00:05Z');
+    const schedule = { cron: '* * * * * *', timezone: 'UTC', startAt };
+    expect(calendar.around(schedule, new Date('2030-01-01T00:00:05Z')).previous).to.equal(null);
+    expect(iso(calendar.around(schedule, new Date('2030-01-01T00:00:06Z')).previous)).to.equal(
+      '2030-01-01T00:00:05.000Z',
+    );
+  });
+});

@@ -531,6 +531,46 @@ describe('FireScheduleTick (real PostgreSQL)', () => {
     expect(outcome.kind).to.equal('job_missing');
   });
 
+  it('insertExpectedTick: written only while the job is that version and no tick was left behind; else stale, nothing written', async () => {
+    const { job, first } = await scheduledJob();
+    const tickAt = (at: Date) =>
+      ({
+        jobId: job.id,
+        trigger: 'schedule',
+        status: 'QUEUED',
+        parallelism: null,
+        savepointPath: null,
+        allowNonRestoredState: false,
+        scheduledFor: at,
+      }) as const;
+    const expectTick = (at: Date, version: number, previousTick: Date | null) =>
+      executions.insertExpectedTick(tickAt(at), { skipIfActive: false, expect: { version, previousTick } });
+    const lastRunAt = async () => (await jobs.get(job.id))?.schedule?.lastRunAt?.toISOString() ?? null;
+
+    // The first tick after the schedule was set: none due before it since the change.
+    expect((await expectTick(first, job.version, later(first, -1000))).kind).to.equal('created');
+    // An older version: nothing written, lastRunAt untouched.
+    expect((await expectTick(later(first, 1000), job.version - 1, first)).kind).to.equal('stale');
+    // A tick left behind (second 1 not run when second 2 comes): stale.
+    expect((await expectTick(later(first, 2000), job.version, later(first, 1000))).kind).to.equal('stale');
+    expect(await lastRunAt()).to.equal(first.toISOString());
+    expect((await expectTick(later(first, 1000), job.version, first)).kind).to.equal('created');
+    expect((await expectTick(later(first, 1000), job.version, first)).kind).to.equal('duplicate_tick');
+    expect(await lastRunAt()).to.equal(later(first, 1000).toISOString());
+    expect((await ticksOf(job)).map((t) => t.at)).to.deep.equal([
+      first.toISOString(),
+      later(first, 1000).toISOString(),
+    ]);
+
+    await jobs.update(job.id, { enabled: false }); // a new version
+    expect((await expectTick(later(first, 2000), job.version, later(first, 1000))).kind).to.equal('stale');
+    const gone = await executions.insertExpectedTick(
+      { ...tickAt(later(first, 2000)), jobId: randomUUID() },
+      { skipIfActive: false, expect: { version: 1, previousTick: null } },
+    );
+    expect(gone.kind).to.equal('stale');
+  });
+
   it('ticks (skip) racing manual starts of the same job leave exactly one execution active', async () => {
     const base = { trigger: 'schedule', status: 'QUEUED', parallelism: null, savepointPath: null } as const;
     for (let round = 0; round < 20; round++) {

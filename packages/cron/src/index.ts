@@ -80,6 +80,21 @@ export class CronParserCalendar implements CronCalendar {
     return { runs: runs.reverse(), earlier, earlierExact: true };
   }
 
+  around(schedule: Recurrence, at: Date): { previous: Date | null; next: Date | null } {
+    const expression = this.expression(schedule.cron, schedule.timezone);
+    expression.reset(at);
+    const next = expression.hasNext() ? expression.next().toDate() : null;
+    expression.reset(at);
+    let previous: Date | null;
+    try {
+      previous = expression.prev().toDate(); // strictly before its start; throws when there is none
+    } catch {
+      previous = null;
+    }
+    if (previous && schedule.startAt && previous < schedule.startAt) previous = null; // runs start at startAt
+    return { previous, next };
+  }
+
   private expression(cron: string, timezone: string): CronExpression {
     const key = `${timezone} ${cron}`;
     let expression = this.parsed.get(key);

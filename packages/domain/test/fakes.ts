@@ -310,6 +310,17 @@ export class MemoryExecutions implements ExecutionRepository {
     });
   }
 
+  async insertExpectedTick(
+    tick: NewExecution & { scheduledFor: Date },
+    options: { skipIfActive: boolean; expect: { version: number; previousTick: Date | null } },
+  ): Promise<InsertOutcome | { kind: 'stale' }> {
+    const job = this.jobs.rows.get(tick.jobId);
+    if (!job || job.version !== options.expect.version) return { kind: 'stale' };
+    const since = Math.max(job.schedule?.lastRunAt?.getTime() ?? -Infinity, job.updatedAt.getTime());
+    if (options.expect.previousTick && since < options.expect.previousTick.getTime()) return { kind: 'stale' };
+    return this.insertTick(tick, options);
+  }
+
   async insertNotRun(jobId: string, parallelism: number | null, ticks: NotRunTick[]): Promise<NotRunTick[]> {
     const inserted: NotRunTick[] = [];
     for (const t of ticks) {

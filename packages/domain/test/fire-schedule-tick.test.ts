@@ -22,6 +22,10 @@ const everySecond: CronCalendar = {
     const earlier = Math.max(0, runs.length - limit);
     return { runs: runs.slice(earlier), earlier, earlierExact: true };
   },
+  around: (_schedule, at) => {
+    const second = Math.ceil(at.getTime() / 1000) * 1000;
+    return { previous: new Date(second - 1000), next: new Date(second === at.getTime() ? second + 1000 : second) };
+  },
 };
 
 function setup(overlap: OverlapPolicy, replace: ReplaceMode | null = null, replaceWaitMs = 5000) {
@@ -68,6 +72,39 @@ describe('FireScheduleTick (on fakes, fake clock)', () => {
     expect(ofJob(t).map((e) => e.status)).to.deep.equal(['QUEUED']);
     expect(t.queue.kinds()).to.deep.equal(['submit']);
     expect(t.outcomes).to.deep.equal(['started', 'duplicate']);
+  });
+
+  it('one round trip: the ticks after the first read nothing; a change to the job, or a tick left behind, reads it again', async () => {
+    const t = setup('skip');
+    let reads = 0;
+    const get = t.jobs.get.bind(t.jobs);
+    t.jobs.get = (id) => {
+      reads++;
+      return get(id);
+    };
+    const second = (n: number) => new Date(t.at.getTime() + n * 1000);
+    for (let n = 0; n < 3; n++) {
+      if (n > 0) t.clock.advance(1000);
+      await t.tick.run(t.job.id, second(n));
+    }
+    expect(reads).to.equal(1);
+    expect(ofJob(t).map((e) => e.status)).to.deep.equal(['QUEUED', 'SKIPPED', 'SKIPPED']);
+
+    // A tick the timer dropped (second 3): the next one is not the only one due, so the plan runs it too.
+    t.clock.advance(2000);
+    await t.tick.run(t.job.id, second(4));
+    expect(reads).to.equal(2);
+    expect(ofJob(t).map((e) => e.scheduledFor?.getTime())).to.include(second(3).getTime());
+
+    // Paused (a new version): the known job is stale, so the tick reads it and is ignored.
+    const job = t.jobs.rows.get(t.job.id);
+    if (!job) throw new Error('job gone');
+    t.jobs.rows.set(t.job.id, { ...job, enabled: false, version: job.version + 1 });
+    t.clock.advance(1000);
+    await t.tick.run(t.job.id, second(5));
+    expect(reads).to.equal(3);
+    expect(t.outcomes.at(-1)).to.equal('ignored');
+    expect(ofJob(t)).to.have.length(5);
   });
 
   it('skip: a tick while an execution is active is recorded SKIPPED, naming it', async () => {

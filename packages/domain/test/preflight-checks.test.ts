@@ -18,6 +18,10 @@ const hourly: CronCalendar = {
   },
   runsBetween: () => [],
   latestRunsBetween: () => ({ runs: [], earlier: 0, earlierExact: true }),
+  around: (_s, at) => {
+    const hour = Math.floor(at.getTime() / 3600_000) * 3600_000;
+    return { previous: new Date(hour === at.getTime() ? hour - 3600_000 : hour), next: new Date(hour + 3600_000) };
+  },
 };
 
 function setup(preflightMinutes: number | null = 5) {

@@ -143,6 +143,22 @@ export class KnexExecutionRepository implements ExecutionRepository {
   }
 
   insertTick(tick: NewExecution & { scheduledFor: Date }, options: { skipIfActive: boolean }): Promise<InsertOutcome> {
+    return this.tick(tick, options, null);
+  }
+
+  async insertExpectedTick(
+    tick: NewExecution & { scheduledFor: Date },
+    options: { skipIfActive: boolean; expect: { version: number; previousTick: Date | null } },
+  ): Promise<InsertOutcome | { kind: 'stale' }> {
+    const outcome = await this.tick(tick, options, options.expect);
+    return outcome.kind === 'job_missing' ? { kind: 'stale' } : outcome;
+  }
+
+  private tick(
+    tick: NewExecution & { scheduledFor: Date },
+    options: { skipIfActive: boolean },
+    expect: { version: number; previousTick: Date | null } | null,
+  ): Promise<InsertOutcome> {
     return guarded(async () => {
       // Two statements, one round trip (a tick is the hottest write there is). A query
       // string of several statements runs as one transaction, and under READ COMMITTED each
@@ -151,8 +167,18 @@ export class KnexExecutionRepository implements ExecutionRepository {
       // job. Such a query takes no parameters, so knex inlines the values, escaped (the time
       // as ISO 8601 with its zone: knex writes a Date in local time without one).
       const scheduledFor = tick.scheduledFor.toISOString();
+      // The expected job: that version, and no tick due since its last tick or change. Both
+      // statements check it; the UPDATE only raises schedule_last_run_at, which keeps it true.
+      const expected = {
+        checked: expect !== null,
+        version: expect?.version ?? 0,
+        previousTick: expect?.previousTick?.toISOString() ?? '-infinity',
+      };
+      const EXPECTED = (job: string) =>
+        `(NOT :checked OR (${job}version = :version AND GREATEST(COALESCE(${job}schedule_last_run_at, '-infinity'::timestamptz), ${job}updated_at) >= :previousTick::timestamptz))`;
       const lock = this.db('jobs')
         .where({ id: tick.jobId })
+        .whereRaw(this.db.raw(EXPECTED(''), expected))
         .update({
           // GREATEST ignores a NULL; the update always takes the lock and records the newest tick.
           schedule_last_run_at: this.db.raw('GREATEST(schedule_last_run_at, ?::timestamptz)', [scheduledFor]),
@@ -181,7 +207,7 @@ export class KnexExecutionRepository implements ExecutionRepository {
                   CASE WHEN decided.status = 'QUEUED' THEN job.admission ELSE 'slots' END,
                   :preflight::jsonb
              FROM decided CROSS JOIN jobs job
-            WHERE job.id = :jobId
+            WHERE job.id = :jobId AND ${EXPECTED('job.')}
            ON CONFLICT (job_id, scheduled_for) WHERE scheduled_for IS NOT NULL DO NOTHING
            RETURNING *`,
           {
@@ -190,6 +216,7 @@ export class KnexExecutionRepository implements ExecutionRepository {
             parallelism: tick.parallelism,
             scheduledFor,
             preflight: tick.preflight ? JSON.stringify(tick.preflight) : null,
+            ...expected,
           },
         )
         .toQuery();

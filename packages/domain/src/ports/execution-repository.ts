@@ -123,6 +123,16 @@ export interface ExecutionRepository {
    */
   insertTick(tick: NewExecution & { scheduledFor: Date }, options: { skipIfActive: boolean }): Promise<InsertOutcome>;
   /**
+   * The same, only while the job is still `expect.version` and no tick fell due between
+   * the schedule's last one (or the job's last change) and this one: that is, the schedule's
+   * last tick or change is at or after `expect.previousTick`. Checked under the job row lock;
+   * `stale` (nothing written) when either fails or the job is gone.
+   */
+  insertExpectedTick(
+    tick: NewExecution & { scheduledFor: Date },
+    options: { skipIfActive: boolean; expect: { version: number; previousTick: Date | null } },
+  ): Promise<InsertOutcome | { kind: 'stale' }>;
+  /**
    * Records ticks that did not run in one statement (an outage may leave a thousand), and
    * advances the job's lastRunAt to the newest of them. A tick that has a row keeps it.
    * Answers the ticks inserted.

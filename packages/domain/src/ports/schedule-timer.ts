@@ -41,6 +41,11 @@ export interface CronCalendar {
     until: Date,
     limit: number,
   ): LatestRuns;
+  /** The fire times just before and just after `at`, strictly (none before `startAt`); null where there is none. */
+  around(
+    schedule: Pick<Schedule, 'cron' | 'timezone' | 'startAt'>,
+    at: Date,
+  ): { previous: Date | null; next: Date | null };
 }
 
 /** The timers of action schedules: one per schedule, keyed by its id. */

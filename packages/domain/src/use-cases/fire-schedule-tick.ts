@@ -18,6 +18,8 @@ export interface TickSettings {
 }
 
 const REPLACE_POLL_MS = 250;
+/** Jobs whose ticks `fireKnown` serves from memory, per worker; past this, the oldest is dropped. */
+const MAX_KNOWN_JOBS = 10_000;
 
 export type TickOutcome = 'started' | 'skipped' | 'missed' | 'duplicate' | 'ignored';
 
@@ -54,6 +56,7 @@ export class FireScheduleTick {
   private readonly settings: TickSettings;
   private readonly observer?: TickObserver;
   private readonly preflights?: PlanPreflights;
+  private readonly known = new Map<string, Job>();
 
   constructor(deps: FireScheduleTickDeps) {
     ({
@@ -70,7 +73,9 @@ export class FireScheduleTick {
   }
 
   async run(jobId: string, scheduledFor: Date): Promise<void> {
+    if (await this.fireKnown(jobId, scheduledFor)) return;
     const job = await this.jobs.get(jobId);
+    this.remember(jobId, job);
     const schedule = job?.schedule;
     if (!job || !schedule || !job.enabled || (schedule.endAt && scheduledFor > schedule.endAt)) {
       // The timer outlived its schedule (removed, paused, past endAt); the reconciler removes it.
@@ -92,6 +97,49 @@ export class FireScheduleTick {
     if (plan.notRun.length > 0) await this.recordNotRun(job, plan, scheduledFor);
     for (const tick of plan.run) await this.fire(job, schedule, tick);
     if (schedule.preflightMinutes) await this.planNextCheck(job, scheduledFor);
+  }
+
+  /**
+   * The common tick in one round trip: the job as this worker last read it, the tick on
+   * time, and no other tick due since the schedule's last one, so the plan is "run this
+   * tick" without reading anything. The insert checks under the job row lock that the job
+   * is still that version (any change of definition, schedule or enabled bumps it) and
+   * that no tick was left behind; when not, it writes nothing and the tick takes the full
+   * path (read, plan, insert), which covers catch-up, replace and checks before ticks.
+   */
+  private async fireKnown(jobId: string, scheduledFor: Date): Promise<boolean> {
+    const job = this.known.get(jobId);
+    const schedule = job?.schedule;
+    if (!job || !schedule) return false;
+    const now = this.clock.now();
+    if (now.getTime() - scheduledFor.getTime() > this.settings.misfireGraceMs) return false;
+    const { previous, next } = this.calendar.around(schedule, scheduledFor);
+    if (next && next <= now) return false; // a newer tick is due too: the plan decides
+    if (schedule.startAt && scheduledFor < schedule.startAt) return false;
+    const outcome = await this.executions.insertExpectedTick(this.tickOf(job, schedule, scheduledFor), {
+      skipIfActive: schedule.overlap === 'skip',
+      expect: { version: job.version, previousTick: previous },
+    });
+    if (outcome.kind === 'stale') {
+      this.known.delete(jobId);
+      return false;
+    }
+    const log = this.log.child({ jobId, scheduledFor: scheduledFor.toISOString() });
+    this.observer?.lateness((now.getTime() - scheduledFor.getTime()) / 1000);
+    await this.inserted(outcome, log);
+    return true;
+  }
+
+  /** Kept for `fireKnown` while the one-round-trip path can serve its ticks. */
+  private remember(jobId: string, job: Job | null): void {
+    this.known.delete(jobId);
+    const schedule = job?.schedule;
+    if (!job || !schedule || !job.enabled || schedule.overlap === 'replace') return;
+    // A check before each tick, or one recorded for a tick to come, takes the full path.
+    if (schedule.preflightMinutes || schedule.preflight) return;
+    if (schedule.endAt) return; // rare, and its end is the plan's to apply
+    if (this.known.size >= MAX_KNOWN_JOBS) this.known.delete(this.known.keys().next().value as string);
+    this.known.set(jobId, job);
   }
 
   /** The next tick's check; the reconciler plans it when this fails. */
@@ -141,10 +189,8 @@ export class FireScheduleTick {
     );
   }
 
-  private async fire(job: Job, schedule: Schedule, scheduledFor: Date): Promise<void> {
-    const log = this.log.child({ jobId: job.id, scheduledFor: scheduledFor.toISOString() });
-    this.observer?.lateness((this.clock.now().getTime() - scheduledFor.getTime()) / 1000);
-    const tick: NewExecution = {
+  private tickOf(job: Job, schedule: Schedule, scheduledFor: Date): NewExecution & { scheduledFor: Date } {
+    return {
       jobId: job.id,
       trigger: 'schedule',
       status: 'QUEUED',
@@ -155,15 +201,23 @@ export class FireScheduleTick {
       // The check run before this tick, when there was one: a failed one is recorded on it.
       preflight: schedule.preflight?.scheduledFor.getTime() === scheduledFor.getTime() ? schedule.preflight : null,
     };
+  }
+
+  private async fire(job: Job, schedule: Schedule, scheduledFor: Date): Promise<void> {
+    const log = this.log.child({ jobId: job.id, scheduledFor: scheduledFor.toISOString() });
+    this.observer?.lateness((this.clock.now().getTime() - scheduledFor.getTime()) / 1000);
+    const tick = this.tickOf(job, schedule, scheduledFor);
     if (schedule.overlap === 'replace') {
       return this.replace(job, schedule.replace ?? DEFAULT_REPLACE_MODE, tick, scheduledFor, log);
     }
     // skip and allow: one transaction decides QUEUED or SKIPPED, so a busy minute of
     // ticks costs one round of queries each.
-    const outcome = await this.executions.insertTick(
-      { ...tick, scheduledFor },
-      { skipIfActive: schedule.overlap === 'skip' },
-    );
+    const outcome = await this.executions.insertTick(tick, { skipIfActive: schedule.overlap === 'skip' });
+    return this.inserted(outcome, log);
+  }
+
+  /** A skip-or-allow tick's row written: counted, and a QUEUED one sent to the workers. */
+  private async inserted(outcome: InsertOutcome, log: Logger): Promise<void> {
     if (outcome.kind === 'created' && outcome.execution.status === 'SKIPPED') {
       this.observer?.outcome('skipped');
       // The SKIPPED row and the ticks metric record it; at info, a busy schedule floods the log.
