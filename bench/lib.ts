@@ -3,7 +3,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import autocannon from 'autocannon';
-import { Client } from 'pg';
+import { Client, Pool } from 'pg';
 
 export const ROOT = path.resolve(__dirname, '..');
 
@@ -230,4 +230,73 @@ export function cpuMeter(
       machineSeconds: (busy / 100) * os.cpus().length * wall,
     };
   };
+}
+
+/**
+ * Transactions committed in the bench database from the call to the returned function's:
+ * each costs PostgreSQL a WAL flush, so it is the unit a start's database cost comes in.
+ */
+export interface Writes {
+  commits: number;
+  walBytes: number;
+  writes: { table: string; ins: number; upd: number; hot: number }[];
+}
+
+export async function pgWrites(
+  databaseUrl: string,
+  ownQueries: () => number = () => 0,
+): Promise<() => Promise<Writes>> {
+  const db = new Pool({ connectionString: databaseUrl, max: 1 });
+  db.on('error', () => undefined);
+  const read = async () => {
+    const { rows } = await db.query<{ n: string }>(
+      'SELECT xact_commit AS n FROM pg_stat_database WHERE datname = current_database()',
+    );
+    return Number(rows[0]?.n ?? 0);
+  };
+  const wal = async () =>
+    (await db.query<{ lsn: string }>('SELECT pg_current_wal_lsn()::text AS lsn')).rows[0]?.lsn ?? '0/0';
+  const tables = async () => {
+    const { rows } = await db.query<{ relname: string; ins: string; upd: string; hot: string }>(
+      'SELECT relname, n_tup_ins AS ins, n_tup_upd AS upd, n_tup_hot_upd AS hot FROM pg_stat_user_tables',
+    );
+    return new Map(rows.map((r) => [r.relname, [Number(r.ins), Number(r.upd), Number(r.hot)] as const]));
+  };
+  const before = await read();
+  const tablesBefore = await tables();
+  const walBefore = await wal();
+  const ownBefore = ownQueries();
+  return async () => {
+    const walAfter = await wal();
+    const own = ownQueries() - ownBefore + 4; // and the reads here
+    // Backends publish their counts at most once a second, and an idle one within 10 s.
+    await new Promise((r) => setTimeout(r, 11_000));
+    const after = await read();
+    const { rows } = await db.query<{ bytes: string }>('SELECT pg_wal_lsn_diff($1, $2)::bigint AS bytes', [
+      walAfter,
+      walBefore,
+    ]);
+    // Rows written per table: what the WAL volume is made of (an update that is not HOT
+    // writes a new entry into every index of its table).
+    const writes = [...(await tables())]
+      .map(([table, [ins, upd, hot]]) => {
+        const [i0, u0, h0] = tablesBefore.get(table) ?? [0, 0, 0];
+        return { table, ins: ins - i0, upd: upd - u0, hot: hot - h0 };
+      })
+      .filter((w) => w.ins + w.upd > 0)
+      .sort((a, b) => b.ins + b.upd - (a.ins + a.upd));
+    await db.end();
+    return { commits: after - before - own, walBytes: Number(rows[0]?.bytes ?? 0), writes };
+  };
+}
+
+/** The tables written most, per operation: `table 1 ins + 3 upd (0 HOT)`, comma-separated. */
+export function writesPer(writes: Writes, operations: number, top = 6): string {
+  return writes.writes
+    .slice(0, top)
+    .map(
+      (w) =>
+        `${w.table} ${round(w.ins / operations, 1)} ins + ${round(w.upd / operations, 1)} upd (${round(w.hot / operations, 1)} HOT)`,
+    )
+    .join(', ');
 }

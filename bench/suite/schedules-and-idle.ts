@@ -1,4 +1,14 @@
-import { cpuShares, processStats, round, sql, type Benchmark, type BenchContext, type BenchResult } from '../lib';
+import {
+  cpuShares,
+  pgWrites,
+  processStats,
+  round,
+  sql,
+  writesPer,
+  type Benchmark,
+  type BenchContext,
+  type BenchResult,
+} from '../lib';
 import { Queue, Worker } from 'bullmq';
 import * as hdr from 'hdr-histogram-js';
 import IORedis from 'ioredis';
@@ -91,6 +101,8 @@ export const schedulesAndIdleBenchmark: Benchmark = async (ctx) => {
       (s, m) => s + counter(m, 'schedule_ticks_total', 'outcome="duplicate"'),
       0,
     );
+    // From before the first schedule to after the last is removed: every tick's writes, and only theirs.
+    const writes = await pgWrites(ctx.databaseUrl);
     for (const id of ids) await call(`${stack.apiUrl}/api/v1/jobs/${id}/schedule`, 'POST', { cron: '* * * * * *' });
     const shares = cpuShares(
       Object.fromEntries(stack.workers.map((w, i) => [`worker${i + 1}`, w.child.pid as number])),
@@ -99,6 +111,7 @@ export const schedulesAndIdleBenchmark: Benchmark = async (ctx) => {
     const cpu = shares();
     for (const id of ids) await call(`${stack.apiUrl}/api/v1/jobs/${id}/schedule`, 'DELETE');
     await new Promise((r) => setTimeout(r, 3000));
+    const written = await writes();
     const duplicatesAfter = (await Promise.all(stack.workers.map(scrape))).reduce(
       (s, m) => s + counter(m, 'schedule_ticks_total', 'outcome="duplicate"'),
       0,
@@ -146,8 +159,8 @@ export const schedulesAndIdleBenchmark: Benchmark = async (ctx) => {
       unit: 'ms p99 lateness',
       baseline: bare.p99,
       ratio: bare.p99 > 0 ? round(p99 / bare.p99, 2) : null,
-      target: '0 missed, 0 duplicated, p99 ≤ 250 ms',
-      met: missed === 0 && duplicatedExecutions === 0 && p99 <= 250,
+      target: '0 missed, 0 duplicated, p99 ≤ 1.5× bare',
+      met: missed === 0 && duplicatedExecutions === 0 && p99 <= 1.5 * bare.p99,
       extra: {
         ticks: lateness?.n ?? 0,
         missed,
@@ -156,6 +169,8 @@ export const schedulesAndIdleBenchmark: Benchmark = async (ctx) => {
         p50_ms: round(Number(lateness?.p50 ?? 0)),
         baseline_p50_ms: bare.p50,
         ...cpu,
+        wal_bytes_per_tick: Math.round(written.walBytes / Math.max(1, lateness?.n ?? 0)),
+        rows_written_per_tick: writesPer(written, Math.max(1, lateness?.n ?? 0)),
       },
     });
 

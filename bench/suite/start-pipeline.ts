@@ -2,7 +2,17 @@ import { Queue, Worker } from 'bullmq';
 import * as hdr from 'hdr-histogram-js';
 import IORedis from 'ioredis';
 import { Pool } from 'pg';
-import { cpuMeter, ratioResult, round, type Benchmark, type BenchContext, type BenchResult } from '../lib';
+import {
+  cpuMeter,
+  pgWrites,
+  ratioResult,
+  round,
+  type Benchmark,
+  type BenchContext,
+  type BenchResult,
+  type Writes,
+  writesPer,
+} from '../lib';
 import { call, startStack } from './services';
 
 const FINISHING = 'org.apache.flink.streaming.examples.wordcount.WordCount';
@@ -59,7 +69,8 @@ function lockWaits(databaseUrl: string) {
       await new Promise((r) => setTimeout(r, 10));
       benchQueries++;
       const { rows } = await db.query<{ query: string; lock: boolean }>(
-        `SELECT left(regexp_replace(query, '\\s+', ' ', 'g'), 70) AS query, wait_event_type = 'Lock' AS lock
+        `SELECT COALESCE(wait_event_type || ':' || wait_event, 'on CPU') || '  ' || left(regexp_replace(query, '\\s+', ' ', 'g'), 60) AS query,
+                wait_event_type = 'Lock' AS lock
            FROM pg_stat_activity
           WHERE datname = current_database() AND pid <> pg_backend_pid() AND state = 'active'`,
       );
@@ -77,32 +88,6 @@ function lockWaits(databaseUrl: string) {
     await db.end();
     const busiest = [...active].sort((a, b) => b[1] - a[1]).slice(0, 8);
     return { waitingMs, samples, busiest };
-  };
-}
-
-/**
- * Transactions committed in the bench database from the call to the returned function's:
- * each costs PostgreSQL a WAL flush, so it is the unit a start's database cost comes in.
- */
-async function commits(databaseUrl: string): Promise<() => Promise<number>> {
-  const db = new Pool({ connectionString: databaseUrl, max: 1 });
-  const read = async () =>
-    Number(
-      (
-        await db.query<{ n: string }>(
-          'SELECT xact_commit AS n FROM pg_stat_database WHERE datname = current_database()',
-        )
-      ).rows[0]?.n ?? 0,
-    );
-  const before = await read();
-  const ownBefore = benchQueries;
-  return async () => {
-    const own = benchQueries - ownBefore + 2; // and the two reads here
-    // The statistics collector publishes a backend's counts when it goes idle, within 500 ms.
-    await new Promise((r) => setTimeout(r, 1000));
-    const after = await read();
-    await db.end();
-    return after - before - own;
   };
 }
 
@@ -256,9 +241,9 @@ export const startPipelineBenchmark: Benchmark = async (ctx) => {
     ctx.log(`3: ${starts} starts of ${jobCount} jobs, bare BullMQ baseline`);
     // The bare loop's CPU: the bench process (its loops and its BullMQ worker), PostgreSQL, Redis.
     const bareMeter = cpuMeter({ bench: process.pid });
-    let commitCount = await commits(ctx.databaseUrl);
+    let commitCount = await pgWrites(ctx.databaseUrl, () => benchQueries);
     let bareCpu = bareMeter();
-    let bareCommits = 0;
+    let bareCommits: Writes = { commits: 0, walBytes: 0, writes: [] };
     const bare = await bareLoops(ctx, jobCount, starts, 20, async () => {
       bareCpu = bareMeter();
       bareCommits = await commitCount();
@@ -274,7 +259,7 @@ export const startPipelineBenchmark: Benchmark = async (ctx) => {
     };
     let meter = cpuMeter(pids);
     let locks = lockWaits(ctx.databaseUrl);
-    commitCount = await commits(ctx.databaseUrl);
+    commitCount = await pgWrites(ctx.databaseUrl, () => benchQueries);
     const one = await startLoops(ctx, stack.apiUrl, jobIds, starts);
     const cpuOne = meter();
     const oneCommits = await commitCount();
@@ -340,10 +325,13 @@ export const startPipelineBenchmark: Benchmark = async (ctx) => {
           postgres_ms: round((1000 * (cpuOne.seconds.postgres ?? 0)) / starts, 2),
           redis_ms: round((1000 * (cpuOne.seconds.redis ?? 0)) / starts, 2),
           // The bench's own queries (its waiter, the lock sampler) are in these counts too.
-          commits_per_start: round(oneCommits / starts, 1),
+          commits_per_start: round(oneCommits.commits / starts, 1),
+          wal_bytes_per_start: Math.round(oneCommits.walBytes / starts),
+          rows_written_per_start: writesPer(oneCommits, starts),
           bare_machine_ms_per_op: round((1000 * bareCpu.machineSeconds) / starts, 2),
           bare_postgres_ms_per_op: round((1000 * (bareCpu.seconds.postgres ?? 0)) / starts, 2),
-          bare_commits_per_op: round(bareCommits / starts, 1),
+          bare_commits_per_op: round(bareCommits.commits / starts, 1),
+          bare_wal_bytes_per_op: Math.round(bareCommits.walBytes / starts),
         },
       },
     ];

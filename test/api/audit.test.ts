@@ -1,6 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type { RunningApi } from '@flink-orchestrator/api';
-import { apiRouter, AUDITED_ROUTES, UNAUDITED_ROUTES } from '@flink-orchestrator/http-api';
+import type { AddressInfo } from 'node:net';
+import Router from '@koa/router';
+import type { AuditEntry } from '@flink-orchestrator/domain';
+import { apiRouter, auditChanges, AUDITED_ROUTES, UNAUDITED_ROUTES } from '@flink-orchestrator/http-api';
+import Koa from 'koa';
 import { connect, type Knex } from '@flink-orchestrator/postgres';
 import { expect } from 'chai';
 import { startApi } from '../support/api-process';
@@ -142,6 +146,37 @@ describe('audit trail: a row per change made through the API, in its transaction
     expect((await http.post(`/api/v1/jobs/${randomUUID()}/stop`)).status).to.equal(404);
     await http.get('/api/v1/jobs');
     expect(Number((await db('audit_log').count({ n: '*' }))[0]?.n)).to.equal(after1);
+  });
+
+  it('a change made outside PostgreSQL (a cancel on Flink) whose audit row cannot be written: answered as done, the entry logged', async () => {
+    const logged: { fields: Record<string, unknown>; message: string }[] = [];
+    const app = new Koa();
+    app.use(async (ctx, next) => {
+      const log = { error: (fields: Record<string, unknown>, message: string) => logged.push({ fields, message }) };
+      Object.assign(ctx.state, { requestId: 'req-1', caller: 'ops', log });
+      await next();
+    });
+    const failing = { record: () => Promise.reject(new Error('database down')), list: () => Promise.resolve([]) };
+    app.use(auditChanges(failing));
+    const router = new Router();
+    router.post('/api/v1/jobs/:id/stop', (ctx) => {
+      ctx.status = 202; // the cancel reached Flink; nothing was written to PostgreSQL
+      ctx.body = { stopped: true };
+    });
+    app.use(router.routes());
+    const server = app.listen(0);
+    try {
+      const id = randomUUID();
+      const { port } = server.address() as AddressInfo;
+      const res = await fetch(`http://127.0.0.1:${port}/api/v1/jobs/${id}/stop`, { method: 'POST' });
+      expect(res.status).to.equal(202);
+      expect(await res.json()).to.deep.equal({ stopped: true });
+      expect(logged).to.have.length(1);
+      expect(logged[0]?.message).to.match(/not recorded/);
+      expect(logged[0]?.fields.audit as AuditEntry).to.include({ action: 'job.stop', actor: 'ops', targetId: id });
+    } finally {
+      server.close();
+    }
   });
 
   it('filters by actor and time, pages newest first, and needs a write token', async () => {

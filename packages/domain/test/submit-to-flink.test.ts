@@ -146,7 +146,7 @@ describe('SubmitToFlink (on fakes)', () => {
     expect(t.queue.sent).to.have.length(0);
   });
 
-  it('JAR reuse: starts within JAR_REUSE_MS skip the fetch; after it, or after a failed run, the JAR is asked for again', async () => {
+  it('JAR reuse: starts within JAR_REUSE_MS, or during the first fetch, skip it; after it, or after a failed run, the JAR is asked for again', async () => {
     const w = world();
     const source = oneJar();
     const jars = new EnsureJarOnFlink(source, new MemoryJarRegistry(), w.log, { forMs: 5000, clock: w.clock });
@@ -161,7 +161,7 @@ describe('SubmitToFlink (on fakes)', () => {
       await submit.run(e.id, first);
       return e.id;
     };
-    await startOne();
+    await Promise.all([startOne(), startOne()]); // the second waits for the first's fetch
     await startOne();
     expect(source.fetched).to.have.length(1);
     expect(w.executions.status(await startOne())).to.equal('RUNNING');
@@ -182,5 +182,20 @@ describe('SubmitToFlink (on fakes)', () => {
     await submit.run(e.id, { number: 2, final: false });
     expect(source.fetched).to.have.length(3);
     expect(w.executions.status(e.id)).to.equal('RUNNING');
+  });
+
+  it('JAR reuse: ensures of one JAR on one cluster at once make one fetch, even with nothing kept after', async () => {
+    const w = world();
+    const source = oneJar();
+    const jars = new EnsureJarOnFlink(source, new MemoryJarRegistry(), w.log, { forMs: 0, clock: w.clock });
+    const target = await w.clusters.gatewayFor('default');
+    const [a, b] = await Promise.all([
+      jars.ensure('http://dp/app.jar', target),
+      jars.ensure('http://dp/app.jar', target),
+    ]);
+    expect(source.fetched).to.have.length(1);
+    expect([a.cached, b.cached, b.jarId]).to.deep.equal([false, true, a.jarId]);
+    await jars.ensure('http://dp/app.jar', target);
+    expect(source.fetched).to.have.length(2);
   });
 });

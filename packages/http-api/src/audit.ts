@@ -115,7 +115,8 @@ class RequestAudit implements AuditScope {
 /**
  * Carries each changing /api request's audit scope down to the storage adapter, which writes
  * the entry in the transaction of the change. A change that wrote nothing to the database
- * (a cancel sent to Flink) is recorded on its own once it succeeded.
+ * (a cancel sent to Flink) is recorded on its own once it succeeded; the change happened,
+ * so a failure to record it is logged (with the entry), not answered as the request's.
  */
 export function auditChanges(log: AuditLog | undefined) {
   return async (ctx: Context, next: Next): Promise<void> => {
@@ -127,6 +128,11 @@ export function auditChanges(log: AuditLog | undefined) {
     await auditScope.run(scope, next);
     if (scope.written || ctx.status >= 400) return;
     const entry = scope.describe();
-    if (entry) await log.record(entry);
+    if (!entry) return;
+    try {
+      await log.record(entry);
+    } catch (error) {
+      requestState(ctx).log.error({ err: error, audit: entry }, 'audit entry of a change that happened not recorded');
+    }
   };
 }

@@ -25,4 +25,4 @@ export type {
 export type { ApiDependencies, HealthCheck } from './deps';
 export { HttpProblem } from './problem';
 export { sameSecret, TokenAuthority, type ApiToken, type Access } from './auth';
-export { AUDITED_ROUTES, UNAUDITED_ROUTES } from './audit';
+export { AUDITED_ROUTES, UNAUDITED_ROUTES, auditChanges } from './audit';

@@ -2,7 +2,7 @@ import type { AuditEntry, AuditLog, AuditQuery, AuditRecord, PageRequest } from 
 import { auditScope } from '@flink-orchestrator/observability';
 import type { Knex } from 'knex';
 import { guarded } from './connection-errors';
-import { newestFirst } from './keyset-pages';
+import { keysetPage } from './keyset-pages';
 
 interface AuditRow {
   id: string;
@@ -105,7 +105,7 @@ export class KnexAuditLog implements AuditLog {
       if (query.jobId) q.where('job_id', query.jobId);
       if (query.actor) q.where('actor', query.actor);
       if (query.since) q.where('created_at', '>=', query.since);
-      return (await newestFirst(q, page)).map(toRecord);
+      return (await keysetPage(q, page, 'desc')).map(toRecord);
     });
   }
 }

@@ -10,7 +10,7 @@ import {
 } from '@flink-orchestrator/domain';
 import type { Knex } from 'knex';
 import { audited, withinTransaction } from './audit-log';
-import { oldestFirst } from './keyset-pages';
+import { keysetPage } from './keyset-pages';
 import { guarded, isForeignKeyViolation, isUniqueViolation } from './connection-errors';
 
 export interface ClusterRow {
@@ -70,7 +70,7 @@ export class KnexClusterRepository implements ClusterRepository {
   }
 
   list(page: PageRequest): Promise<Cluster[]> {
-    return guarded(async () => (await oldestFirst(this.db<ClusterRow>('clusters'), page)).map(toCluster));
+    return guarded(async () => (await keysetPage(this.db<ClusterRow>('clusters'), page, 'asc')).map(toCluster));
   }
 
   update(name: string, changes: ClusterChanges): Promise<Cluster | null> {

@@ -23,7 +23,7 @@ import type { Knex } from 'knex';
 import { auditStatement, audited } from './audit-log';
 import { TAKEN_SLOTS } from './cluster-observations';
 import { guarded, isUniqueViolation } from './connection-errors';
-import { newestFirst } from './keyset-pages';
+import { keysetPage } from './keyset-pages';
 import { patchColumns, toExecution, type ExecutionRow } from './rows';
 
 const TABLE = 'job_executions';
@@ -303,7 +303,7 @@ export class KnexExecutionRepository implements ExecutionRepository {
     return guarded(async () => {
       // Served by job_executions_job_newest_idx (jobId), _status_newest_idx (status) or
       // _newest_idx: each reads the page in index order and stops.
-      const query = newestFirst(this.db<ExecutionRow>(TABLE), page);
+      const query = keysetPage(this.db<ExecutionRow>(TABLE), page, 'desc');
       if (filter.status) query.andWhere('status', filter.status);
       if (filter.trigger) query.andWhere('trigger', filter.trigger);
       if (filter.jobId) query.andWhere('job_id', filter.jobId);
@@ -315,7 +315,7 @@ export class KnexExecutionRepository implements ExecutionRepository {
 
   listByJob(jobId: string, page: PageRequest, status?: ExecutionStatus): Promise<Execution[]> {
     return guarded(async () => {
-      const query = newestFirst(this.db<ExecutionRow>(TABLE).where({ job_id: jobId }), page);
+      const query = keysetPage(this.db<ExecutionRow>(TABLE).where({ job_id: jobId }), page, 'desc');
       if (status) query.andWhere({ status });
       return (await query).map(toExecution);
     });

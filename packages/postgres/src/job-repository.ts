@@ -16,7 +16,7 @@ import {
 } from '@flink-orchestrator/domain';
 import type { Knex } from 'knex';
 import { audited, withinTransaction } from './audit-log';
-import { oldestFirst } from './keyset-pages';
+import { keysetPage } from './keyset-pages';
 import { guarded, isForeignKeyViolation, isUniqueViolation } from './connection-errors';
 import { toJob, type ExecutionRow, type JobRow } from './rows';
 
@@ -71,7 +71,7 @@ export class KnexJobRepository implements JobRepository {
   }
 
   list(page: PageRequest): Promise<Job[]> {
-    return guarded(async () => (await oldestFirst(this.db<JobRow>('jobs'), page)).map(toJob));
+    return guarded(async () => (await keysetPage(this.db<JobRow>('jobs'), page, 'asc')).map(toJob));
   }
 
   update(id: string, changes: JobChanges, expectedVersion?: number): Promise<Job | null> {

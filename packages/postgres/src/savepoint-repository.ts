@@ -10,7 +10,7 @@ import type {
 import type { Knex } from 'knex';
 import { audited, withinTransaction } from './audit-log';
 import { guarded } from './connection-errors';
-import { newestFirst } from './keyset-pages';
+import { keysetPage } from './keyset-pages';
 
 const TABLE = 'savepoints';
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -137,7 +137,7 @@ export class KnexSavepointRepository implements SavepointRepository {
 
   listByJob(jobId: string, page: PageRequest): Promise<Savepoint[]> {
     return guarded(async () => {
-      return (await newestFirst(this.db<SavepointRow>(TABLE).where({ job_id: jobId }), page)).map(toSavepoint);
+      return (await keysetPage(this.db<SavepointRow>(TABLE).where({ job_id: jobId }), page, 'desc')).map(toSavepoint);
     });
   }
 

@@ -13,7 +13,7 @@ import type {
 import type { Knex } from 'knex';
 import { audited } from './audit-log';
 import { guarded, isUniqueViolation } from './connection-errors';
-import { newestFirst } from './keyset-pages';
+import { keysetPage } from './keyset-pages';
 
 const TABLE = 'upgrades';
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -123,7 +123,7 @@ export class KnexUpgradeRepository implements UpgradeRepository {
 
   listByJob(jobId: string, page: PageRequest): Promise<Upgrade[]> {
     return guarded(async () => {
-      return (await newestFirst(this.db<UpgradeRow>(TABLE).where({ job_id: jobId }), page)).map(toUpgrade);
+      return (await keysetPage(this.db<UpgradeRow>(TABLE).where({ job_id: jobId }), page, 'desc')).map(toUpgrade);
     });
   }
 

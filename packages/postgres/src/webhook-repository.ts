@@ -14,7 +14,7 @@ import type { Knex } from 'knex';
 import { audited } from './audit-log';
 import { guarded } from './connection-errors';
 import { toEvent, WEBHOOK_WANTS_EVENT, type EventRow } from './event-store';
-import { newestFirst, oldestFirst } from './keyset-pages';
+import { keysetPage } from './keyset-pages';
 
 interface WebhookRow {
   id: string;
@@ -131,7 +131,7 @@ export class KnexWebhookRepository implements WebhookRepository {
   }
 
   list(page: PageRequest): Promise<Webhook[]> {
-    return guarded(async () => (await oldestFirst(this.db<WebhookRow>('webhooks'), page)).map(toWebhook));
+    return guarded(async () => (await keysetPage(this.db<WebhookRow>('webhooks'), page, 'asc')).map(toWebhook));
   }
 
   update(id: string, changes: WebhookChanges): Promise<Webhook | null> {
@@ -155,7 +155,7 @@ export class KnexWebhookRepository implements WebhookRepository {
       const query = this.db('webhook_deliveries')
         .select('*', this.db.raw('(SELECT type FROM events WHERE events.id = event_id) AS event_type'))
         .where({ webhook_id: webhookId });
-      return ((await newestFirst(query, page)) as DeliveryRow[]).map(toDelivery);
+      return ((await keysetPage(query, page, 'desc')) as DeliveryRow[]).map(toDelivery);
     });
   }
 

@@ -42,6 +42,20 @@ async function addAll(queue: Queue, jobs: Parameters<Queue['addBulk']>[0]): Prom
   }
 }
 
+/**
+ * A message retried until it succeeds, with the consumer's capped backoff, kept `keptS`
+ * seconds once done: a second add under its id meanwhile is ignored.
+ */
+function untilDone(jobId: string, keptS: number, keptCount: number) {
+  return {
+    jobId,
+    attempts: UNTIL_DONE,
+    backoff: { type: 'capped' },
+    removeOnComplete: { age: keptS, count: keptCount },
+    removeOnFail: { age: 24 * 3600 },
+  };
+}
+
 /** The relay's side: one fan-out message per event, under the event's id. */
 export class BullEventBus implements EventBus {
   readonly queue: Queue;
@@ -57,14 +71,8 @@ export class BullEventBus implements EventBus {
       events.map((event) => ({
         name: event.type,
         data: { eventId: event.id },
-        opts: {
-          jobId: eventMessageId(event.id),
-          attempts: UNTIL_DONE,
-          backoff: { type: 'capped' },
-          // Kept a day: the relay sending it again (a crash before its mark) finds it and adds nothing.
-          removeOnComplete: { age: 24 * 3600, count: 100_000 },
-          removeOnFail: { age: 24 * 3600 },
-        },
+        // Kept a day: the relay sending it again (a crash before its mark) finds it and adds nothing.
+        opts: untilDone(eventMessageId(event.id), 24 * 3600, 100_000),
       })),
     );
   }
@@ -89,13 +97,7 @@ export class BullDeliveryQueue implements DeliveryQueue {
       deliveryIds.map((id) => ({
         name: 'deliver',
         data: { deliveryId: id },
-        opts: {
-          jobId: deliveryMessageId(id),
-          attempts: UNTIL_DONE,
-          backoff: { type: 'capped' },
-          removeOnComplete: { age: 3600, count: 10_000 },
-          removeOnFail: { age: 24 * 3600 },
-        },
+        opts: untilDone(deliveryMessageId(id), 3600, 10_000),
       })),
     );
   }

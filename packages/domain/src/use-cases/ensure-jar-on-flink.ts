@@ -34,6 +34,8 @@ const SWEEP_AT = 1000;
  */
 export class EnsureJarOnFlink {
   private readonly recent = new Map<string, { jar: UploadedJar; until: number }>();
+  /** Ensures under way, by cluster and URL: a burst of starts of one JAR waits for the first. */
+  private readonly underWay = new Map<string, Promise<UploadedJar>>();
 
   constructor(
     private readonly source: JarSource,
@@ -44,8 +46,9 @@ export class EnsureJarOnFlink {
 
   /**
    * A JAR ensured on a cluster less than `reuse.forMs` ago is taken as still there and
-   * unchanged: a burst of starts of one JAR makes one round of requests, not one each. Were
-   * it gone meanwhile, the run fails as transient and `forget` makes the retry ask again.
+   * unchanged, and starts that come while it is being ensured wait for that one: a burst of
+   * starts of one JAR makes one round of requests, not one each. Were it gone meanwhile, the
+   * run fails as transient and `forget` makes the retry ask again.
    */
   async ensure(url: string, target: ClusterGateway): Promise<UploadedJar> {
     if (!this.reuse) return this.ensureNow(url, target);
@@ -53,10 +56,18 @@ export class EnsureJarOnFlink {
     const now = this.reuse.clock.now().getTime();
     const known = this.recent.get(key);
     if (known && known.until > now) return { ...known.jar, cached: true };
-    const jar = await this.ensureNow(url, target);
-    if (this.recent.size >= SWEEP_AT) for (const [k, v] of this.recent) if (v.until <= now) this.recent.delete(k);
-    this.recent.set(key, { jar, until: now + this.reuse.forMs });
-    return jar;
+    const pending = this.underWay.get(key);
+    if (pending) return { ...(await pending), cached: true };
+    const ensuring = this.ensureNow(url, target);
+    this.underWay.set(key, ensuring);
+    try {
+      const jar = await ensuring;
+      if (this.recent.size >= SWEEP_AT) for (const [k, v] of this.recent) if (v.until <= now) this.recent.delete(k);
+      this.recent.set(key, { jar, until: now + this.reuse.forMs });
+      return jar;
+    } finally {
+      this.underWay.delete(key);
+    }
   }
 
   /** Drops what is remembered of the cluster's JARs: a run there failed, so ask again. */
