@@ -11,7 +11,8 @@ const HELP = {
   queue_jobs: 'BullMQ jobs per queue and state (waiting, active, delayed, failed).',
   schedule_tick_lateness_seconds: 'Actual minus nominal fire time of schedule ticks.',
   schedule_ticks_total: 'Schedule ticks by outcome (started, skipped, missed, duplicate, ignored).',
-  jar_cache_total: 'JAR uploads avoided (hit; not_modified: the download too) or made (miss).',
+  jar_cache_total:
+    'JAR uploads avoided (hit; not_modified: the download too; cached: every request, JAR_REUSE_MS) or made (miss).',
   cluster_observation_duration_seconds:
     'One observation of a Flink cluster by its observer (one job list, plus the changes).',
   cluster_reachable: 'Whether the last observation of a Flink cluster reached its JobManager (1) or not (0).',

@@ -174,11 +174,11 @@ export class KnexExecutionRepository implements ExecutionRepository {
         version: expect?.version ?? 0,
         previousTick: expect?.previousTick?.toISOString() ?? '-infinity',
       };
-      const EXPECTED = (job: string) =>
+      const isExpected = (job: string) =>
         `(NOT :checked OR (${job}version = :version AND GREATEST(COALESCE(${job}schedule_last_run_at, '-infinity'::timestamptz), ${job}updated_at) >= :previousTick::timestamptz))`;
       const lock = this.db('jobs')
         .where({ id: tick.jobId })
-        .whereRaw(this.db.raw(EXPECTED(''), expected))
+        .whereRaw(this.db.raw(isExpected(''), expected))
         .update({
           // GREATEST ignores a NULL; the update always takes the lock and records the newest tick.
           schedule_last_run_at: this.db.raw('GREATEST(schedule_last_run_at, ?::timestamptz)', [scheduledFor]),
@@ -207,7 +207,7 @@ export class KnexExecutionRepository implements ExecutionRepository {
                   CASE WHEN decided.status = 'QUEUED' THEN job.admission ELSE 'slots' END,
                   :preflight::jsonb
              FROM decided CROSS JOIN jobs job
-            WHERE job.id = :jobId AND ${EXPECTED('job.')}
+            WHERE job.id = :jobId AND ${isExpected('job.')}
            ON CONFLICT (job_id, scheduled_for) WHERE scheduled_for IS NOT NULL DO NOTHING
            RETURNING *`,
           {
