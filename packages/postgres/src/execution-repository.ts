@@ -73,14 +73,17 @@ export class KnexExecutionRepository implements ExecutionRepository {
     const queued = execution.status === 'QUEUED';
     const conditions = [
       options.requireEnabled ? 'job.enabled' : null,
-      options.exclusive
-        ? `NOT EXISTS (SELECT 1 FROM ${TABLE} WHERE job_id = :jobId AND status IN (${ACTIVE_LIST}))`
-        : null,
+      options.exclusive ? 'NOT EXISTS (SELECT 1 FROM active)' : null,
     ].filter((c): c is string => c !== null);
     const lock = this.db.raw('SELECT enabled FROM jobs WHERE id = ? FOR UPDATE', [execution.jobId]).toQuery();
     const insert = this.db
       .raw(
-        `INSERT INTO ${TABLE} (id, job_id, cluster, trigger, status, parallelism, savepoint_path, savepoint_id,
+        // The execution in the way is read in the insert's own snapshot: read by a statement
+        // of its own, it could have ended in between (a stop needs no job lock).
+        `WITH active AS (
+           SELECT * FROM ${TABLE} WHERE job_id = :jobId AND status IN (${ACTIVE_LIST}) ORDER BY created_at DESC LIMIT 1),
+         inserted AS (
+         INSERT INTO ${TABLE} (id, job_id, cluster, trigger, status, parallelism, savepoint_path, savepoint_id,
                                allow_non_restored_state, scheduled_for, restart_of, upgrade_id, preflight, not_before,
                                error_message, finished_at${queued ? ', jar_url, entry_class, config, job_version, admission' : ''})
          SELECT :id, job.id, job.cluster, :trigger, :status, COALESCE(:parallelism::integer, job.parallelism),
@@ -91,7 +94,10 @@ export class KnexExecutionRepository implements ExecutionRepository {
                 ${queued ? ', job.jar_url, job.entry_class, job.config, job.version, job.admission' : ''}
            FROM jobs job
           WHERE job.id = :jobId ${conditions.map((c) => `AND ${c}`).join(' ')}
-         RETURNING *`,
+         RETURNING *)
+         SELECT 'created' AS outcome, inserted.* FROM inserted
+         UNION ALL
+         SELECT 'active', active.* FROM active WHERE NOT EXISTS (SELECT 1 FROM inserted)`,
         {
           id,
           jobId: execution.jobId,
@@ -110,35 +116,24 @@ export class KnexExecutionRepository implements ExecutionRepository {
         },
       )
       .toQuery();
-    // Read only when the insert made nothing: then it names the execution in the way.
-    const active = this.db
-      .raw(
-        `SELECT * FROM ${TABLE} WHERE job_id = ? AND status IN (${ACTIVE_LIST})
-            AND NOT EXISTS (SELECT 1 FROM ${TABLE} WHERE id = ?) ORDER BY created_at DESC LIMIT 1`,
-        [execution.jobId, id],
-      )
-      .toQuery();
     const audit = auditStatement(this.db, id, `EXISTS (SELECT 1 FROM ${TABLE} WHERE id = '${id}')`);
-    const results = (await this.db.raw(
-      [lock, insert, active, ...(audit ? [audit.sql] : [])].join(';\n'),
-    )) as unknown as {
+    const results = (await this.db.raw([lock, insert, ...(audit ? [audit.sql] : [])].join(';\n'))) as unknown as {
       rows: Record<string, unknown>[];
     }[];
-    const [locked, inserted, blocking] = results as [
+    const [locked, written] = results as [
       { rows: { enabled: boolean }[] },
-      { rows: ExecutionRow[] },
-      { rows: ExecutionRow[] },
+      { rows: (ExecutionRow & { outcome: 'created' | 'active' })[] },
     ];
     const job = locked.rows[0];
     if (!job) return { kind: 'job_missing' };
-    const row = inserted.rows[0];
-    if (row) {
+    const { outcome, ...row } = written.rows[0] ?? { outcome: null };
+    if (outcome === 'created') {
       audit?.written();
-      return { kind: 'created', execution: toExecution(row) };
+      return { kind: 'created', execution: toExecution(row as ExecutionRow) };
     }
     if (options.requireEnabled && !job.enabled) return { kind: 'job_disabled' };
-    const other = blocking.rows[0];
-    if (!other) throw new Error(`execution of job ${execution.jobId} neither inserted nor refused`);
+    if (outcome !== 'active') throw new Error(`execution of job ${execution.jobId} neither inserted nor refused`);
+    const other = row as ExecutionRow;
     return { kind: 'active', active: toExecution(other) };
   }
 
