@@ -40,12 +40,15 @@ export function restartsOn(policy: RestartPolicy, status: string): boolean {
 
 /**
  * Where a restart resumes from, as recorded on the failure it replaces: the failed job's
- * latest checkpoint, what the failed execution itself restored from, the job's latest
- * savepoint, or nothing.
+ * latest checkpoint, what the failed execution itself restored from, the job's newest
+ * savepoint, or nothing; `reason` says why that one (older records have none).
  */
 export interface RestorePoint {
   kind: 'checkpoint' | 'restored' | 'savepoint' | 'none';
   path: string | null;
+  /** The savepoint record restored from, when there is one. */
+  savepointId?: string;
+  reason?: string;
 }
 
 /** What was decided about a failed execution: the restart it got, or why none. */

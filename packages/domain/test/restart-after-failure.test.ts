@@ -5,6 +5,7 @@ import {
   flinkJobIdFor,
   ObserveCluster,
   RestartAfterFailure,
+  RestorePointUnknown,
   restartPolicyOf,
   SubmitToFlink,
   TransientFailure,
@@ -46,32 +47,91 @@ describe('RestartAfterFailure: a failed execution replaced per the job policy (o
     expect(restart?.parallelism).to.equal(3);
     expect(restart?.notBefore?.getTime()).to.equal(t.clock.now().getTime() + 10_000);
     expect(t.queue.sent).to.deep.equal([{ message: { kind: 'submit', executionId: restart?.id }, delayMs: 10_000 }]);
-    expect(decision).to.deep.include({
-      decision: 'restarted',
-      executionId: restart?.id,
-      restoreFrom: { kind: 'checkpoint', path: 'file:///cp/job/chk-7' },
-    });
+    expect(decision).to.deep.include({ decision: 'restarted', executionId: restart?.id });
+    expect(decision).to.have.nested.property('restoreFrom.path', 'file:///cp/job/chk-7');
+    expect(decision).to.have.nested.property('restoreFrom.kind', 'checkpoint');
     expect(t.executions.rows.get(failed.id)?.restartDecision).to.deep.equal(decision);
   });
 
-  it('falls back to what the failed run restored from, then to the latest savepoint, then to nothing', async () => {
+  it('without a checkpoint: what the failed run restored from, unless a savepoint of the job is newer; else nothing', async () => {
     const t = setup();
-    const restored = t.failure('FAILED', { savepointPath: 'file:///sp/from-start' });
-    expect((await t.restarts.run(restored.id))?.decision).to.equal('restarted');
-    expect(t.restartsOf(restored.id)[0]?.savepointPath).to.equal('file:///sp/from-start');
+    // A savepoint from before the failed run was created is older than what that run restored from.
+    t.savepoints.put({ jobId: t.job.id, location: 'file:///sp/older', completedAt: t.clock.now() });
+    t.clock.advance(1000);
+    const restored = t.failure('FAILED', { savepointPath: 'file:///cp/from-start' });
+    const decision = await t.restarts.run(restored.id);
+    expect(decision).to.have.nested.property('restoreFrom.kind', 'restored');
+    expect(t.restartsOf(restored.id)[0]?.savepointPath).to.equal('file:///cp/from-start');
 
     const u = setup();
     u.savepoints.put({ jobId: u.job.id, kind: 'stop', location: 'file:///sp/stopped' });
+    u.clock.advance(1000);
     const plain = u.failure();
-    await u.restarts.run(plain.id);
+    expect(await u.restarts.run(plain.id)).to.have.nested.property('restoreFrom.kind', 'savepoint');
     expect(u.restartsOf(plain.id)[0]?.savepointPath).to.equal('file:///sp/stopped');
 
     const v = setup();
-    // Flink cannot be asked: the checkpoint is unknown, so the fallbacks decide.
-    v.flink.latestCheckpoint = () => Promise.reject(new TransientFailure('connection refused'));
     const bare = v.failure();
-    expect(await v.restarts.run(bare.id)).to.deep.include({ restoreFrom: { kind: 'none', path: null } });
+    expect(await v.restarts.run(bare.id)).to.have.nested.property('restoreFrom.kind', 'none');
     expect(v.restartsOf(bare.id)[0]?.savepointPath).to.equal(null);
+  });
+
+  it('never rewinds: a savepoint taken during the failed run beats what that run started from', async () => {
+    const t = setup();
+    const failed = t.failure('FAILED', { savepointPath: 'file:///sp/the-start' });
+    // The failed run took a periodic savepoint before it failed; no checkpoint was retained.
+    t.clock.advance(60_000);
+    const periodic = t.savepoints.put({
+      jobId: t.job.id,
+      kind: 'periodic',
+      location: 'file:///sp/periodic',
+      completedAt: t.clock.now(),
+    });
+    const decision = await t.restarts.run(failed.id);
+    expect(decision).to.deep.include({ decision: 'restarted' });
+    expect(decision).to.have.nested.property('restoreFrom.path', 'file:///sp/periodic');
+    expect(decision).to.have.nested.property('restoreFrom.savepointId', periodic.id);
+    expect(decision).to.have.nested.property('restoreFrom.reason').that.contains('newer than what the failed run');
+    expect(t.restartsOf(failed.id)[0]).to.include({ savepointPath: 'file:///sp/periodic', savepointId: periodic.id });
+  });
+
+  it('restoreFrom latest-savepoint restores from the newest savepoint of the job, even with a checkpoint', async () => {
+    const t = setup({ onFailure: 'restart', restoreFrom: 'latest-savepoint' });
+    t.savepoints.put({ jobId: t.job.id, location: 'file:///sp/old', completedAt: t.clock.now() });
+    t.clock.advance(1000);
+    const newest = t.savepoints.put({ jobId: t.job.id, location: 'file:///sp/new', completedAt: t.clock.now() });
+    const failed = t.failure('FAILED', { savepointPath: 'file:///sp/old' });
+    t.flink.checkpoints.set(failed.flinkJobId, 'file:///cp/chk-9');
+    expect(await t.restarts.run(failed.id)).to.have.nested.property('restoreFrom.savepointId', newest.id);
+    expect(t.restartsOf(failed.id)[0]?.savepointPath).to.equal('file:///sp/new');
+
+    // With no savepoint at all, what the failed run restored from.
+    const u = setup({ onFailure: 'restart', restoreFrom: 'latest-savepoint' });
+    const plain = u.failure('FAILED', { savepointPath: 'file:///cp/earlier' });
+    expect(await u.restarts.run(plain.id)).to.have.nested.property('restoreFrom.kind', 'restored');
+  });
+
+  it('checkpoints that cannot be read leave the failure undecided (no older state), and the sweep decides it later', async () => {
+    const t = setup();
+    t.savepoints.put({ jobId: t.job.id, location: 'file:///sp/older', completedAt: t.clock.now() });
+    t.clock.advance(1000);
+    const failed = t.failure();
+    const readCheckpoint = t.flink.latestCheckpoint.bind(t.flink);
+    t.flink.latestCheckpoint = () => Promise.reject(new TransientFailure('connection refused'));
+    let refused: unknown = null;
+    await t.restarts.run(failed.id).catch((error: unknown) => (refused = error));
+    expect(refused).to.be.instanceOf(RestorePointUnknown);
+    expect(t.restartsOf(failed.id)).to.deep.equal([]);
+    expect(t.executions.rows.get(failed.id)?.restartDecision).to.equal(null);
+    // A sweep while Flink is still unreachable decides nothing and does not fail.
+    expect(await t.restarts.sweep(new Date(0))).to.equal(1);
+    expect(t.restartsOf(failed.id)).to.deep.equal([]);
+
+    t.flink.latestCheckpoint = readCheckpoint;
+    t.flink.checkpoints.set(failed.flinkJobId, 'file:///cp/chk-3');
+    await t.restarts.sweep(new Date(0));
+    expect(t.restartsOf(failed.id)[0]?.savepointPath).to.equal('file:///cp/chk-3');
+    expect(t.executions.rows.get(failed.id)?.restartDecision).to.have.nested.property('restoreFrom.kind', 'checkpoint');
   });
 
   it('makes exactly one restart per failure, however often it is asked (the observer, the sweep, a crash between)', async () => {

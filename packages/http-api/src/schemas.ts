@@ -210,10 +210,17 @@ export const COMPONENT_SCHEMAS: Record<string, JsonSchema> = {
     properties: {
       decision: { enum: ['restarted', 'exhausted', 'skipped'] },
       executionId: { ...uuid, description: 'with "restarted": the execution that replaced this one' },
-      restoreFrom: exactly({
-        kind: { enum: ['checkpoint', 'restored', 'savepoint', 'none'] },
-        path: { type: ['string', 'null'] },
-      }),
+      restoreFrom: {
+        type: 'object',
+        required: ['kind', 'path'],
+        additionalProperties: false,
+        properties: {
+          kind: { enum: ['checkpoint', 'restored', 'savepoint', 'none'] },
+          path: { type: ['string', 'null'] },
+          savepointId: { ...uuid, description: 'the savepoint record restored from, when there is one' },
+          reason: { type: 'string', description: 'why this state was chosen (the newest the job had)' },
+        },
+      },
       reason: { type: 'string', description: 'why it was not restarted' },
       decidedAt: instant,
     },

@@ -22,8 +22,8 @@ export interface RestartAfterFailureDeps {
 
 /**
  * Applies a job's restart policy to one of its executions that ended FAILED or LOST after
- * running on Flink: a new execution (trigger `restart`) that restores from the failed
- * job's latest retained checkpoint, or records why there is none (past `maxRestarts`
+ * running on Flink: a new execution (trigger `restart`) that restores from the newest state
+ * the job has (`restorePoint`), recorded with why it was chosen, or records why there is none (past `maxRestarts`
  * within the window, job disabled, another execution active).
  *
  * Idempotent and crash-safe: the observer calls it as it records the end, and a sweep
@@ -72,7 +72,14 @@ export class RestartAfterFailure {
   /** Decides every failure since `endedAfter` left undecided (its observer crashed, or PostgreSQL was down). */
   async sweep(endedAfter: Date, limit = 100): Promise<number> {
     const undecided = await this.executions.listUndecidedFailures(endedAfter, limit);
-    for (const failure of undecided) await this.run(failure.id);
+    for (const failure of undecided) {
+      try {
+        await this.run(failure.id);
+      } catch (error) {
+        // One failure that cannot be decided yet (its checkpoints unreadable) holds up no other.
+        this.log.warn({ executionId: failure.id, reason: failureText(error) }, 'restart not decided yet');
+      }
+    }
     return undecided.length;
   }
 
@@ -98,6 +105,7 @@ export class RestartAfterFailure {
         status: 'QUEUED',
         parallelism: failed.parallelism,
         savepointPath: restoreFrom.path,
+        savepointId: restoreFrom.savepointId ?? null,
         allowNonRestoredState: failed.allowNonRestoredState,
         scheduledFor: null,
         restartOf: failed.id,
@@ -148,27 +156,80 @@ export class RestartAfterFailure {
   }
 
   /**
-   * The policy's restore point, falling back along checkpoint → what the failed execution
-   * restored from → the job's latest savepoint → nothing: a failure before the first
-   * checkpoint still resumes from the state the failed run started with.
+   * The newest state the job has, so that a restart never rewinds it: the failed run's
+   * latest completed checkpoint, else whichever is newer of the job's newest completed
+   * savepoint and what the failed run itself restored from. `latest-savepoint` asks for the
+   * job's newest savepoint first. Checkpoints Flink cannot be asked about right now are not
+   * "none": the decision waits (the sweep asks again) rather than restoring older state.
    */
   private async restorePoint(failed: Execution, job: Job): Promise<RestorePoint> {
     const from = job.restartPolicy.restoreFrom;
-    if (from === 'none') return { kind: 'none', path: null };
-    if (from === 'latest-checkpoint' && failed.flinkJobId) {
-      try {
-        const { flink } = await this.clusters.gatewayFor(failed.cluster);
-        const path = await flink.latestCheckpoint(failed.flinkJobId);
-        if (path) return { kind: 'checkpoint', path };
-      } catch (error) {
-        this.log.warn(
-          { executionId: failed.id, reason: failureText(error) },
-          'checkpoints of the failed job could not be read; falling back to its savepoints',
+    if (from === 'none') return { kind: 'none', path: null, reason: 'The restart policy restores from nothing.' };
+    const savepoint = await this.savepoints.latestRestorable(job.id);
+    if (from === 'latest-savepoint') {
+      if (savepoint?.location)
+        return this.fromSavepoint(
+          savepoint.id,
+          savepoint.location,
+          'the newest savepoint of the job (restoreFrom latest-savepoint)',
         );
-      }
+      return this.ownRestorePoint(failed, 'The job has no completed savepoint');
     }
-    if (failed.savepointPath) return { kind: 'restored', path: failed.savepointPath };
-    const latest = await this.savepoints.latestRestorable(job.id);
-    return latest?.location ? { kind: 'savepoint', path: latest.location } : { kind: 'none', path: null };
+    if (failed.flinkJobId) {
+      const checkpoint = await this.latestCheckpoint(failed);
+      if (checkpoint)
+        return {
+          kind: 'checkpoint',
+          path: checkpoint,
+          reason: `The latest completed checkpoint of Flink job ${failed.flinkJobId}.`,
+        };
+    }
+    // The state the failed run began with is as new as the moment that run was created (its
+    // restore point was the newest then); a savepoint completed since is newer.
+    const savepointTime = savepoint ? (savepoint.completedAt ?? savepoint.createdAt).getTime() : -Infinity;
+    const ownIsNewer =
+      failed.savepointPath !== null &&
+      (failed.savepointId === savepoint?.id || savepointTime <= failed.createdAt.getTime());
+    if (savepoint?.location && !ownIsNewer)
+      return this.fromSavepoint(
+        savepoint.id,
+        savepoint.location,
+        failed.savepointPath
+          ? 'No completed checkpoint; the newest savepoint of the job is newer than what the failed run restored from'
+          : 'No completed checkpoint and the failed run restored from nothing; the newest savepoint of the job',
+      );
+    return this.ownRestorePoint(failed, 'No completed checkpoint and no newer savepoint');
   }
+
+  private fromSavepoint(id: string, path: string, why: string): RestorePoint {
+    return { kind: 'savepoint', path, savepointId: id, reason: `${why}: savepoint ${id}.` };
+  }
+
+  private ownRestorePoint(failed: Execution, why: string): RestorePoint {
+    if (failed.savepointPath)
+      return {
+        kind: 'restored',
+        path: failed.savepointPath,
+        ...(failed.savepointId ? { savepointId: failed.savepointId } : {}),
+        reason: `${why}: what the failed run restored from.`,
+      };
+    return { kind: 'none', path: null, reason: `${why}, and the failed run restored from nothing.` };
+  }
+
+  /** Null when Flink has no completed, retained checkpoint of the job (or no longer knows it); throws when it cannot say. */
+  private async latestCheckpoint(failed: Execution): Promise<string | null> {
+    try {
+      const { flink } = await this.clusters.gatewayFor(failed.cluster);
+      return await flink.latestCheckpoint(failed.flinkJobId ?? '');
+    } catch (error) {
+      throw new RestorePointUnknown(
+        `The checkpoints of Flink job ${failed.flinkJobId} could not be read (${failureText(error)}); the restart is decided once they can be.`,
+      );
+    }
+  }
+}
+
+/** The newest state of a failed job cannot be known yet: decide its restart later, never from older state. */
+export class RestorePointUnknown extends Error {
+  override readonly name = 'RestorePointUnknown';
 }
