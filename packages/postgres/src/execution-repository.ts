@@ -71,11 +71,28 @@ export class KnexExecutionRepository implements ExecutionRepository {
   private async insertInOneRoundTrip(execution: NewExecution, options: InsertOptions): Promise<InsertOutcome> {
     const id = randomUUID();
     const queued = execution.status === 'QUEUED';
+    const restores = execution.savepointPath !== null || Boolean(execution.savepointId);
     const conditions = [
       options.requireEnabled ? 'job.enabled' : null,
       options.exclusive ? 'NOT EXISTS (SELECT 1 FROM active)' : null,
+      // Read after the savepoint lock below: a disposal asked for before it refuses the start.
+      restores
+        ? `NOT EXISTS (SELECT 1 FROM savepoints sp WHERE (sp.id = :savepointId::uuid OR sp.location = :savepointPath)
+                        AND (sp.disposal_requested_at IS NOT NULL OR sp.disposed_at IS NOT NULL))`
+        : null,
     ].filter((c): c is string => c !== null);
     const lock = this.db.raw('SELECT enabled FROM jobs WHERE id = ? FOR UPDATE', [execution.jobId]).toQuery();
+    // The savepoint records the start restores from, locked against a disposal (which locks
+    // them FOR UPDATE) until this start commits: the disposal then sees this execution, in use;
+    // or, having committed first, refuses this start. Restore and disposal are one decision.
+    const savepointLock = restores
+      ? this.db
+          .raw('SELECT id FROM savepoints WHERE id = ?::uuid OR location = ? FOR SHARE', [
+            execution.savepointId ?? null,
+            execution.savepointPath,
+          ])
+          .toQuery()
+      : null;
     const insert = this.db
       .raw(
         // The execution in the way is read in the insert's own snapshot: read by a statement
@@ -117,13 +134,10 @@ export class KnexExecutionRepository implements ExecutionRepository {
       )
       .toQuery();
     const audit = auditStatement(this.db, id, `EXISTS (SELECT 1 FROM ${TABLE} WHERE id = '${id}')`);
-    const results = (await this.db.raw([lock, insert, ...(audit ? [audit.sql] : [])].join(';\n'))) as unknown as {
-      rows: Record<string, unknown>[];
-    }[];
-    const [locked, written] = results as [
-      { rows: { enabled: boolean }[] },
-      { rows: (ExecutionRow & { outcome: 'created' | 'active' })[] },
-    ];
+    const statements = [lock, ...(savepointLock ? [savepointLock] : []), insert, ...(audit ? [audit.sql] : [])];
+    const results = (await this.db.raw(statements.join(';\n'))) as unknown as unknown[];
+    const locked = results[0] as { rows: { enabled: boolean }[] };
+    const written = results[savepointLock ? 2 : 1] as { rows: (ExecutionRow & { outcome: 'created' | 'active' })[] };
     const job = locked.rows[0];
     if (!job) return { kind: 'job_missing' };
     const { outcome, ...row } = written.rows[0] ?? { outcome: null };
@@ -132,6 +146,7 @@ export class KnexExecutionRepository implements ExecutionRepository {
       return { kind: 'created', execution: toExecution(row as ExecutionRow) };
     }
     if (options.requireEnabled && !job.enabled) return { kind: 'job_disabled' };
+    if (outcome !== 'active' && restores) return { kind: 'savepoint_disposed' };
     if (outcome !== 'active') throw new Error(`execution of job ${execution.jobId} neither inserted nor refused`);
     const other = row as ExecutionRow;
     return { kind: 'active', active: toExecution(other) };

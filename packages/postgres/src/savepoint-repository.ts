@@ -192,10 +192,13 @@ export class KnexSavepointRepository implements SavepointRepository {
               .filter((r) => r.status === 'COMPLETED' && r.location && !r.disposal_requested_at && !r.disposed_at)
               .sort((a, b) => (b.completed_at?.getTime() ?? 0) - (a.completed_at?.getTime() ?? 0))[0];
             if (newest?.id === id) return { kind: 'newest', savepoint } as const;
+            // Read after the lock: a start restoring from it holds the row FOR SHARE until it
+            // commits, so its execution is seen here (in use) or it sees this disposal (refused).
+            // Any job's: a start may restore from another job's savepoint by its path.
             const users = await trx.raw<{ rows: { id: string }[] }>(
               `SELECT id FROM job_executions
-            WHERE job_id = ? AND status IN (${ACTIVE_LIST}) AND (savepoint_id = ? OR savepoint_path = ?) LIMIT 1`,
-              [jobId, id, row.location],
+            WHERE status IN (${ACTIVE_LIST}) AND (savepoint_id = ? OR savepoint_path = ?) LIMIT 1`,
+              [id, row.location],
             );
             const user = users.rows[0];
             if (user) return { kind: 'in_use', savepoint, executionId: user.id } as const;

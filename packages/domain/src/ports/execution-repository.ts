@@ -95,7 +95,12 @@ export type InsertOutcome =
   | { kind: 'duplicate_upgrade'; execution: Execution | null }
   | { kind: 'job_missing' }
   /** Only with `requireEnabled`: the job is disabled. */
-  | { kind: 'job_disabled' };
+  | { kind: 'job_disabled' }
+  /**
+   * The savepoint it would restore from (by id or path) is being disposed of, or was: checked
+   * under a lock the disposal takes too, so a start and a disposal never both succeed.
+   */
+  | { kind: 'savepoint_disposed' };
 
 export interface InsertOptions {
   /** Refuse (`active`) while the job has an active execution. */

@@ -155,6 +155,12 @@ export class AdvanceUpgrade {
         `Execution ${outcome.active.id} of the job started meanwhile (${outcome.active.status}); the new definition was saved but not started by the upgrade.${restore}`,
         `Stop execution ${outcome.active.id} if it should not run.${recover}`,
       );
+    } else if (outcome.kind === 'savepoint_disposed') {
+      return this.fail(
+        upgrade,
+        `The upgrade's savepoint ${upgrade.savepointLocation} was disposed of before the new definition started; the new definition was saved but not started.`,
+        'Start the job from another savepoint, or without state.',
+      );
     } else return this.fail(upgrade, 'The job was deleted during the upgrade.', 'Nothing to recover.');
     await queue.enqueue({ kind: 'submit', executionId: started.id });
     return this.moveOn(

@@ -109,6 +109,8 @@ export class FireActionTick {
         };
       case 'duplicate_tick':
         return { outcome: 'skipped', detail: 'Another schedule of the job started an execution at this instant.' };
+      case 'savepoint_disposed':
+        return { outcome: 'skipped', detail: `Not started: savepoint ${latest?.id} was disposed of meanwhile.` };
       default:
         return { outcome: 'skipped', detail: 'The job is gone.' };
     }

@@ -130,6 +130,12 @@ export class RestartAfterFailure {
         };
       case 'job_missing':
         return { decision: 'skipped', reason: 'The job was deleted.', decidedAt: now };
+      case 'savepoint_disposed':
+        return {
+          decision: 'skipped',
+          reason: `Not restarted: the state it would restore from (${restoreFrom.path}) is being disposed of. Start the job by hand, from another savepoint.`,
+          decidedAt: now,
+        };
       case 'duplicate_tick':
       case 'duplicate_upgrade':
       case 'job_disabled': // requireEnabled is not asked for

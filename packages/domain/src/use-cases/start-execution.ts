@@ -59,6 +59,9 @@ export class StartExecution {
         throw new JobDisabled(jobId);
       case 'active':
         throw new ExecutionActive(jobId, outcome.active.id, outcome.active.status);
+      case 'savepoint_disposed':
+        // A disposal committed between the read above and the insert's lock.
+        throw new SavepointNotUsable(savepointId ?? savepointPath ?? '', 'is disposed of: nothing to restore from.');
       case 'duplicate_tick':
       case 'duplicate_restart':
       case 'duplicate_upgrade':
