@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
 import { assertHarnessIntegrity } from '../support/integrity';
@@ -102,6 +102,47 @@ describe('savepoints as records: taken, listed, restored from and disposed of, t
     const refused = await h.http.post(`/api/v1/jobs/${job.id}/start`, { restoreFrom: older.id });
     expect(refused.status).to.equal(409);
     expect(refused.body.error.code).to.equal('savepoint_not_usable');
+  });
+
+  it('a stop-with-savepoint Flink forgot once it completed (operation cache expired) is STOPPED with its savepoint', async () => {
+    const job = await h.createJob(STREAMING);
+    const running = await h.waitForStatus((await h.start202(job.id)).id, 'RUNNING');
+    // Each status poll of the stop's operation, once the job has FINISHED, finds Flink
+    // having forgotten it: 404, as after `rest.async.operation-store-duration` or an HA restart.
+    h.flink.setRequestHook((method, path) => {
+      if (method === 'GET' && path.startsWith(`/jobs/${running.flinkJobId}/savepoints/`))
+        if (h.flink.job(running.flinkJobId)?.state === 'FINISHED') h.flink.forgetOperations();
+    });
+    try {
+      await h.http.post(`/api/v1/jobs/${job.id}/stop`, { savepoint: true });
+      const stopped = await h.waitForStatus(running.id, 'STOPPED');
+      expect(stopped.savepointLocation).to.match(/savepoint-/);
+      expect(existsSync(onDisk(stopped.savepointLocation))).to.equal(true);
+      const [record] = (await h.http.get(`/api/v1/jobs/${job.id}/savepoints`)).body;
+      expect(record).to.include({ kind: 'stop', status: 'COMPLETED', location: stopped.savepointLocation });
+    } finally {
+      h.flink.setRequestHook(null);
+    }
+  });
+
+  it('a disposal whose files are already gone (an earlier try removed them, its trigger id lost) is disposed, not failed', async () => {
+    const job = await h.createJob(STREAMING);
+    const running = await h.waitForStatus((await h.start202(job.id)).id, 'RUNNING');
+    const older = await completed(job.id, (await h.http.post(`/api/v1/jobs/${job.id}/savepoints`)).body.id);
+    await completed(job.id, (await h.http.post(`/api/v1/jobs/${job.id}/savepoints`)).body.id);
+    // What a worker killed after Flink accepted the disposal, before it recorded the trigger
+    // id, leaves behind: the files gone, the record still asking.
+    rmSync(onDisk(older.location), { recursive: true, force: true });
+    expect((await h.http.delete(`/api/v1/jobs/${job.id}/savepoints/${older.id}`)).status).to.equal(202);
+    const disposed = await waitFor('the disposal to settle', async () => {
+      const s = await savepoint(job.id, older.id);
+      return s.disposedAt || s.disposalError ? s : undefined;
+    });
+    expect(disposed).to.include({ disposalError: null });
+    expect(disposed.disposedAt).to.be.a('string');
+    expect(h.flink.disposalRequests).to.include(older.location);
+    await h.http.post(`/api/v1/jobs/${job.id}/stop`);
+    await h.waitForStatus(running.id, 'CANCELLED');
   });
 
   it('bad requests: clear errors, nothing changed', async () => {

@@ -34,6 +34,14 @@ export interface Savepoint {
   disposedAt: Date | null;
 }
 
+/**
+ * Whether a savepoint Flink lists was taken for a record created at `createdAt`: triggered
+ * after it, with a minute allowed for the clocks of Flink and the orchestrator to differ.
+ */
+export function takenSince(listed: { triggeredAt: Date }, createdAt: Date): boolean {
+  return listed.triggeredAt.getTime() >= createdAt.getTime() - 60_000;
+}
+
 /** Usable to restore from: completed, its files neither gone nor going. */
 export function isRestorable(savepoint: Savepoint): boolean {
   return (

@@ -20,6 +20,7 @@ import {
   isRestorable,
   type DisposalOutcome,
   type DisposalStatus,
+  type FlinkSavepointRecord,
   type NewSavepoint,
   type Savepoint,
   type SavepointRepository,
@@ -666,6 +667,12 @@ export class FakeFlink implements FlinkGateway {
   latestCheckpoint(jobId: string): Promise<string | null> {
     this.count('jobs_checkpoints');
     return Promise.resolve(this.checkpoints.get(jobId) ?? null);
+  }
+  /** The latest savepoint Flink lists in a job's checkpoint statistics; a test sets one. */
+  readonly listedSavepoints = new Map<string, FlinkSavepointRecord>();
+  latestSavepoint(jobId: string): Promise<FlinkSavepointRecord | null> {
+    this.count('jobs_checkpoints');
+    return Promise.resolve(this.listedSavepoints.get(jobId) ?? null);
   }
   /** Savepoints taken while running: by trigger id, what the status poll answers. */
   readonly savepointsTaken = new Map<string, SavepointStatus>();

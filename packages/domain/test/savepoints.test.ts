@@ -34,6 +34,24 @@ function setup() {
 
 describe('savepoints as records (on fakes)', () => {
   describe('taking one while the job runs', () => {
+    it('an operation Flink forgot: the savepoint it lists as taken since is this one; none listed, asked again', async () => {
+      const t = setup();
+      const execution = t.running();
+      const taken = await t.manage.take(t.job.id);
+      t.flink.savepointStatus = () => Promise.resolve({ status: 'unknown' });
+      // Nothing listed since the record was made: not done, and the retry triggers again.
+      t.flink.listedSavepoints.set(execution.flinkJobId, {
+        location: 'file:///sp/an-older-one',
+        triggeredAt: new Date(t.clock.now().getTime() - 3600_000),
+      });
+      expect(await t.work.take(taken.id, first).catch((e: unknown) => e)).to.be.instanceOf(TransientFailure);
+      expect(t.savepoints.rows.get(taken.id)?.status).to.equal('IN_PROGRESS');
+
+      t.flink.listedSavepoints.set(execution.flinkJobId, { location: 'file:///sp/ours', triggeredAt: t.clock.now() });
+      await t.work.take(taken.id, first);
+      expect(t.savepoints.rows.get(taken.id)).to.include({ status: 'COMPLETED', location: 'file:///sp/ours' });
+    });
+
     it('records it IN_PROGRESS under a trigger id of its own and sends it to a worker, which records where it went', async () => {
       const t = setup();
       const execution = t.running();
@@ -183,6 +201,18 @@ describe('savepoints as records (on fakes)', () => {
       t.flink.disposalStatus = () => Promise.resolve({ status: 'unknown' });
       expect(await t.work.dispose(old.id, first).catch((e: unknown) => e)).to.be.instanceOf(TransientFailure);
       expect(t.savepoints.rows.get(old.id)?.disposal?.triggerId).to.equal(null);
+    });
+
+    it('Flink finding no files at the path (an earlier try removed them) is disposed, not a failure', async () => {
+      const t = setup();
+      const old = t.savepoints.put({ jobId: t.job.id });
+      t.clock.advance(1000);
+      t.savepoints.put({ jobId: t.job.id });
+      await t.manage.dispose(t.job.id, old.id);
+      t.flink.disposal = { status: 'absent' };
+      await t.work.dispose(old.id, first);
+      expect(t.savepoints.rows.get(old.id)).to.include({ disposalError: null });
+      expect(t.savepoints.rows.get(old.id)?.disposedAt).to.be.instanceOf(Date);
     });
 
     it('refuses the newest savepoint, one an active execution restored from, and one not completed, with the reason', async () => {

@@ -35,6 +35,40 @@ describe('StopOnFlink (on fakes, fake clock)', () => {
     expect(t.executions.rows.get(t.id)).to.include({ status: 'STOPPED', savepointLocation: 'file:///savepoints/sp-1' });
   });
 
+  it('an operation Flink forgot: FINISHED with a savepoint listed since is STOPPED with it; still running, asked again', async () => {
+    const t = running();
+    await stopping(t, true);
+    const stop = new StopOnFlink({ ...t, settings });
+    // Flink forgot the operation; the job still runs: the stop never happened.
+    t.flink.savepoint = { status: 'unknown' };
+    t.flink.stopWithSavepoint = (_jobId, options) => Promise.resolve(options.triggerId);
+    expect(await stop.run(t.id, { number: 1, final: false }).catch((e: unknown) => e)).to.be.instanceOf(
+      TransientFailure,
+    );
+    expect(t.executions.status(t.id)).to.equal('STOPPING');
+
+    // It did happen: the job FINISHED, and its statistics list the savepoint.
+    t.flink.jobs.set(t.flinkJobId, { state: 'FINISHED' });
+    t.flink.listedSavepoints.set(t.flinkJobId, { location: 'file:///sp/stopped', triggeredAt: t.clock.now() });
+    await stop.run(t.id, { number: 2, final: false });
+    expect(t.executions.rows.get(t.id)).to.include({ status: 'STOPPED', savepointLocation: 'file:///sp/stopped' });
+    const [record] = [...t.savepoints.rows.values()];
+    expect(record).to.include({ kind: 'stop', status: 'COMPLETED', location: 'file:///sp/stopped' });
+  });
+
+  it('an operation Flink forgot, the job ended without a savepoint since: ended, its record FAILED saying why', async () => {
+    const t = running();
+    await stopping(t, true);
+    t.flink.savepoint = { status: 'unknown' };
+    t.flink.stopWithSavepoint = (_jobId, options) => Promise.resolve(options.triggerId);
+    t.flink.jobs.set(t.flinkJobId, { state: 'CANCELED' });
+    await new StopOnFlink({ ...t, settings }).run(t.id, { number: 1, final: false });
+    expect(t.executions.rows.get(t.id)).to.include({ status: 'CANCELLED', savepointLocation: null });
+    const [record] = [...t.savepoints.rows.values()];
+    expect(record?.status).to.equal('FAILED');
+    expect(record?.errorMessage).to.contain('no longer knows the stop operation');
+  });
+
   it('a savepoint that never completes: gives up at the timeout on the clock, without real waiting', async () => {
     const t = running();
     await stopping(t, true);

@@ -8,6 +8,7 @@ import {
   type FlinkGateway,
   type FlinkJobOverview,
   type FlinkJobState,
+  type FlinkSavepointRecord,
   type JobPlan,
   type LocalJar,
   type PlanRequest,
@@ -242,6 +243,19 @@ export class FlinkRestClient implements FlinkGateway {
     return path && !path.startsWith('<') ? path : null;
   }
 
+  async latestSavepoint(jobId: string): Promise<FlinkSavepointRecord | null> {
+    const res = await this.call<Flink.CheckpointingStatisticsResponse>('jobs_checkpoints', {
+      method: 'GET',
+      url: `/jobs/${jobId}/checkpoints`,
+    });
+    if (res.status === 404) return null;
+    this.expect(res, [200], 'read the job checkpoints');
+    const savepoint = res.data.latest?.savepoint;
+    const location = savepoint?.external_path;
+    if (!location || location.startsWith('<') || savepoint.trigger_timestamp === undefined) return null;
+    return { location, triggeredAt: new Date(savepoint.trigger_timestamp) };
+  }
+
   async cancel(jobId: string): Promise<CancelOutcome> {
     const res = await this.call('jobs_cancel', { method: 'PATCH', url: `/jobs/${jobId}`, params: { mode: 'cancel' } });
     if (res.status === 202) return 'accepted';
@@ -306,6 +320,14 @@ export class FlinkRestClient implements FlinkGateway {
     if (res.data.status.id !== 'COMPLETED') return { status: 'IN_PROGRESS' };
     const cause = res.data.operation?.['failure-cause'];
     if (!cause) return { status: 'COMPLETED' };
+    // Flink resolves the path before deleting anything: a path already gone fails with
+    // FileNotFoundException ("Cannot find checkpoint or savepoint file/directory").
+    if (
+      /FileNotFoundException|Cannot find checkpoint or savepoint/.test(
+        `${cause.class ?? ''} ${cause['stack-trace'] ?? ''}`,
+      )
+    )
+      return { status: 'absent' };
     return {
       status: 'FAILED',
       reason: summarizeFlinkErrors([cause['stack-trace'] ?? cause.class ?? 'unknown failure']),
@@ -317,6 +339,9 @@ export class FlinkRestClient implements FlinkGateway {
       method: 'GET',
       url: `/jobs/${jobId}/savepoints/${triggerId}`,
     });
+    // "There is no savepoint operation with triggerId=…": expired from Flink's operation cache
+    // (`rest.async.operation-store-duration`), or lost with a JobManager restart.
+    if (res.status === 404) return { status: 'unknown' };
     this.expect(res, [200], 'read the savepoint status');
     if (res.data.status.id !== 'COMPLETED') return { status: 'IN_PROGRESS' };
     const operation = res.data.operation ?? {};

@@ -113,6 +113,7 @@ export interface CheckpointingStatisticsResponse {
   latest?: {
     completed?: { id?: number; external_path?: string | null; is_savepoint?: boolean } | null;
     restored?: { id?: number; external_path?: string | null; is_savepoint?: boolean } | null;
+    savepoint?: { id?: number; external_path?: string | null; trigger_timestamp?: number } | null;
   } | null;
 }
 

@@ -118,7 +118,27 @@ export function flinkGatewayContract(subject: () => ContractSubject): void {
     await eventually(async () => ((await gateway.getJob(jobId))?.state === 'FINISHED' ? true : null));
     // A savepoint is not the latest checkpoint: a restart restores from checkpoints only.
     const checkpoint = await gateway.latestCheckpoint(jobId);
-    expect(checkpoint).not.to.equal(done.status === 'COMPLETED' && done.location);
+    const location = done.status === 'COMPLETED' ? done.location : '';
+    expect(checkpoint).not.to.equal(location);
+    // The statistics list it as the job's latest savepoint, triggered about now: what settles
+    // an operation Flink forgot. An operation Flink does not know is `unknown` (404).
+    const listed = await gateway.latestSavepoint(jobId);
+    expect(listed?.location).to.equal(location);
+    expect(Math.abs((listed?.triggeredAt.getTime() ?? 0) - Date.now())).to.be.below(120_000);
+    expect(await gateway.savepointStatus(jobId, newJobId())).to.deep.equal({ status: 'unknown' });
+    expect(await gateway.latestSavepoint(newJobId())).to.equal(null);
+
+    // Disposed of once; asked again (a retry whose first trigger id was lost), the files are
+    // already gone, and Flink says so: `absent`, not a failure.
+    const disposal = async () => {
+      const triggerId = await gateway.disposeSavepoint(location);
+      return eventually(async () => {
+        const status = await gateway.disposalStatus(triggerId);
+        return status.status === 'IN_PROGRESS' ? null : status;
+      });
+    };
+    expect(await disposal()).to.deep.equal({ status: 'COMPLETED' });
+    expect(await disposal()).to.deep.equal({ status: 'absent' });
 
     // The stop path relies on this: a job that ended otherwise than cancelled cannot be
     // cancelled, and Flink says so with a 409 naming the state it ended in.

@@ -167,6 +167,15 @@ export class FaultControls {
     this.jobManager.jobs.delete(jobId);
   }
 
+  /**
+   * Flink forgets its savepoint and disposal operations while the jobs stay: their results
+   * expired from the operation cache, or a JobManager with HA restarted. Status polls then 404.
+   */
+  forgetOperations(): void {
+    this.jobManager.savepoints.clear();
+    this.jobManager.disposals.clear();
+  }
+
   /** A JobManager restart without HA: jobs forgotten, their ids free again, jars lost unless kept. */
   restart(options: { keepJars?: boolean } = {}): void {
     const jm = this.jobManager;

@@ -64,11 +64,26 @@ export interface PlanRequest {
 
 export type CancelOutcome = 'accepted' | 'not_found' | 'already_terminal';
 
+/** `unknown`: Flink no longer knows the operation (its result expired, or its JobManager restarted). */
 export type SavepointStatus =
-  { status: 'IN_PROGRESS' } | { status: 'COMPLETED'; location: string } | { status: 'FAILED'; reason: string };
+  | { status: 'IN_PROGRESS' }
+  | { status: 'COMPLETED'; location: string }
+  | { status: 'FAILED'; reason: string }
+  | { status: 'unknown' };
 
+/** `absent`: Flink found no files at the path: nothing left to dispose of (a retry after one that did). */
 export type DisposalStatus =
-  { status: 'IN_PROGRESS' } | { status: 'COMPLETED' } | { status: 'FAILED'; reason: string } | { status: 'unknown' };
+  | { status: 'IN_PROGRESS' }
+  | { status: 'COMPLETED' }
+  | { status: 'FAILED'; reason: string }
+  | { status: 'absent' }
+  | { status: 'unknown' };
+
+/** A savepoint Flink lists among a job's checkpoint statistics. */
+export interface FlinkSavepointRecord {
+  location: string;
+  triggeredAt: Date;
+}
 
 export interface LocalJar {
   path: string;
@@ -110,6 +125,11 @@ export interface FlinkGateway {
    * outlive a failure (see docs/restarts.md).
    */
   latestCheckpoint(jobId: string): Promise<string | null>;
+  /**
+   * The job's latest completed savepoint from the same statistics (`latest.savepoint`): what
+   * tells whether an operation Flink forgot did complete. Null when none, or the job is unknown.
+   */
+  latestSavepoint(jobId: string): Promise<FlinkSavepointRecord | null>;
   cancel(jobId: string): Promise<CancelOutcome>;
   stopWithSavepoint(
     jobId: string,

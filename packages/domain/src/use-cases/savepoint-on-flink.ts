@@ -5,6 +5,7 @@ import type { FlinkClusters } from '../ports/flink-clusters';
 import type { Logger } from '../ports/logger';
 import type { SavepointRepository } from '../ports/savepoint-repository';
 import type { Attempt } from '../ports/work-handlers';
+import { takenSince } from '../savepoint';
 import { errorFields, failureText } from './failure-text';
 
 export interface SavepointOnFlinkSettings {
@@ -64,6 +65,20 @@ export class SavepointOnFlink {
           return;
         }
         if (status.status === 'FAILED') throw new PermanentFailure(`Savepoint failed: ${status.reason}`);
+        if (status.status === 'unknown') {
+          // Flink forgot the operation (expired, or a JobManager with HA restarted): a savepoint
+          // it lists as taken since the record was made is this one; else the retry asks again,
+          // and the same trigger id is a new operation for Flink now.
+          const listed = await flink.latestSavepoint(execution.flinkJobId);
+          if (listed && takenSince(listed, savepoint.createdAt)) {
+            await savepoints.complete(savepointId, listed.location, this.deps.clock.now());
+            log.info({ location: listed.location }, 'savepoint operation forgotten by Flink; its savepoint is listed');
+            return;
+          }
+          throw new TransientFailure(
+            'Flink no longer knows the savepoint operation and lists none since: asked again.',
+          );
+        }
         if (this.deps.clock.now().getTime() > deadline)
           throw new TransientFailure('Savepoint did not complete in time.');
         await this.deps.clock.sleep(this.deps.settings.pollIntervalMs);
@@ -93,9 +108,10 @@ export class SavepointOnFlink {
       const deadline = this.deps.clock.now().getTime() + this.deps.settings.timeoutMs;
       for (;;) {
         const status = await flink.disposalStatus(triggerId);
-        if (status.status === 'COMPLETED') {
+        if (status.status === 'COMPLETED' || status.status === 'absent') {
+          // Absent: an earlier try (its trigger id lost in a crash) removed the files already.
           await savepoints.markDisposed(savepointId, this.deps.clock.now());
-          log.info({}, 'savepoint disposed of');
+          log.info({ alreadyAbsent: status.status === 'absent' }, 'savepoint disposed of');
           return;
         }
         if (status.status === 'FAILED') throw new PermanentFailure(status.reason);

@@ -6,6 +6,7 @@ import type { ClusterGateway, FlinkClusters } from '../ports/flink-clusters';
 import type { Clock } from '../ports/clock';
 import type { Logger } from '../ports/logger';
 import type { SavepointRepository } from '../ports/savepoint-repository';
+import { takenSince, type Savepoint } from '../savepoint';
 import type { Attempt } from '../ports/work-handlers';
 import { errorFields, failureText } from './failure-text';
 
@@ -122,19 +123,67 @@ export class StopOnFlink {
         await this.savepoints.fail(record.id, status.reason);
         throw new PermanentFailure(`Savepoint failed: ${status.reason}`);
       }
+      if (status.status === 'unknown') {
+        await this.settleForgottenStop(flink, executionId, flinkJobId, record, log);
+        return;
+      }
       if (status.status === 'COMPLETED') {
-        await this.savepoints.complete(record.id, status.location, this.clock.now());
-        const state = await this.waitForEnd(flink, flinkJobId);
-        await this.end(executionId, state === 'FINISHED' ? 'STOPPED' : (endedStatusFor(state) ?? 'STOPPED'), {
-          flinkState: state,
-          savepointLocation: status.location,
-        });
-        log.info({ savepointLocation: status.location }, 'execution stopped with savepoint');
+        await this.stoppedWith(flink, executionId, flinkJobId, record.id, status.location, log);
         return;
       }
       if (this.clock.now().getTime() > deadline) throw new TransientFailure('Savepoint did not complete in time.');
       await this.clock.sleep(this.settings.pollIntervalMs);
     }
+  }
+
+  private async stoppedWith(
+    flink: FlinkGateway,
+    executionId: string,
+    flinkJobId: string,
+    savepointId: string,
+    location: string,
+    log: Logger,
+  ): Promise<void> {
+    await this.savepoints.complete(savepointId, location, this.clock.now());
+    const state = await this.waitForEnd(flink, flinkJobId);
+    await this.end(executionId, state === 'FINISHED' ? 'STOPPED' : (endedStatusFor(state) ?? 'STOPPED'), {
+      flinkState: state,
+      savepointLocation: location,
+    });
+    log.info({ savepointLocation: location }, 'execution stopped with savepoint');
+  }
+
+  /**
+   * Flink no longer knows the stop's operation (its result expired, or a JobManager with HA
+   * restarted): what the job and its checkpoint statistics say decides. FINISHED with a
+   * savepoint taken since the stop was asked: the stop did complete. Still running: it never
+   * happened, and the retry asks again (the same trigger id is a new operation now). Ended
+   * otherwise: ended, without a savepoint.
+   */
+  private async settleForgottenStop(
+    flink: FlinkGateway,
+    executionId: string,
+    flinkJobId: string,
+    record: Savepoint,
+    log: Logger,
+  ): Promise<void> {
+    const job = await flink.getJob(flinkJobId);
+    if (!job) throw new TransientFailure(`Flink no longer knows the stop of job ${flinkJobId}, nor the job.`);
+    const ended = endedStatusFor(job.state);
+    if (!ended)
+      throw new TransientFailure(`Flink no longer knows the stop of job ${flinkJobId}, which still runs: asked again.`);
+    const listed = await flink.latestSavepoint(flinkJobId);
+    if (job.state === 'FINISHED' && listed && takenSince(listed, record.createdAt)) {
+      log.info({ savepointLocation: listed.location }, 'stop operation forgotten by Flink; its savepoint is listed');
+      await this.stoppedWith(flink, executionId, flinkJobId, record.id, listed.location, log);
+      return;
+    }
+    const why = `Flink no longer knows the stop operation, and job ${flinkJobId} ended ${job.state} with no savepoint taken since the stop was asked.`;
+    await this.savepoints.fail(record.id, why);
+    await this.end(executionId, job.state === 'FINISHED' ? 'STOPPED' : ended, {
+      flinkState: job.state,
+      errorMessage: why,
+    });
   }
 
   /** The row moved on: ended, or a newer stop request (an escalation to cancel) replaced ours. */
