@@ -949,8 +949,14 @@ export class MemorySavepoints implements SavepointRepository {
         .slice(0, limit),
     );
   }
-  listRestorable(limit: number): Promise<Savepoint[]> {
-    return Promise.resolve(this.restorable().slice(0, limit));
+  jobsWithRestorable(afterJobId: string | null, limit: number): Promise<string[]> {
+    const counts = new Map<string, number>();
+    for (const s of this.restorable()) counts.set(s.jobId, (counts.get(s.jobId) ?? 0) + 1);
+    const ids = [...counts].filter(([id, n]) => n > 1 && (afterJobId === null || id > afterJobId)).map(([id]) => id);
+    return Promise.resolve(ids.sort().slice(0, limit));
+  }
+  listRestorable(jobId: string): Promise<Savepoint[]> {
+    return Promise.resolve(this.restorable(jobId));
   }
   inUse(): Promise<Set<string>> {
     const used = new Set<string>();

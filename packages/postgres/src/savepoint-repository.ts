@@ -266,20 +266,28 @@ export class KnexSavepointRepository implements SavepointRepository {
     });
   }
 
-  listRestorable(limit: number): Promise<Savepoint[]> {
+  jobsWithRestorable(afterJobId: string | null, limit: number): Promise<string[]> {
     return guarded(async () => {
       // Only jobs with more than one: the newest is always kept, so a job with one has nothing to dispose of.
-      const rows = await this.db.raw<{ rows: SavepointRow[] }>(
-        `SELECT * FROM savepoints s
-          WHERE ${RESTORABLE}
-            AND EXISTS (SELECT 1 FROM savepoints o WHERE o.job_id = s.job_id AND o.id <> s.id
-                          AND o.status = 'COMPLETED' AND o.location IS NOT NULL
-                          AND o.disposal_requested_at IS NULL AND o.disposed_at IS NULL)
-          ORDER BY job_id, completed_at DESC
-          LIMIT :limit`,
-        { limit },
-      );
-      return rows.rows.map(toSavepoint);
+      const query = this.db<SavepointRow>(TABLE).whereRaw(RESTORABLE);
+      if (afterJobId !== null) query.andWhere('job_id', '>', afterJobId);
+      const rows = await query
+        .groupBy('job_id')
+        .havingRaw('count(*) > 1')
+        .orderBy('job_id')
+        .limit(limit)
+        .select('job_id');
+      return rows.map((row) => row.job_id);
+    });
+  }
+
+  listRestorable(jobId: string): Promise<Savepoint[]> {
+    return guarded(async () => {
+      const rows = await this.db<SavepointRow>(TABLE)
+        .where({ job_id: jobId })
+        .whereRaw(RESTORABLE)
+        .orderBy([{ column: 'completed_at', order: 'desc' }, { column: 'id' }]);
+      return rows.map(toSavepoint);
     });
   }
 

@@ -115,8 +115,9 @@ describe('savepoint records (real PostgreSQL)', () => {
     await savepoints.recordDisposalTrigger(old.id, 'cd'.repeat(16));
     expect((await savepoints.markDisposed(old.id, new Date()))?.disposedAt).to.be.instanceOf(Date);
     // Restorable ones of jobs with more than one: the chore's worklist.
-    const restorable = (await savepoints.listRestorable(1000)).filter((s) => s.jobId === jobId).map((s) => s.id);
-    expect(restorable.sort()).to.deep.equal([used.id, newest.id].sort());
+    const restorable = (await savepoints.listRestorable(jobId)).map((s) => s.id);
+    expect(restorable).to.deep.equal([newest.id, used.id]);
+    expect(await savepoints.jobsWithRestorable(null, 1000)).to.include(jobId);
     const produced = await savepoints.producedBy([executionId]);
     expect(produced.get(executionId)).to.have.length(3);
   });

@@ -56,8 +56,13 @@ export interface SavepointRepository {
   listPendingDisposals(requestedBefore: Date, limit: number): Promise<Savepoint[]>;
   /** Manual and periodic savepoints still IN_PROGRESS, asked for before `createdBefore`: their message may be lost. */
   listPendingTakes(createdBefore: Date, limit: number): Promise<Savepoint[]>;
-  /** Restorable savepoints of every job that has more than none, with the retention chore's inputs. */
-  listRestorable(limit: number): Promise<Savepoint[]>;
+  /**
+   * The retention chore's pages: ids of the jobs with more than one restorable savepoint (the
+   * newest is always kept, so one alone is nothing to dispose of), in id order after `afterJobId`.
+   */
+  jobsWithRestorable(afterJobId: string | null, limit: number): Promise<string[]>;
+  /** The job's restorable savepoints, newest first. */
+  listRestorable(jobId: string): Promise<Savepoint[]>;
   /** Savepoint ids and paths active executions restored from: never disposed. */
   inUse(): Promise<Set<string>>;
 }

@@ -3,7 +3,7 @@ import type { JobRepository } from '../ports/job-repository';
 import type { Logger } from '../ports/logger';
 import type { SavepointRepository } from '../ports/savepoint-repository';
 import type { WorkQueue } from '../ports/work-queue';
-import { savepointsToDispose, type Savepoint, type SavepointRetention } from '../savepoint';
+import { savepointsToDispose, type SavepointRetention } from '../savepoint';
 
 export interface ApplySavepointRetentionDeps {
   jobs: JobRepository;
@@ -28,28 +28,37 @@ const RESEND_AFTER_MS = 60_000;
 export class ApplySavepointRetention {
   constructor(private readonly deps: ApplySavepointRetentionDeps) {}
 
-  /** Answers how many disposals it asked for. */
-  async run(limit = 5_000): Promise<number> {
+  /**
+   * Answers how many disposals it asked for. Walks the jobs a page of `pageSize` ids at a time
+   * (keyset on the job id), then each job's restorable savepoints, so every job is pruned
+   * whatever the total.
+   */
+  async run(pageSize = 500): Promise<number> {
     const { jobs, savepoints, queue, clock, log, defaults } = this.deps;
     const now = clock.now();
-    const restorable = await savepoints.listRestorable(limit);
-    const inUse = restorable.length > 0 ? await savepoints.inUse() : new Set<string>();
-    const byJob = new Map<string, Savepoint[]>();
-    for (const s of restorable) byJob.set(s.jobId, [...(byJob.get(s.jobId) ?? []), s]);
+    let inUse: Set<string> | undefined;
     let asked = 0;
-    for (const [jobId, list] of byJob) {
-      const job = await jobs.get(jobId);
-      if (!job) continue;
-      for (const doomed of savepointsToDispose(list, job.savepointRetention ?? defaults, inUse, now)) {
-        const outcome = await savepoints.requestDisposal(jobId, doomed.id, now);
-        if (outcome.kind !== 'requested' || !outcome.savepoint.disposal) continue;
-        await queue.enqueue({
-          kind: 'dispose',
-          savepointId: doomed.id,
-          requestedAt: outcome.savepoint.disposal.requestedAt.getTime(),
-        });
-        asked++;
+    let after: string | null = null;
+    for (;;) {
+      const page: string[] = await savepoints.jobsWithRestorable(after, pageSize);
+      for (const jobId of page) {
+        const job = await jobs.get(jobId);
+        if (!job) continue;
+        inUse ??= await savepoints.inUse();
+        const list = await savepoints.listRestorable(jobId);
+        for (const doomed of savepointsToDispose(list, job.savepointRetention ?? defaults, inUse, now)) {
+          const outcome = await savepoints.requestDisposal(jobId, doomed.id, now);
+          if (outcome.kind !== 'requested' || !outcome.savepoint.disposal) continue;
+          await queue.enqueue({
+            kind: 'dispose',
+            savepointId: doomed.id,
+            requestedAt: outcome.savepoint.disposal.requestedAt.getTime(),
+          });
+          asked++;
+        }
       }
+      if (page.length < pageSize) break;
+      after = page[page.length - 1] ?? null;
     }
     for (const pending of await savepoints.listPendingDisposals(new Date(now.getTime() - RESEND_AFTER_MS), 100)) {
       if (!pending.disposal) continue;
