@@ -283,18 +283,18 @@ describe('jobs API', () => {
       }
     });
 
-    it('a stale version → 409 job_modified naming the current one, and nothing changes', async () => {
+    it('a stale version → 412 precondition_failed (If-Match) or 409 job_modified (the field), and nothing changes', async () => {
       const created = (await http.post('/api/v1/jobs', validJob())).body;
       expect((await http.put(`/api/v1/jobs/${created.id}`, { parallelism: 2 })).status).to.equal(200);
       const before = (await http.get(`/api/v1/jobs/${created.id}`)).body;
-      for (const [body, headers] of [
-        [{ parallelism: 9 }, { 'if-match': '"1"' }],
-        [{ parallelism: 9, version: 1 }, {}],
-        [{ parallelism: 9, scheduleCron: '0 * * * * *' }, { 'if-match': '1' }],
-      ] as [Record<string, unknown>, Record<string, string>][]) {
+      for (const [body, headers, status, code] of [
+        [{ parallelism: 9 }, { 'if-match': '"1"' }, 412, 'precondition_failed'],
+        [{ parallelism: 9, version: 1 }, {}, 409, 'job_modified'],
+        [{ parallelism: 9, scheduleCron: '0 * * * * *' }, { 'if-match': '1' }, 412, 'precondition_failed'],
+      ] as [Record<string, unknown>, Record<string, string>, number, string][]) {
         const res = await http.put(`/api/v1/jobs/${created.id}`, body, headers);
-        expect(res.status, JSON.stringify(res.body)).to.equal(409);
-        expect(res.body.error.code).to.equal('job_modified');
+        expect(res.status, JSON.stringify(res.body)).to.equal(status);
+        expect(res.body.error.code).to.equal(code);
         expect(res.body.error.message).to.match(/version 2\b/);
         expect(res.body.error.details).to.deep.equal({ currentVersion: 2 });
       }
@@ -310,7 +310,7 @@ describe('jobs API', () => {
       );
       const won = replies.filter((r) => r.status === 200);
       expect(won).to.have.length(1);
-      expect(replies.filter((r) => r.status === 409 && r.body.error.code === 'job_modified')).to.have.length(9);
+      expect(replies.filter((r) => r.status === 412 && r.body.error.code === 'precondition_failed')).to.have.length(9);
       expect((await http.get(`/api/v1/jobs/${id}`)).body).to.include({
         version: 2,
         parallelism: won[0]?.body.parallelism,

@@ -170,12 +170,12 @@ describe('checks before a run: POST /api/v1/jobs/:id/validate and ?validate=true
       expect(changed.body).to.deep.include({ version: job.version + 1, parallelism: 3, entryClass: STREAMING });
     });
 
-    it('on update: a stale If-Match is 409 job_modified before Flink is asked', async () => {
+    it('on update: a stale If-Match is 412 precondition_failed before Flink is asked', async () => {
       const job = await createJob();
       const uploads = flink.uploads;
       const res = await http.put(`/api/v1/jobs/${job.id}?validate=true`, { parallelism: 4 }, { 'If-Match': '"9"' });
-      expect(res.status).to.equal(409);
-      expect(res.body.error.code).to.equal('job_modified');
+      expect(res.status).to.equal(412);
+      expect(res.body.error.code).to.equal('precondition_failed');
       expect(flink.uploads).to.equal(uploads);
     });
 

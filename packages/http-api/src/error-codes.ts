@@ -40,6 +40,8 @@ export const ERROR_STATUS = {
   flink_job_managed: 409,
   /** The Flink job has ended already: nothing to cancel. */
   flink_job_ended: 409,
+  /** If-Match names a version the job is no longer at: nothing was changed. */
+  precondition_failed: 412,
   payload_too_large: 413,
   unsupported_media_type: 415,
   /** Flink refused the program: its JAR could not be fetched or uploaded, or its plan not built (the message is Flink's reason). */

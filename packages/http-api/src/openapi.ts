@@ -183,7 +183,7 @@ export const OPERATIONS: Operation[] = [
     tag: 'jobs',
     summary: 'Change a job; absent fields keep their value',
     description:
-      'Based on a version (If-Match: "<version>", or a `version` field), the change is made only while the job is at that version, else 409 job_modified naming the current one (also in `details.currentVersion`). Moving the job to another `cluster` while an execution is active: 409 execution_active; a cluster that does not exist: 400 validation_failed on `cluster`. With `?validate=true` the job as it would be after the change is first checked on its cluster as POST /api/v1/jobs/{id}/validate checks it, and the change is saved only when Flink accepts it and the job is still the version that was checked (else 409 job_modified): 422 validation_failed_on_flink or 503 dependency_unavailable change nothing.',
+      'Based on a version (If-Match: "<version>", or a `version` field), the change is made only while the job is at that version, else 412 precondition_failed (If-Match) or 409 job_modified (the field), naming the current one (also in `details.currentVersion`). Moving the job to another `cluster` while an execution is active: 409 execution_active; a cluster that does not exist: 400 validation_failed on `cluster`. With `?validate=true` the job as it would be after the change is first checked on its cluster as POST /api/v1/jobs/{id}/validate checks it, and the change is saved only when Flink accepts it and the job is still the version that was checked (else 412 or 409 as above): 422 validation_failed_on_flink or 503 dependency_unavailable change nothing.',
     guard: 'token',
     parameters: ['IfMatch', 'Validate'],
     body: { schema: 'JobUpdate', required: true },
@@ -209,7 +209,10 @@ export const OPERATIONS: Operation[] = [
     path: '/api/v1/jobs/{id}',
     tag: 'jobs',
     summary: 'Delete a job and its history',
+    description:
+      'With If-Match: "<version>", only while the job is at that version, else 412 precondition_failed naming the current one (`details.currentVersion`).',
     guard: 'token',
+    parameters: ['IfMatch'],
     ok: { status: 204, description: 'deleted' },
     errors: ['execution_active'],
   },
@@ -381,8 +384,9 @@ export const OPERATIONS: Operation[] = [
     tag: 'upgrades',
     summary: 'Change the job and carry its running execution over, keeping its state',
     description:
-      'With an execution RUNNING (202): the workers stop it with a savepoint ("mode": "savepoint", the default; "cancel" cancels it and the new definition starts without state), change the job, and start it from that savepoint; follow the upgrade at Location. Each step is recorded in `steps`; a failure midway says where (`errorMessage`) and what to do (`recovery`, e.g. a start with `restoreFrom` the savepoint). With nothing running (200): a plain update, recorded as a completed upgrade. An execution QUEUED, SUBMITTING or STOPPING: 409 execution_active. One upgrade at a time: 409 upgrade_in_progress.',
+      'With an execution RUNNING (202): the workers stop it with a savepoint ("mode": "savepoint", the default; "cancel" cancels it and the new definition starts without state), change the job, and start it from that savepoint; follow the upgrade at Location. Each step is recorded in `steps`; a failure midway says where (`errorMessage`) and what to do (`recovery`, e.g. a start with `restoreFrom` the savepoint). With nothing running (200): a plain update, recorded as a completed upgrade. An execution QUEUED, SUBMITTING or STOPPING: 409 execution_active. One upgrade at a time: 409 upgrade_in_progress. With If-Match: "<version>", only while the job is at that version (the record is based on it), else 412 precondition_failed.',
     guard: 'token',
+    parameters: ['IfMatch'],
     body: { schema: 'UpgradeRequest', required: true },
     ok: {
       status: 202,
@@ -505,10 +509,16 @@ export const OPERATIONS: Operation[] = [
     tag: 'schedules',
     summary: 'Set (or replace) the cron schedule',
     description:
-      '`overlap` is what a tick does while an execution of the job is still active: `skip` (recorded SKIPPED), `allow` (another one starts) or `replace` (`replace`: `cancel` or `savepoint`, how the active one is stopped). `replace` with another overlap is 400 validation_failed, as are a bad cron expression or zone, and `endAt` not after `startAt`.',
+      '`overlap` is what a tick does while an execution of the job is still active: `skip` (recorded SKIPPED), `allow` (another one starts) or `replace` (`replace`: `cancel` or `savepoint`, how the active one is stopped). `replace` with another overlap is 400 validation_failed, as are a bad cron expression or zone, and `endAt` not after `startAt`. With If-Match: "<version>", only while the job is at that version, else 412 precondition_failed.',
     guard: 'token',
+    parameters: ['IfMatch'],
     body: { schema: 'ScheduleInput', required: true },
-    ok: { status: 200, schema: ref('Job'), description: 'the job with its schedule' },
+    ok: {
+      status: 200,
+      schema: ref('Job'),
+      headers: ['ETag'],
+      description: 'the job with its schedule; ETag: "<version>"',
+    },
     errors: [],
   },
   {
@@ -517,7 +527,9 @@ export const OPERATIONS: Operation[] = [
     path: '/api/v1/jobs/{id}/schedule',
     tag: 'schedules',
     summary: 'Remove the schedule',
+    description: 'With If-Match: "<version>", only while the job is at that version, else 412 precondition_failed.',
     guard: 'token',
+    parameters: ['IfMatch'],
     ok: { status: 204, description: 'removed (or there was none)' },
     errors: [],
   },
@@ -637,6 +649,9 @@ export function errorCodesOf(op: Operation): ErrorCode[] {
   }
   if (op.body) BODY_CODES.forEach((code) => codes.add(code)); // requireJson and the body parser
   if (op.parameters?.some((name) => PARAMETERS[name]?.in === 'query')) codes.add('validation_failed');
+  // ifMatchVersion: a malformed If-Match is a bad field, a stale one a failed precondition.
+  if (op.parameters?.includes('IfMatch'))
+    for (const c of ['validation_failed', 'precondition_failed'] as const) codes.add(c);
   // The router's `id` check: anything but a UUID names nothing.
   if (op.path.includes('{id}'))
     codes.add(op.path.startsWith('/api/v1/executions/') ? 'execution_not_found' : 'job_not_found');
@@ -659,7 +674,7 @@ const HEADERS = {
     schema: { type: 'string', pattern: SAFE_REQUEST_ID.source },
   },
   ETag: {
-    description: 'The job version as a strong entity tag; PUT takes it back as If-Match.',
+    description: 'The job version as a strong entity tag; changes of the job take it back as If-Match.',
     required: true,
     schema: { type: 'string', pattern: '^"[1-9][0-9]*"$' },
   },
@@ -754,7 +769,8 @@ const PARAMETERS: Record<string, { in: string } & JsonSchema> = {
   IfMatch: {
     name: 'If-Match',
     in: 'header',
-    description: 'The version the change is based on: "3" (the ETag), 3 or W/"3"; * or none means any version.',
+    description:
+      'The version the change is based on: "3" (the ETag), 3 or W/"3"; * or none means any version. A job at another version: 412 precondition_failed, nothing changed.',
     schema: { type: 'string', examples: ['"3"', '3', '*'] },
   },
 };

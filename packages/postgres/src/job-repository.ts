@@ -110,6 +110,11 @@ export class KnexJobRepository implements JobRepository {
     const [row] = await query
       .update({ ...toColumns(changes), updated_at: db.fn.now(), version: db.raw('version + 1') })
       .returning('*');
+    return this.written(db, id, row, expectedVersion);
+  }
+
+  /** The row an UPDATE based on `expectedVersion` wrote; none: the job is gone (null) or moved on (JobModified). */
+  private async written(db: Knex, id: string, row: JobRow | undefined, expectedVersion?: number): Promise<Job | null> {
     if (row) return toJob(row);
     if (expectedVersion === undefined) return null;
     const current = await db<JobRow>('jobs').where({ id }).first('version');
@@ -117,13 +122,20 @@ export class KnexJobRepository implements JobRepository {
     throw new JobModified(id, expectedVersion, current.version);
   }
 
-  setSchedule(id: string, schedule: ScheduleInput | null): Promise<Job | null> {
-    return guarded(() => audited(this.db, (db) => this.writeSchedule(db, id, schedule)));
+  setSchedule(id: string, schedule: ScheduleInput | null, expectedVersion?: number): Promise<Job | null> {
+    return guarded(() => audited(this.db, (db) => this.writeSchedule(db, id, schedule, expectedVersion)));
   }
 
-  private async writeSchedule(db: Knex, id: string, schedule: ScheduleInput | null): Promise<Job | null> {
-    const [row] = await db<JobRow>('jobs')
-      .where({ id })
+  private async writeSchedule(
+    db: Knex,
+    id: string,
+    schedule: ScheduleInput | null,
+    expectedVersion?: number,
+  ): Promise<Job | null> {
+    // As in `write`: the version check is part of the UPDATE.
+    const query = db<JobRow>('jobs').where({ id });
+    if (expectedVersion !== undefined) query.andWhere({ version: expectedVersion });
+    const [row] = await query
       .update({
         schedule_cron: schedule?.cron ?? null,
         schedule_timezone: schedule?.timezone ?? null,
@@ -136,7 +148,7 @@ export class KnexJobRepository implements JobRepository {
         version: db.raw('version + 1'),
       } as Record<string, unknown>)
       .returning('*');
-    return row ? toJob(row) : null;
+    return this.written(db, id, row, expectedVersion);
   }
 
   markScheduleRun(id: string, at: Date): Promise<void> {
@@ -166,13 +178,18 @@ export class KnexJobRepository implements JobRepository {
     return guarded(async () => (await this.db<JobRow>('jobs').whereNotNull('schedule_cron')).map(toJob));
   }
 
-  /** Refuses while an execution is active: deleting would orphan a Flink job. */
-  delete(id: string): Promise<boolean> {
+  /**
+   * Refuses while an execution is active: deleting would orphan a Flink job. The version is
+   * compared under the row lock, so no change slips in between the check and the delete.
+   */
+  delete(id: string, expectedVersion?: number): Promise<boolean> {
     return guarded(() =>
       audited(this.db, (db) =>
         withinTransaction(db, async (trx) => {
-          const job = await trx<JobRow>('jobs').where({ id }).forUpdate().first('id');
+          const job = await trx<JobRow>('jobs').where({ id }).forUpdate().first('id', 'version');
           if (!job) return false;
+          if (expectedVersion !== undefined && job.version !== expectedVersion)
+            throw new JobModified(id, expectedVersion, job.version);
           const active = await trx<ExecutionRow>('job_executions')
             .where({ job_id: id })
             .whereIn('status', ACTIVE_STATUSES)

@@ -1,17 +1,19 @@
-import type {
-  NewUpgrade,
-  PageRequest,
-  Upgrade,
-  UpgradeChanges,
-  UpgradeLogEntry,
-  UpgradeMode,
-  UpgradePatch,
-  UpgradeRepository,
-  UpgradeStatus,
-  UpgradeStep,
+import {
+  JobModified,
+  JobNotFound,
+  type NewUpgrade,
+  type PageRequest,
+  type Upgrade,
+  type UpgradeChanges,
+  type UpgradeLogEntry,
+  type UpgradeMode,
+  type UpgradePatch,
+  type UpgradeRepository,
+  type UpgradeStatus,
+  type UpgradeStep,
 } from '@flink-orchestrator/domain';
 import type { Knex } from 'knex';
-import { audited } from './audit-log';
+import { audited, withinTransaction } from './audit-log';
 import { guarded, isUniqueViolation } from './connection-errors';
 import { keysetPage } from './keyset-pages';
 
@@ -84,7 +86,8 @@ const PATCH_COLUMNS: Record<keyof UpgradePatch, keyof UpgradeRow> = {
 export class KnexUpgradeRepository implements UpgradeRepository {
   constructor(private readonly db: Knex) {}
 
-  create(upgrade: NewUpgrade): Promise<Upgrade | 'in_progress'> {
+  create(upgrade: NewUpgrade, options: { expectedJobVersion?: number } = {}): Promise<Upgrade | 'in_progress'> {
+    const expected = options.expectedJobVersion;
     return guarded(async () => {
       try {
         const insert = async (db: Knex) => {
@@ -105,7 +108,20 @@ export class KnexUpgradeRepository implements UpgradeRepository {
             .returning('*');
           return toUpgrade(row as UpgradeRow);
         };
-        return await audited(this.db, insert, (made) => ({ id: made.id }));
+        if (expected === undefined) return await audited(this.db, insert, (made) => ({ id: made.id }));
+        // The job row stays locked (FOR SHARE) until the record is in: no change of the job
+        // commits between the version check and the insert.
+        const checked = (db: Knex) =>
+          withinTransaction(db, async (trx) => {
+            const job = await trx<{ id: string; version: number }>('jobs')
+              .where({ id: upgrade.jobId })
+              .forShare()
+              .first('version');
+            if (!job) throw new JobNotFound(upgrade.jobId);
+            if (job.version !== expected) throw new JobModified(upgrade.jobId, expected, job.version);
+            return insert(trx);
+          });
+        return await audited(this.db, checked, (made) => ({ id: made.id }));
       } catch (error) {
         if (isUniqueViolation(error, 'upgrades_one_per_job_uq')) return 'in_progress';
         throw error;

@@ -25,11 +25,16 @@ export interface JobRepository {
    * that writes the change).
    */
   update(id: string, changes: JobChanges, expectedVersion?: number): Promise<Job | null>;
-  setSchedule(id: string, schedule: ScheduleInput | null): Promise<Job | null>;
+  /** Null when the job does not exist; JobModified as `update` throws it. */
+  setSchedule(id: string, schedule: ScheduleInput | null, expectedVersion?: number): Promise<Job | null>;
   markScheduleRun(id: string, at: Date): Promise<void>;
   /** Keeps the check as the schedule's latest, unless one for a later tick is there already. */
   recordPreflight(id: string, check: PreflightCheck): Promise<void>;
   listScheduled(): Promise<Job[]>;
-  /** Deletes the job and its history. Throws ExecutionActive while one is active. */
-  delete(id: string): Promise<boolean>;
+  /**
+   * Deletes the job and its history. Throws ExecutionActive while one is active, and
+   * JobModified when `expectedVersion` is given and is not the job's version (checked under
+   * the row lock the delete holds).
+   */
+  delete(id: string, expectedVersion?: number): Promise<boolean>;
 }

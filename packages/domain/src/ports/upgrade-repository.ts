@@ -25,8 +25,12 @@ export type UpgradePatch = Partial<
 >;
 
 export interface UpgradeRepository {
-  /** `in_progress`: the job has an upgrade in progress already (one at a time, enforced by an index). */
-  create(upgrade: NewUpgrade): Promise<Upgrade | 'in_progress'>;
+  /**
+   * `in_progress`: the job has an upgrade in progress already (one at a time, enforced by an
+   * index). With `expectedJobVersion`, throws JobModified unless the job is at that version,
+   * checked under a lock on the job row held until the record is in.
+   */
+  create(upgrade: NewUpgrade, options?: { expectedJobVersion?: number }): Promise<Upgrade | 'in_progress'>;
   get(id: string): Promise<Upgrade | null>;
   /** Newest first. */
   listByJob(jobId: string, page: PageRequest): Promise<Upgrade[]>;

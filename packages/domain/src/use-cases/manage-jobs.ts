@@ -66,8 +66,9 @@ export class ManageJobs {
     return updated;
   }
 
-  async delete(id: string): Promise<void> {
-    const deleted = await this.jobs.delete(id);
+  /** With `expectedVersion`, a job changed since that version is left alone (JobModified). */
+  async delete(id: string, expectedVersion?: number): Promise<void> {
+    const deleted = await this.jobs.delete(id, expectedVersion);
     if (!deleted) throw new JobNotFound(id);
     await this.schedules.dropTimer(id);
   }

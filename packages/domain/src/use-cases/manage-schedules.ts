@@ -54,17 +54,18 @@ export class ManageSchedules {
     }
   }
 
-  async set(jobId: string, schedule: ScheduleInput): Promise<Job> {
+  /** With `expectedVersion`, a job changed since that version is left alone (JobModified). */
+  async set(jobId: string, schedule: ScheduleInput, expectedVersion?: number): Promise<Job> {
     this.validate(schedule);
-    const job = await this.jobs.setSchedule(jobId, { ...schedule, replace: replaceModeOf(schedule) });
+    const job = await this.jobs.setSchedule(jobId, { ...schedule, replace: replaceModeOf(schedule) }, expectedVersion);
     if (!job) throw new JobNotFound(jobId);
     await this.syncTimer(job);
     await this.planPreflight(job);
     return job;
   }
 
-  async remove(jobId: string): Promise<void> {
-    const job = await this.jobs.setSchedule(jobId, null);
+  async remove(jobId: string, expectedVersion?: number): Promise<void> {
+    const job = await this.jobs.setSchedule(jobId, null, expectedVersion);
     if (!job) throw new JobNotFound(jobId);
     await this.dropTimer(jobId);
   }

@@ -1,4 +1,11 @@
-import { DependencyUnavailable, ExecutionActive, JobNotFound, UpgradeInProgress, UpgradeNotFound } from '../errors';
+import {
+  DependencyUnavailable,
+  ExecutionActive,
+  JobModified,
+  JobNotFound,
+  UpgradeInProgress,
+  UpgradeNotFound,
+} from '../errors';
 import type { Clock } from '../ports/clock';
 import type { ExecutionRepository } from '../ports/execution-repository';
 import type { JobRepository, PageRequest } from '../ports/job-repository';
@@ -12,6 +19,8 @@ export interface UpgradeRequest {
   changes: UpgradeChanges;
   mode: UpgradeMode;
   allowNonRestoredState: boolean;
+  /** The job version the upgrade is based on: a job changed since is left alone (JobModified). */
+  expectedVersion?: number;
 }
 
 export interface RequestUpgradeDeps {
@@ -36,16 +45,19 @@ export class RequestUpgrade {
     const { jobs, manageJobs, executions, upgrades, queue, clock, log } = this.deps;
     const job = await jobs.get(jobId);
     if (!job) throw new JobNotFound(jobId);
+    const expected = request.expectedVersion;
+    // Answered before anything else is looked at; the writes below check it again, atomically.
+    if (expected !== undefined && expected !== job.version) throw new JobModified(jobId, expected, job.version);
     const [active] = await executions.findActive(jobId);
     const fields = {
       jobId,
       mode: request.mode,
       changes: request.changes,
       allowNonRestoredState: request.allowNonRestoredState,
-      jobVersionBefore: job.version,
+      jobVersionBefore: expected ?? job.version,
     };
     if (!active) {
-      const updated = await manageJobs.update(jobId, request.changes, undefined, job.version);
+      const updated = await manageJobs.update(jobId, request.changes, undefined, expected ?? job.version);
       const now = clock.now();
       const done = await upgrades.create({
         ...fields,
@@ -61,13 +73,10 @@ export class RequestUpgrade {
     }
     // Half-way states (queued, submitting, stopping) have no state to carry over yet, or a stop of their own.
     if (active.status !== 'RUNNING') throw new ExecutionActive(jobId, active.id, active.status);
-    const created = await upgrades.create({
-      ...fields,
-      status: 'IN_PROGRESS',
-      step: 'stopping',
-      steps: [],
-      fromExecutionId: active.id,
-    });
+    const created = await upgrades.create(
+      { ...fields, status: 'IN_PROGRESS', step: 'stopping', steps: [], fromExecutionId: active.id },
+      expected === undefined ? {} : { expectedJobVersion: expected },
+    );
     if (created === 'in_progress') throw new UpgradeInProgress(jobId);
     try {
       await queue.enqueue({ kind: 'upgrade', upgradeId: created.id });

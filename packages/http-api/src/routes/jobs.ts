@@ -16,7 +16,8 @@ import type { Context } from 'koa';
 import type { ApiDependencies } from '../deps';
 import { pageOf, readPage } from '../pagination';
 import { HttpProblem } from '../problem';
-import { createJobSchema, jobWriteQuerySchema, LIMITS, updateJobSchema, validate } from '../validation';
+import { ifMatched, ifMatchVersion } from '../if-match';
+import { createJobSchema, jobWriteQuerySchema, updateJobSchema, validate } from '../validation';
 import { jobETag, jobView, validationView } from '../views';
 
 interface JobBody {
@@ -34,30 +35,17 @@ interface JobBody {
   version?: number;
 }
 
-const IF_MATCH = /^(?:W\/)?(?:"([1-9][0-9]{0,9})"|([1-9][0-9]{0,9}))$/;
-
-function badPrecondition(field: string, message: string): HttpProblem {
-  return new HttpProblem(400, 'validation_failed', message, [{ field, message }]);
-}
-
 /**
- * The version a PUT is based on: `If-Match: "3"` (the ETag as sent), `If-Match: 3`, or a
- * `version` field in the body. `*` and no header mean any version. A weak tag (`W/"3"`,
- * what a compressing proxy makes of the ETag) is read as the same version.
+ * The version a PUT is based on: If-Match (see `ifMatchVersion`) or a `version` field in the
+ * body; both must agree. `fromHeader` says whether If-Match named it (a stale one is 412).
  */
-function expectedVersion(ctx: Context, body: JobBody): number | undefined {
-  const header = ctx.get('If-Match').trim();
-  let fromHeader: number | undefined;
-  if (header !== '' && header !== '*') {
-    const match = IF_MATCH.exec(header);
-    const version = match ? Number(match[1] ?? match[2]) : NaN;
-    if (!(version <= LIMITS.version))
-      throw badPrecondition('If-Match', 'If-Match must be one job version as its ETag gives it, such as "3"');
-    fromHeader = version;
+function expectedVersion(ctx: Context, body: JobBody): { version?: number; fromHeader?: number } {
+  const fromHeader = ifMatchVersion(ctx);
+  if (fromHeader !== undefined && body.version !== undefined && fromHeader !== body.version) {
+    const message = `"version" ${body.version} contradicts If-Match ${ctx.get('If-Match').trim()}`;
+    throw new HttpProblem(400, 'validation_failed', message, [{ field: 'version', message }]);
   }
-  if (fromHeader !== undefined && body.version !== undefined && fromHeader !== body.version)
-    throw badPrecondition('version', `"version" ${body.version} contradicts If-Match ${header}`);
-  return fromHeader ?? body.version;
+  return { version: fromHeader ?? body.version, fromHeader };
 }
 
 function changesFrom(body: JobBody): JobChanges {
@@ -140,11 +128,11 @@ export function jobRoutes(router: Router, deps: ApiDependencies): void {
 
   router.put('/api/v1/jobs/:id', async (ctx) => {
     const body = validate<JobBody>(updateJobSchema, ctx.request.body);
-    const version = expectedVersion(ctx, body);
+    const { version, fromHeader } = expectedVersion(ctx, body);
     const options = checkOf(ctx, deps);
     const id = ctx.params.id as string;
     const schedule = body.scheduleCron === undefined ? undefined : shorthandSchedule(body, await deps.jobs.get(id));
-    answer(ctx, await deps.jobs.update(id, changesFrom(body), schedule, version, options));
+    answer(ctx, await ifMatched(fromHeader, () => deps.jobs.update(id, changesFrom(body), schedule, version, options)));
   });
 
   // Uploads the JAR to the job's cluster (once per content) and has Flink build the job's plan,
@@ -154,7 +142,8 @@ export function jobRoutes(router: Router, deps: ApiDependencies): void {
   });
 
   router.delete('/api/v1/jobs/:id', async (ctx) => {
-    await deps.jobs.delete(ctx.params.id as string);
+    const version = ifMatchVersion(ctx);
+    await ifMatched(version, () => deps.jobs.delete(ctx.params.id as string, version));
     ctx.status = 204;
   });
 }

@@ -1,8 +1,9 @@
 import type Router from '@koa/router';
 import type { ActionOptions, ScheduleAction, ScheduleInput } from '@flink-orchestrator/domain';
 import type { ApiDependencies } from '../deps';
+import { ifMatched, ifMatchVersion } from '../if-match';
 import { actionScheduleSchema, scheduleSchema, validate } from '../validation';
-import { actionScheduleView, jobView, scheduleEntryView } from '../views';
+import { actionScheduleView, jobETag, jobView, scheduleEntryView } from '../views';
 
 interface ActionScheduleBody extends Omit<ScheduleInput, 'overlap' | 'replace'> {
   action: ScheduleAction;
@@ -22,12 +23,15 @@ function optionsOf(body: ActionScheduleBody): ActionOptions {
 export function scheduleRoutes(router: Router, deps: ApiDependencies): void {
   router.post('/api/v1/jobs/:id/schedule', async (ctx) => {
     const schedule = validate<ScheduleInput>(scheduleSchema, ctx.request.body, { convert: true });
-    const job = await deps.schedules.set(ctx.params.id as string, schedule);
+    const version = ifMatchVersion(ctx);
+    const job = await ifMatched(version, () => deps.schedules.set(ctx.params.id as string, schedule, version));
+    ctx.set('ETag', jobETag(job));
     ctx.body = jobView(job, deps.schedules.nextRuns(job, deps.clock.now()));
   });
 
   router.delete('/api/v1/jobs/:id/schedule', async (ctx) => {
-    await deps.schedules.remove(ctx.params.id as string);
+    const version = ifMatchVersion(ctx);
+    await ifMatched(version, () => deps.schedules.remove(ctx.params.id as string, version));
     ctx.status = 204;
   });
 

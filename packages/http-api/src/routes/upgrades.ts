@@ -1,6 +1,7 @@
 import type Router from '@koa/router';
 import type { UpgradeChanges, UpgradeMode } from '@flink-orchestrator/domain';
 import type { ApiDependencies } from '../deps';
+import { ifMatched, ifMatchVersion } from '../if-match';
 import { pageOf, readPage } from '../pagination';
 import { upgradeSchema, validate } from '../validation';
 import { upgradeView } from '../views';
@@ -28,11 +29,15 @@ export function upgradeRoutes(router: Router, deps: ApiDependencies): void {
   // 202 while the workers carry it out; 200 when nothing ran and it was a plain update.
   router.post('/api/v1/jobs/:id/upgrade', async (ctx) => {
     const body = validate<UpgradeBody>(upgradeSchema, ctx.request.body);
-    const upgrade = await deps.upgrades.run(ctx.params.id as string, {
-      changes: changesOf(body),
-      mode: body.mode,
-      allowNonRestoredState: body.allowNonRestoredState,
-    });
+    const version = ifMatchVersion(ctx);
+    const upgrade = await ifMatched(version, () =>
+      deps.upgrades.run(ctx.params.id as string, {
+        changes: changesOf(body),
+        mode: body.mode,
+        allowNonRestoredState: body.allowNonRestoredState,
+        expectedVersion: version,
+      }),
+    );
     ctx.status = upgrade.status === 'IN_PROGRESS' ? 202 : 200;
     ctx.set('Location', `/api/v1/upgrades/${upgrade.id}`);
     ctx.body = upgradeView(upgrade);
