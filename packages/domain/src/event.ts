@@ -1,4 +1,5 @@
 import { EXECUTION_STATUSES } from './execution';
+import { redactWebhookUrl } from './webhook';
 
 const TICK_STATUSES = new Set(['SKIPPED', 'MISSED']);
 
@@ -100,6 +101,10 @@ export function eventMessage(event: OrchestratorEvent): Record<string, unknown> 
     occurredAt: event.occurredAt.toISOString(),
     jobId: event.jobId,
     executionId: event.executionId,
-    data: event.payload,
+    // A disabled webhook's URL may hold its credential (Slack's do): the feed and other webhooks get its host.
+    data:
+      event.type === 'webhook.disabled' && typeof event.payload.url === 'string'
+        ? { ...event.payload, url: redactWebhookUrl(event.payload.url) }
+        : event.payload,
   };
 }

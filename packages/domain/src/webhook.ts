@@ -1,4 +1,20 @@
 export const WEBHOOK_FORMATS = ['json', 'slack'] as const;
+
+/**
+ * A webhook URL as those who may not hold its credential see it: scheme and host only. Slack's
+ * incoming webhooks (and many other receivers) carry the credential in the path or the query,
+ * so every webhook URL is treated so, whatever its format.
+ */
+export function redactWebhookUrl(url: string): string {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return '…';
+  }
+  const bare = parsed.pathname === '/' && parsed.search === '' && parsed.hash === '' && parsed.username === '';
+  return `${parsed.protocol}//${parsed.host}/${bare ? '' : '…'}`;
+}
 export type WebhookFormat = (typeof WEBHOOK_FORMATS)[number];
 
 /** Where events are POSTed. The secret is write-only: the entity says only whether there is one. */

@@ -1,4 +1,4 @@
-import { redactSecrets, type AuditEntry, type AuditLog } from '@flink-orchestrator/domain';
+import { redactSecrets, redactWebhookUrl, type AuditEntry, type AuditLog } from '@flink-orchestrator/domain';
 import { auditScope, type AuditScope } from '@flink-orchestrator/observability';
 import type { Context, Next } from 'koa';
 import { requestState } from './request-state';
@@ -72,6 +72,12 @@ export const AUDITED_ROUTES: Record<string, AuditedRoute> = {
   },
 };
 
+/** A webhook URL may hold its credential (Slack's do): the trail keeps its host. */
+function withoutWebhookCredential(route: AuditedRoute, body: Record<string, unknown>): Record<string, unknown> {
+  if (route.targetType !== 'webhook' || typeof body.url !== 'string') return body;
+  return { ...body, url: redactWebhookUrl(body.url) };
+}
+
 /** Requests that change nothing, though not GETs. */
 export const UNAUDITED_ROUTES = new Set(['POST /api/v1/jobs/:id/validate']);
 
@@ -106,7 +112,7 @@ class RequestAudit implements AuditScope {
             : job === 'body'
               ? bodyJob
               : null,
-      changes: Object.keys(body).length > 0 ? redactSecrets(body) : null,
+      changes: Object.keys(body).length > 0 ? redactSecrets(withoutWebhookCredential(route, body)) : null,
       requestId: state.requestId,
     };
   }

@@ -272,7 +272,11 @@ export const COMPONENT_SCHEMAS: Record<string, JsonSchema> = {
   ),
   Webhook: exactly({
     id: uuid,
-    url: { type: 'string' },
+    url: {
+      type: 'string',
+      description:
+        'whole to write tokens; read-only tokens see its scheme and host (https://hooks.slack.com/…): the rest may be its credential',
+    },
     events: { type: 'array', items: { type: 'string' }, description: 'event types, groups (execution.*) or *' },
     jobId: { ...nullable(uuid), description: "only this job's events; null: every event" },
     format: { enum: ['json', 'slack'] },

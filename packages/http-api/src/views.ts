@@ -1,5 +1,6 @@
 import {
   eventMessage,
+  redactWebhookUrl,
   type AuditRecord,
   programArgsFrom,
   type OrchestratorEvent,
@@ -481,11 +482,14 @@ export function validationView(check: FlinkCheck): ValidationView {
   };
 }
 
-/** A webhook; its secret is never shown, only whether there is one. */
-export function webhookView(webhook: Webhook) {
+/**
+ * A webhook; its secret is never shown, only whether there is one. Its URL may hold a
+ * credential too (Slack's do): whole only to `access` that may write, else its host.
+ */
+export function webhookView(webhook: Webhook, access: 'read' | 'write' = 'write') {
   return {
     id: webhook.id,
-    url: webhook.url,
+    url: access === 'write' ? webhook.url : redactWebhookUrl(webhook.url),
     events: webhook.events,
     jobId: webhook.jobId,
     format: webhook.format,

@@ -1,8 +1,10 @@
 import type Router from '@koa/router';
 import { WebhookNotFound, type NewWebhook, type WebhookChanges } from '@flink-orchestrator/domain';
+import type { Context } from 'koa';
 import type { ApiDependencies } from '../deps';
 import { isUuid } from '../ids';
 import { pageOf, readPage } from '../pagination';
+import { requestState } from '../request-state';
 import { createWebhookSchema, updateWebhookSchema, validate } from '../validation';
 import { deliveryView, webhookView } from '../views';
 
@@ -22,13 +24,16 @@ export function webhookRoutes(router: Router, deps: ApiDependencies): void {
     ctx.body = webhookView(created);
   });
 
+  // A read-only token sees a webhook URL's host only: the rest may be its credential.
+  const access = (ctx: Context) => requestState(ctx).access ?? 'write';
+
   router.get('/api/v1/webhooks', async (ctx) => {
     const { page, limit } = readPage(ctx);
-    ctx.body = pageOf(ctx, await deps.webhooks.list(page), limit).map(webhookView);
+    ctx.body = pageOf(ctx, await deps.webhooks.list(page), limit).map((w) => webhookView(w, access(ctx)));
   });
 
   router.get('/api/v1/webhooks/:webhookId', async (ctx) => {
-    ctx.body = webhookView(await deps.webhooks.get(ctx.params.webhookId as string));
+    ctx.body = webhookView(await deps.webhooks.get(ctx.params.webhookId as string), access(ctx));
   });
 
   router.put('/api/v1/webhooks/:webhookId', async (ctx) => {
