@@ -9,8 +9,10 @@
 #   flink-cluster.sh start-taskmanager --dir D                  starts a TaskManager and waits for its slots
 #   flink-cluster.sh fetch [--version V]                        only resolves and caches the jars
 #
-# The default version comes from the repository's .env (FLINK_VERSION). Jars are cached in
-# $FLINK_CACHE_DIR (default ~/.cache/flink-orchestrator), so a second start is fast.
+# Flink's configuration is the repository's flink/config.yaml (the compose stack's too), its
+# /flink-data directories moved into D. The default version comes from the repository's .env
+# (FLINK_VERSION). Jars are cached in $FLINK_CACHE_DIR (default ~/.cache/flink-orchestrator),
+# so a second start is fast.
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -90,12 +92,16 @@ JAVA_OPTS=(
   --add-opens=java.base/java.util.concurrent.locks=ALL-UNNAMED
 )
 
+# The repository's Flink configuration (flink/config.yaml, which the compose stack runs with
+# too), its /flink-data directories moved into $dir, then what is this cluster's own: ports,
+# addresses, bind hosts, temporary directories.
+CONFIG="$ROOT/flink/config.yaml"
 write_config() {
-  local dir="$1" port="$2" rpc="$3"
+  local dir="$1" port="$2" rpc="$3" settings local_keys key
   mkdir -p "$dir/conf" "$dir/savepoints" "$dir/checkpoints" "$dir/jars" "$dir/tmp" "$dir/log"
-  # Flat keys in config.yaml: read by 1.19+ and 2.x alike.
-  cat > "$dir/conf/config.yaml" <<YAML
-jobmanager.rpc.address: localhost
+  [[ -f "$CONFIG" ]] || die "$CONFIG is missing"
+  settings="$(cat "$CONFIG")"
+  local_keys="jobmanager.rpc.address: localhost
 jobmanager.rpc.port: $rpc
 jobmanager.bind-host: 127.0.0.1
 taskmanager.host: localhost
@@ -103,28 +109,17 @@ taskmanager.bind-host: 127.0.0.1
 rest.address: 127.0.0.1
 rest.bind-address: 127.0.0.1
 rest.port: $port
-taskmanager.numberOfTaskSlots: 4
-parallelism.default: 1
-taskmanager.memory.process.size: 1280m
-taskmanager.memory.managed.size: 128m
-execution.checkpointing.savepoint-dir: file://$dir/savepoints
-state.savepoints.dir: file://$dir/savepoints
-execution.checkpointing.dir: file://$dir/checkpoints
-web.upload.dir: $dir/jars
 web.tmpdir: $dir/tmp
-io.tmp.dirs: $dir/tmp
-web.submit.enable: true
-web.cancel.enable: true
-jobstore.expiration-time: 3600
-# Restarts resume from retained checkpoints: every job checkpoints each 2 s, a failed or
-# cancelled job keeps its checkpoints, and a task failure fails the job (no Flink restarts:
-# with checkpointing on, Flink's default would restart it forever itself).
-execution.checkpointing.interval: 2s
-execution.checkpointing.externalized-checkpoint-retention: RETAIN_ON_CANCELLATION
-restart-strategy.type: none
-# A killed TaskManager is noticed within seconds: its heartbeat RPCs fail to connect.
-heartbeat.interval: 2000
-YAML
+io.tmp.dirs: $dir/tmp"
+  # A key in both would be read twice: refused, so the repository's file stays the one place.
+  while IFS= read -r key; do
+    key="${key%%:*}"
+    if grep -qE "^[[:space:]]*${key//./\\.}[[:space:]]*:" "$CONFIG"; then
+      die "$CONFIG sets $key, which flink-cluster.sh sets for each cluster"
+    fi
+  done <<< "$local_keys"
+  printf '%s\n\n# This cluster'"'"'s own (flink-cluster.sh)\n%s\n' "${settings//\/flink-data/"$dir"}" "$local_keys" \
+    > "$dir/conf/config.yaml"
   cat > "$dir/conf/log4j2.properties" <<'PROPS'
 rootLogger.level = INFO
 rootLogger.appenderRef.file.ref = File
@@ -138,24 +133,35 @@ logger.netty.level = WARN
 PROPS
 }
 
+# Flink's own BashJavaUtils sizes a process from the configuration, as jobmanager.sh and
+# taskmanager.sh do: two lines, the JVM flags and the memory options as dynamic properties.
+resource_params() {
+  local dir="$1" which="$2" home params; home="$(cat "$dir/home")"
+  params="$(java -cp "$home/lib/*" org.apache.flink.runtime.util.bash.BashJavaUtils "$which" \
+    --configDir "$dir/conf" 2>/dev/null | grep '^BASH_JAVA_UTILS_EXEC_RESULT:' | sed 's/^BASH_JAVA_UTILS_EXEC_RESULT://')"
+  [[ "$(echo "$params" | wc -l)" -eq 2 ]] || die "BashJavaUtils $which gave no memory parameters"
+  echo "$params"
+}
+
 start_jobmanager() {
-  local dir="$1" home; home="$(cat "$dir/home")"
-  java "${JAVA_OPTS[@]}" -Xms512m -Xmx768m -Dlog.file="$dir/log/jobmanager.log" \
+  local dir="$1" home params jvm dynamic; home="$(cat "$dir/home")"
+  params="$(resource_params "$dir" GET_JM_RESOURCE_PARAMS)"
+  jvm="$(echo "$params" | head -n1)"
+  dynamic="$(echo "$params" | tail -n1)"
+  # shellcheck disable=SC2086 # both are lists of flags
+  java "${JAVA_OPTS[@]}" $jvm -Dlog.file="$dir/log/jobmanager.log" \
     -Dlog4j.configurationFile="file:$dir/conf/log4j2.properties" -cp "$home/lib/*" \
-    org.apache.flink.runtime.entrypoint.StandaloneSessionClusterEntrypoint --configDir "$dir/conf" \
+    org.apache.flink.runtime.entrypoint.StandaloneSessionClusterEntrypoint --configDir "$dir/conf" $dynamic \
     > "$dir/log/jobmanager.out" 2>&1 &
   echo $! > "$dir/jobmanager.pid"
 }
 
 start_taskmanager() {
   local dir="$1" home params jvm dynamic; home="$(cat "$dir/home")"
-  # The TaskManager does not size its own memory: BashJavaUtils derives the JVM flags and
-  # the memory options from taskmanager.memory.process.size, as taskmanager.sh does.
-  params="$(java -cp "$home/lib/*" org.apache.flink.runtime.util.bash.BashJavaUtils GET_TM_RESOURCE_PARAMS \
-    --configDir "$dir/conf" 2>/dev/null | grep '^BASH_JAVA_UTILS_EXEC_RESULT:' | sed 's/^BASH_JAVA_UTILS_EXEC_RESULT://')"
+  # The TaskManager does not size its own memory: from taskmanager.memory.process.size.
+  params="$(resource_params "$dir" GET_TM_RESOURCE_PARAMS)"
   jvm="$(echo "$params" | head -n1)"
   dynamic="$(echo "$params" | tail -n1)"
-  [[ -n "$jvm" && -n "$dynamic" ]] || die "BashJavaUtils gave no TaskManager memory parameters"
   # shellcheck disable=SC2086 # both are lists of flags
   java "${JAVA_OPTS[@]}" -XX:+UseG1GC $jvm \
     -Dlog.file="$dir/log/taskmanager.log" -Dlog4j.configurationFile="file:$dir/conf/log4j2.properties" -cp "$home/lib/*" \
@@ -283,7 +289,7 @@ case "$cmd" in
     log "JobManager restarted"
     ;;
   *)
-    sed -n '2,14p' "$0" >&2
+    sed -n '2,15p' "$0" >&2
     exit 2
     ;;
 esac
