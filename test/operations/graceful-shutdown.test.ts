@@ -3,12 +3,17 @@ import { PipelineHarness } from '../support/pipeline-harness';
 import { holdRunRequests } from '../support/run-gate';
 import { client } from '../support/http';
 import { testEnv } from '../support/test-env';
-import { sleep, waitFor } from '../support/wait';
+import { waitFor } from '../support/wait';
 import { request } from 'node:http';
 import { TEST_TOKEN } from '../support/test-env';
 
-/** Starts a POST whose body is sent in two halves; `finish` sends the rest and resolves to the status. */
-function slowCreate(port: number, name: string): { finish(): Promise<number> } {
+/**
+ * Starts a POST whose body is sent in two halves; `received` resolves once the API has read
+ * its headers (it answers `100 Continue`), `finish` sends the rest and resolves to the status.
+ */
+function slowCreate(port: number, name: string): { received: Promise<void>; finish(): Promise<number> } {
+  let received: () => void = () => undefined;
+  const headersRead = new Promise<void>((resolve) => (received = resolve));
   const body = JSON.stringify({ name, jarURL: 'app.jar' });
   const status = new Promise<number>((resolve, reject) => {
     const req = request(
@@ -21,6 +26,8 @@ function slowCreate(port: number, name: string): { finish(): Promise<number> } {
           'content-type': 'application/json',
           'content-length': Buffer.byteLength(body),
           authorization: `Bearer ${TEST_TOKEN}`,
+          // Node answers 100 Continue once it has parsed the request: the request is in flight.
+          expect: '100-continue',
         },
       },
       (res) => {
@@ -29,10 +36,14 @@ function slowCreate(port: number, name: string): { finish(): Promise<number> } {
       },
     );
     req.on('error', reject);
-    req.write(body.slice(0, 10));
+    req.on('continue', () => {
+      req.write(body.slice(0, 10));
+      received();
+    });
     pending.set(name, () => req.end(body.slice(10)));
   });
   return {
+    received: headersRead,
     finish: () => {
       pending.get(name)?.();
       return status;
@@ -57,17 +68,19 @@ describe('graceful shutdown on SIGTERM', function () {
     const http = client(url);
     // Requests whose bodies are still arriving when SIGTERM lands: truly in flight.
     const pending = Array.from({ length: 5 }, (_, i) => slowCreate(port, `shutdown-${Date.now()}-${i}`));
-    await sleep(300);
+    await Promise.all(pending.map((p) => p.received));
     const exited = api.kill('SIGTERM');
-    await sleep(300);
+    // New connections are refused while the five are still waiting for their bodies.
+    await waitFor('the API to stop accepting connections', () =>
+      http.get('/health/live').then(
+        () => undefined,
+        (error: Error) => /fetch failed/.test(error.message),
+      ),
+    );
     const statuses = await Promise.all(pending.map((p) => p.finish()));
     expect(statuses).to.deep.equal([201, 201, 201, 201, 201]);
     expect(await exited).to.equal(0);
     expect(api.output).to.contain('shut down cleanly');
-    await http.get('/health/live').then(
-      () => expect.fail('still accepting connections'),
-      (error: Error) => expect(error.message).to.match(/fetch failed/),
-    );
   });
 
   describe('a worker', () => {
