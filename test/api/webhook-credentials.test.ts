@@ -23,7 +23,10 @@ describe('webhook URLs are credentials: shown whole only to write tokens', () =>
     reader = client(api.url, TEST_READ_TOKEN);
     db = connect(databaseUrl());
   });
+  // Enabled webhooks left behind would be delivered to by every later test's workers.
+  const made: string[] = [];
   after(async () => {
+    if (db && made.length > 0) await db('webhooks').whereIn('id', made).delete();
     await api?.close();
     await db?.destroy();
   });
@@ -36,6 +39,7 @@ describe('webhook URLs are credentials: shown whole only to write tokens', () =>
   const createHook = async (url: string) => {
     const res = await http.post('/api/v1/webhooks', { url, events: ['execution.failed'], format: 'slack' });
     expect(res.status, JSON.stringify(res.body)).to.equal(201);
+    made.push(res.body.id);
     return res.body as { id: string; url: string };
   };
 

@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { verifyWebhook, WEBHOOK_HEADERS } from '@flink-orchestrator/outbound-http';
 import { expect } from 'chai';
+import { migrateToLatest } from '@flink-orchestrator/postgres';
 import { PipelineHarness } from '../support/pipeline-harness';
+import { databaseUrl, dropDatabase, recreateDatabase, REDIS_PREFIX, TEST_DATABASE } from '../support/test-env';
 import { waitFor } from '../support/wait';
 import { WebhookReceiver } from '../support/webhook-receiver';
 
@@ -9,22 +11,29 @@ const STREAMING = 'org.apache.flink.streaming.examples.windowing.TopSpeedWindowi
 const SECRET = 'whsec-0123456789abcdef';
 const OUTAGE_MS = 30_000;
 
+// A database and queues of its own: every webhook, event and delivery in them is this file's,
+// so what earlier tests left (webhooks, an outbox backlog, queued retries) cannot delay it.
+const DATABASE = `${TEST_DATABASE}_webhooks`;
+
 describe('webhooks: events out, signed, retried until the receiver is back', function () {
   this.timeout(180_000);
   const receiver = new WebhookReceiver();
-  const hosts = { WEBHOOK_ALLOWED_HOSTS: '127.0.0.1' };
+  const own = { DATABASE_URL: databaseUrl(DATABASE), QUEUE_PREFIX: `${REDIS_PREFIX}-webhooks` };
   const h = new PipelineHarness({
     workers: 1,
-    apiEnv: hosts,
-    workerEnv: { ...hosts, WEBHOOK_BACKOFF_MS: '200', WEBHOOK_BACKOFF_MAX_MS: '3000', EVENT_RELAY_INTERVAL_MS: '50' },
+    apiEnv: own,
+    workerEnv: { ...own, WEBHOOK_BACKOFF_MS: '200', WEBHOOK_BACKOFF_MAX_MS: '3000', EVENT_RELAY_INTERVAL_MS: '50' },
   });
   before(async () => {
+    await recreateDatabase(DATABASE);
+    await migrateToLatest(databaseUrl(DATABASE), { info: () => undefined });
     await receiver.start();
     await h.start();
   });
   after(async () => {
     await h.stop();
     await receiver.stop();
+    await dropDatabase(DATABASE);
   });
 
   const feed = async (query: string): Promise<any[]> => {

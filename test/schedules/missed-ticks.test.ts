@@ -3,7 +3,7 @@ import { Client } from 'pg';
 import { PipelineHarness } from '../support/pipeline-harness';
 import { ScheduleQueueProbe } from '../support/schedule-queue';
 import { databaseUrl } from '../support/test-env';
-import { sleep, waitFor } from '../support/wait';
+import { waitFor } from '../support/wait';
 import type { ServiceProcess } from '../support/worker-processes';
 
 const FINISHING = 'org.apache.flink.streaming.examples.wordcount.WordCount';
@@ -45,8 +45,11 @@ describe('ticks that fell due while no worker ran (SCHEDULE_MISFIRE_GRACE=2)', f
     const set = await h.http.post(`/api/v1/jobs/${job.id}/schedule`, { cron: '* * * * * *' });
     expect(set.status).to.equal(200);
     const setAt = new Date(set.body.updatedAt).getTime();
-    // The outage itself: time has to pass, three times the grace.
-    await sleep(6000);
+    // The outage itself is time passing: three times the grace, with the first tick held by BullMQ.
+    await waitFor(
+      'the first tick to be held and three graces to pass',
+      async () => Date.now() - setAt >= 6000 && !(await queue.noTickPending(job.id)),
+    );
     const backAt = Date.now();
     const [worker] = await h.addWorkers(1, 'after-outage');
     if (!worker) throw new Error('no worker');

@@ -7,7 +7,7 @@ import { DataProcessor } from './data-processor';
 import { client, type Client } from './http';
 import { databaseUrl } from './test-env';
 import { GiveUp, waitFor } from './wait';
-import { startWorkers, stopAll, type ServiceProcess } from './worker-processes';
+import { runningServices, startWorkers, stopAll, type ServiceProcess } from './worker-processes';
 
 export const TERMINAL = ['FINISHED', 'FAILED', 'CANCELLED', 'STOPPED', 'LOST', 'SKIPPED', 'MISSED'];
 
@@ -39,6 +39,9 @@ export class PipelineHarness {
   }
 
   async start(): Promise<this> {
+    // A process an earlier test left running would consume this harness's queues and outbox.
+    const leaked = runningServices();
+    if (leaked.length > 0) throw new Error(`processes left running by an earlier test: ${leaked.join(', ')}`);
     await this.flink.start();
     await this.data.start();
     // The API sets the `default` cluster from FLINK_JOBMANAGER_URL at start, as the workers do.

@@ -70,6 +70,8 @@ export function testEnv(overrides: Record<string, string> = {}): Record<string, 
     API_TOKENS: `test=${TEST_TOKEN}`,
     API_READ_TOKENS: `reader=${TEST_READ_TOKEN}`,
     PORT: '0',
+    // No test delivers a webhook beyond this machine (the default allows hooks.slack.com).
+    WEBHOOK_ALLOWED_HOSTS: '127.0.0.1',
     ...overrides,
   };
 }

@@ -6,6 +6,14 @@ import { testEnv } from './test-env';
 const ROOT = path.resolve(__dirname, '../..');
 const LOG_DIR = path.join(ROOT, 'test-artifacts', 'logs');
 
+/** Every process a test started and that has not exited: one left running still reads the queues. */
+const live = new Set<ServiceProcess>();
+
+/** The processes still running, by name (a test that forgot one is named by it). */
+export function runningServices(): string[] {
+  return [...live].map((p) => p.name);
+}
+
 /** A real process of ours (worker or API) run from source, as `npm run start:*` would run it built. */
 export class ServiceProcess {
   private child: ChildProcess | null = null;
@@ -38,7 +46,9 @@ export class ServiceProcess {
         log.write(data);
       });
     }
+    live.add(this);
     this.child.on('exit', (code, signal) => {
+      live.delete(this);
       this.exitCode = code ?? (signal ? 128 : 1);
       log.end();
     });
