@@ -6,6 +6,8 @@ import { waitFor } from '../support/wait';
 
 const STREAMING = 'org.apache.flink.streaming.examples.windowing.TopSpeedWindowing';
 const FAILING = 'org.example.FailingJob';
+// The double's main() of this class throws, as a program refusing its arguments does.
+const THROWS_IN_MAIN = 'org.example.ThrowsInMainJob';
 
 describe('upgrades that keep state, through the API, workers and the double', function () {
   this.timeout(120_000);
@@ -20,6 +22,22 @@ describe('upgrades that keep state, through the API, workers and the double', fu
     h.flink.failSavepoints(null);
     await h.stop();
   });
+  /** The requests the double receives from now on, as "METHOD /path" (without /v1). */
+  let received: string[] = [];
+  beforeEach(() => {
+    received = [];
+    h.flink.setRequestHook((method, path) => void received.push(`${method} ${path}`));
+  });
+  afterEach(() => {
+    h.flink.setRequestHook(null);
+    h.flink.setUnavailableWhen(null);
+  });
+  const plans = () => received.filter((r) => /^POST \/jars\/[^/]+\/plan$/.test(r));
+  /** Stop, cancel, savepoint or rescale requests for the Flink job: what an upgrade must not send before its check passes. */
+  const touching = (flinkJobId: string) =>
+    received
+      .filter((r) => r.startsWith('POST /jobs/') || r.startsWith('PATCH /jobs/'))
+      .filter((r) => r.includes(flinkJobId));
   afterEach(() => assertHarnessIntegrity(h));
 
   const finished = (id: string) =>
@@ -54,7 +72,18 @@ describe('upgrades that keep state, through the API, workers and the double', fu
     expect(h.flink.job(started.flinkJobId)?.savepointPath).to.equal(done.savepointLocation);
     const savepoint = (await h.http.get(`/api/v1/jobs/${job.id}/savepoints/${done.savepointId}`)).body;
     expect(savepoint).to.include({ kind: 'upgrade', status: 'COMPLETED', executionId: old.id });
-    expect(done.steps.map((s: { step: string }) => s.step)).to.deep.equal(['stopping', 'stopping', 'starting', 'done']);
+    expect(done.steps.map((s: { step: string }) => s.step)).to.deep.equal([
+      'validating',
+      'stopping',
+      'stopping',
+      'starting',
+      'done',
+    ]);
+    // Only the arguments changed, and the new definition was still planned on Flink before the stop.
+    expect(received.indexOf(plans()[0] ?? 'none')).to.be.within(
+      0,
+      received.indexOf(`POST /jobs/${old.flinkJobId}/stop`),
+    );
     expect((await h.http.get(`/api/v1/jobs/${job.id}/upgrades`)).body.map((u: { id: string }) => u.id)).to.deep.equal([
       done.id,
     ]);
@@ -106,6 +135,59 @@ describe('upgrades that keep state, through the API, workers and the double', fu
     expect((await h.execution(old.id)).status).to.equal('RUNNING');
     await h.http.post(`/api/v1/jobs/${job.id}/stop`);
     await h.waitForStatus(old.id, 'CANCELLED');
+  });
+
+  it('a new definition Flink refuses to plan (main() throws): FAILED before anything is stopped, the old one still runs', async () => {
+    const job = await h.createJob(STREAMING, { config: { speed: 1 } });
+    const old = await h.waitForStatus((await h.start202(job.id)).id, 'RUNNING');
+    const res = await h.http.post(`/api/v1/jobs/${job.id}/upgrade`, {
+      entryClass: THROWS_IN_MAIN,
+      config: { speed: 5 },
+    });
+    expect(res.status, JSON.stringify(res.body)).to.equal(202);
+    expect(res.body.step).to.equal('validating');
+    const failed = await finished(res.body.id);
+    expect(failed).to.include({ status: 'FAILED', step: 'validating', toExecutionId: null, savepointId: null });
+    expect(failed.errorMessage).to.match(/^Flink \(cluster "default"\) refused the new definition, its program: /);
+    expect(failed.errorMessage).to.contain('Simulated exception in main()');
+    expect(failed.recovery).to.match(/^Nothing was stopped or changed: the old definition still runs\./);
+    expect(plans()).to.have.length(1);
+    // Nothing reached Flink for the running job: no stop, no savepoint, no cancel.
+    expect(touching(old.flinkJobId)).to.deep.equal([]);
+    expect(h.flink.savepointTriggers.filter((t) => t.jobId === old.flinkJobId)).to.deep.equal([]);
+    expect(h.flink.job(old.flinkJobId)?.state).to.equal('RUNNING');
+    expect(await h.execution(old.id)).to.include({ status: 'RUNNING', errorMessage: null });
+    const current = (await h.http.get(`/api/v1/jobs/${job.id}`)).body;
+    expect(current).to.deep.include({ version: 1, entryClass: STREAMING, config: { speed: 1 } });
+    await h.http.post(`/api/v1/jobs/${job.id}/stop`);
+    await h.waitForStatus(old.id, 'CANCELLED');
+  });
+
+  it('Flink answering 503 to the plan: the upgrade waits at validating, nothing stopped; once Flink plans it, COMPLETED', async () => {
+    const job = await h.createJob(STREAMING, { config: { speed: 1 } });
+    const old = await h.waitForStatus((await h.start202(job.id)).id, 'RUNNING');
+    h.flink.setUnavailableWhen((method, path) => method === 'POST' && path.endsWith('/plan'));
+    const res = await h.http.post(`/api/v1/jobs/${job.id}/upgrade`, { config: { speed: 4 } });
+    expect(res.status, JSON.stringify(res.body)).to.equal(202);
+    // Refused, then tried again: still at the check, the old execution untouched.
+    await waitFor('the plan to be tried twice', () => plans().length >= 2);
+    expect((await h.http.get(`/api/v1/upgrades/${res.body.id}`)).body).to.include({
+      status: 'IN_PROGRESS',
+      step: 'validating',
+    });
+    expect(touching(old.flinkJobId)).to.deep.equal([]);
+    expect(h.flink.savepointTriggers.filter((t) => t.jobId === old.flinkJobId)).to.deep.equal([]);
+    expect((await h.execution(old.id)).status).to.equal('RUNNING');
+
+    h.flink.setUnavailableWhen(null);
+    const done = await finished(res.body.id);
+    expect(done, JSON.stringify(done)).to.include({ status: 'COMPLETED', jobVersionAfter: 2 });
+    expect(done.steps[0]).to.include({ step: 'validating' });
+    expect((await h.execution(old.id)).status).to.equal('STOPPED');
+    const started = await h.execution(done.toExecutionId);
+    expect(started.definition.programArgs).to.deep.equal(['--speed', '4']);
+    await h.http.post(`/api/v1/jobs/${job.id}/stop`);
+    await h.waitForStatus(started.id, 'CANCELLED');
   });
 
   it('nothing running: 200, a plain update; bad requests: clear errors, nothing changed', async () => {

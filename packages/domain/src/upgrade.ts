@@ -9,8 +9,12 @@ export type UpgradeMode = (typeof UPGRADE_MODES)[number];
 
 export type UpgradeStatus = 'IN_PROGRESS' | 'COMPLETED' | 'FAILED';
 
-/** Where an upgrade is: stopping the old execution, starting the new one, waiting for it to run, done. */
-export type UpgradeStep = 'stopping' | 'starting' | 'confirming' | 'done';
+/**
+ * Where an upgrade is: checking the new definition on Flink (nothing stopped yet), stopping
+ * the old execution, starting the new one, waiting for it to run, done.
+ */
+export const UPGRADE_STEPS = ['validating', 'stopping', 'starting', 'confirming', 'done'] as const;
+export type UpgradeStep = (typeof UPGRADE_STEPS)[number];
 
 /** The definition fields an upgrade may change. */
 export interface UpgradeChanges {
@@ -66,6 +70,19 @@ export function holdsChanges(
     (changes.parallelism === undefined || changes.parallelism === job.parallelism) &&
     (changes.config === undefined || sameConfig(changes.config, job.config))
   );
+}
+
+/** The job's definition as the upgrade would leave it: the changes over the job as it is. */
+export function withChanges<
+  T extends { jarUrl: string; entryClass: string | null; config: ProgramConfig; parallelism: number | null },
+>(job: T, changes: UpgradeChanges): T {
+  return {
+    ...job,
+    jarUrl: changes.jarUrl ?? job.jarUrl,
+    entryClass: changes.entryClass === undefined ? job.entryClass : changes.entryClass,
+    config: changes.config ?? job.config,
+    parallelism: changes.parallelism === undefined ? job.parallelism : changes.parallelism,
+  };
 }
 
 function sameConfig(a: ProgramConfig, b: ProgramConfig): boolean {

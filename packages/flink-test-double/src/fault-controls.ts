@@ -14,6 +14,8 @@ export type OutageMode = 'none' | 'unavailable' | 'refuse';
 /** The current faults, read by the server and the resource handlers. */
 export interface Faults {
   outage: OutageMode;
+  /** Requests it matches answer 503 as in an outage; the others are served. */
+  unavailableWhen: ((method: string, path: string) => boolean) | null;
   latencyMs: number;
   runHook: ((jobId: string) => Promise<void>) | null;
   requestHook: ((method: string, path: string) => Promise<void> | void) | null;
@@ -26,6 +28,7 @@ export interface Faults {
 export class FaultControls {
   protected readonly faults: Faults = {
     outage: 'none',
+    unavailableWhen: null,
     latencyMs: 0,
     runHook: null,
     requestHook: null,
@@ -39,6 +42,15 @@ export class FaultControls {
 
   setOutage(mode: OutageMode): void {
     this.faults.outage = mode;
+  }
+
+  /**
+   * Requests `match` picks (`path` without the /v1 prefix) answer 503 with the leader-election
+   * message, as in setOutage('unavailable'), while the rest are served: one endpoint failing
+   * transiently, the others (the observer's polls) unaffected. null: all are served again.
+   */
+  setUnavailableWhen(match: ((method: string, path: string) => boolean) | null): void {
+    this.faults.unavailableWhen = match;
   }
 
   setLatency(ms: number): void {

@@ -199,8 +199,10 @@ export class FlinkTestDouble extends FaultControls {
     }
     let reply: Reply;
     try {
-      if (this.faults.requestHook) await this.faults.requestHook(req.method ?? 'GET', apiPath(requestUrl(req)));
-      if (this.faults.outage === 'unavailable') {
+      const method = req.method ?? 'GET';
+      const path = apiPath(requestUrl(req));
+      if (this.faults.requestHook) await this.faults.requestHook(method, path);
+      if (this.faults.outage === 'unavailable' || this.faults.unavailableWhen?.(method, path)) {
         req.resume();
         reply = { status: 503, body: LEADER_ELECTION_ERROR };
       } else {

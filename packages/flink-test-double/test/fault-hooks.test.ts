@@ -55,6 +55,7 @@ describe('FlinkTestDouble: records and gates for fault tests', () => {
   afterEach(() => {
     flink.setRunDelayHook(null);
     flink.setRequestHook(null);
+    flink.setUnavailableWhen(null);
     flink.setRunAnswerHook(null);
     flink.setUploadHook(null);
     flink.setSavepointHook(null);
@@ -120,6 +121,16 @@ describe('FlinkTestDouble: records and gates for fault tests', () => {
     held.open();
     expect((await pending).status).to.equal(200);
     expect(seen).to.deep.equal(['GET /jars', `POST /jars/${jarId}/run`]);
+  });
+
+  it('setUnavailableWhen answers 503 to the requests it picks only, until set to null', async () => {
+    flink.setUnavailableWhen((method, urlPath) => method === 'POST' && urlPath.endsWith('/plan'));
+    const refused = await call('POST', `/v1/jars/${jarId}/plan`, {});
+    expect(refused.status).to.equal(503);
+    expect(refused.body.errors.join('\n')).to.match(/leader/i);
+    expect((await call('GET', '/jars')).status).to.equal(200);
+    flink.setUnavailableWhen(null);
+    expect((await call('POST', `/jars/${jarId}/plan`, {})).status).to.equal(200);
   });
 
   it('setUploadHook holds an upload after the bytes arrived: nothing is stored or answered until released', async () => {

@@ -8,6 +8,7 @@ import {
   SAVEPOINT_KINDS,
   SCHEDULE_ACTIONS,
   UPGRADE_MODES,
+  UPGRADE_STEPS,
 } from '@flink-orchestrator/domain';
 import type Joi from 'joi';
 import parse from 'joi-to-json';
@@ -326,7 +327,7 @@ export const COMPONENT_SCHEMAS: Record<string, JsonSchema> = {
       mode: { enum: [...UPGRADE_MODES] },
       status: { enum: ['IN_PROGRESS', 'COMPLETED', 'FAILED'] },
       step: {
-        enum: ['stopping', 'starting', 'confirming', 'done'],
+        enum: [...UPGRADE_STEPS],
         description: 'where it is (or where it stopped, when FAILED)',
       },
       changes: {
@@ -352,7 +353,7 @@ export const COMPONENT_SCHEMAS: Record<string, JsonSchema> = {
       steps: {
         type: 'array',
         items: exactly({
-          step: { enum: ['stopping', 'starting', 'confirming', 'done', 'failed'] },
+          step: { enum: [...UPGRADE_STEPS, 'failed'] },
           at: instant,
           detail: { type: 'string' },
         }),

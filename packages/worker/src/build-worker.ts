@@ -156,17 +156,14 @@ export async function buildWorker(config: Config, log: Logger): Promise<RunningW
       },
     },
   });
-  const preflight = new RunPreflight({
+  // Checks a program on its cluster without running it: before a tick, and before an upgrade stops anything.
+  const validation = new ValidateOnFlink({
     jobs,
-    validation: new ValidateOnFlink({
-      jobs,
-      clusters,
-      jars,
-      settings: { dataProcessorUrl: config.dataProcessorUrl },
-    }),
-    clock,
-    log,
+    clusters,
+    jars,
+    settings: { dataProcessorUrl: config.dataProcessorUrl },
   });
+  const preflight = new RunPreflight({ jobs, validation, clock, log });
   const restarts = new RestartAfterFailure({ jobs, executions, savepoints, clusters, queue, clock, log });
   const savepointWork = new SavepointOnFlink({
     executions,
@@ -223,6 +220,7 @@ export async function buildWorker(config: Config, log: Logger): Promise<RunningW
     executions,
     savepoints,
     stops,
+    validation,
     queue,
     clock,
     log,
@@ -276,7 +274,7 @@ export async function buildWorker(config: Config, log: Logger): Promise<RunningW
       stop: (id, attempt, requestedAt) => stop.run(id, attempt, requestedAt),
       savepoint: (id, attempt) => savepointWork.take(id, attempt),
       dispose: (id, attempt) => savepointWork.dispose(id, attempt),
-      upgrade: (id) => upgrade.run(id),
+      upgrade: (id, attempt) => upgrade.run(id, attempt),
       preflight: async (jobId, scheduledFor) => {
         await preflight.run(jobId, scheduledFor);
       },

@@ -1,4 +1,4 @@
-import { JobModified } from '../errors';
+import { DependencyUnavailable, JobModified, UnknownCluster, ValidationFailedOnFlink } from '../errors';
 import { isTerminal, type Execution } from '../execution';
 import type { Clock } from '../ports/clock';
 import type { ExecutionRepository } from '../ports/execution-repository';
@@ -6,10 +6,17 @@ import type { JobRepository } from '../ports/job-repository';
 import type { Logger } from '../ports/logger';
 import type { SavepointRepository } from '../ports/savepoint-repository';
 import type { UpgradePatch, UpgradeRepository } from '../ports/upgrade-repository';
-import type { PollResult } from '../ports/work-handlers';
+import type { Attempt, PollResult } from '../ports/work-handlers';
 import type { WorkQueue } from '../ports/work-queue';
-import { holdsChanges, type Upgrade, type UpgradeStep } from '../upgrade';
+import { holdsChanges, withChanges, type Upgrade, type UpgradeStep } from '../upgrade';
+import { failureText } from './failure-text';
 import type { RequestStop } from './request-stop';
+import type { FlinkCheck, JobDefinition } from './validate-on-flink';
+
+type Outcome = 'moved' | 'wait' | 'over';
+
+/** A try that is not the last: what a caller without a queue (a test, a sweep) runs. */
+const NOT_FINAL: Attempt = { number: 1, final: false };
 
 export interface AdvanceUpgradeDeps {
   upgrades: UpgradeRepository;
@@ -17,6 +24,11 @@ export interface AdvanceUpgradeDeps {
   executions: ExecutionRepository;
   savepoints: SavepointRepository;
   stops: RequestStop;
+  /**
+   * ValidateOnFlink: puts the JAR on the cluster and has Flink plan the program, nothing
+   * submitted. Refused: ValidationFailedOnFlink; Flink out of reach: DependencyUnavailable.
+   */
+  validation: { definition(definition: JobDefinition): Promise<Pick<FlinkCheck, 'cluster' | 'jarId'>> };
   queue: WorkQueue;
   clock: Clock;
   log: Logger;
@@ -31,28 +43,34 @@ export interface AdvanceUpgradeDeps {
 }
 
 /**
- * The workers' half of an upgrade: stop the old execution (with a savepoint, or a cancel),
- * change the job's definition, start the new execution from that savepoint, and wait for
- * it to run. Each step is written (compare-and-set on the step) before the next begins,
+ * The workers' half of an upgrade: check the new definition on Flink, stop the old execution
+ * (with a savepoint, or a cancel), change the job's definition, start the new execution from
+ * that savepoint, and wait for it to run. The check comes first so that a program Flink
+ * refuses fails the upgrade while the old execution still runs, untouched. Each step is written (compare-and-set on the step) before the next begins,
  * so a worker that crashes leaves the row at a step any worker resumes from; every step
  * is safe to run twice. A failure midway records where it stopped and how to recover.
  */
 export class AdvanceUpgrade {
   constructor(private readonly deps: AdvanceUpgradeDeps) {}
 
-  /** Null when the upgrade is over; else when to look again. */
-  async run(upgradeId: string): Promise<PollResult> {
+  /**
+   * Null when the upgrade is over; else when to look again. Throws what is worth a retry
+   * (a dependency out of reach); `attempt.final` says no retry follows.
+   */
+  async run(upgradeId: string, attempt: Attempt = NOT_FINAL): Promise<PollResult> {
     for (;;) {
       const upgrade = await this.deps.upgrades.get(upgradeId);
       if (!upgrade || upgrade.status !== 'IN_PROGRESS') return null;
-      const outcome = await this.step(upgrade);
+      const outcome = await this.step(upgrade, attempt);
       if (outcome === 'moved') continue;
       return outcome === 'wait' ? this.deps.settings.pollIntervalMs : null;
     }
   }
 
-  private step(upgrade: Upgrade): Promise<'moved' | 'wait' | 'over'> {
+  private step(upgrade: Upgrade, attempt: Attempt): Promise<Outcome> {
     switch (upgrade.step) {
+      case 'validating':
+        return this.validating(upgrade, attempt);
       case 'stopping':
         return this.stopping(upgrade);
       case 'starting':
@@ -64,7 +82,62 @@ export class AdvanceUpgrade {
     }
   }
 
-  private async stopping(upgrade: Upgrade): Promise<'moved' | 'wait' | 'over'> {
+  /**
+   * Flink plans the definition the upgrade would leave (the JAR uploaded if need be), so a
+   * wrong entry class or a main() that throws fails the upgrade before anything is stopped.
+   * Nothing here changes a thing but this row: run twice, it plans twice.
+   */
+  private async validating(upgrade: Upgrade, attempt: Attempt): Promise<Outcome> {
+    const untouched = 'Nothing was stopped or changed: the old definition still runs.';
+    const job = await this.deps.jobs.get(upgrade.jobId);
+    if (!job) return this.fail(upgrade, 'The job was deleted before the upgrade began.', 'Nothing to recover.');
+    // The definition to check is the one the start step would save: changes over that version.
+    if (job.version !== upgrade.jobVersionBefore) {
+      return this.fail(
+        upgrade,
+        `The job was changed by someone else before the upgrade began (version ${job.version}, the upgrade was based on ${upgrade.jobVersionBefore}).`,
+        `${untouched} Upgrade again, based on version ${job.version}.`,
+      );
+    }
+    const definition = withChanges(job, upgrade.changes);
+    let accepted: Pick<FlinkCheck, 'cluster' | 'jarId'>;
+    try {
+      accepted = await this.deps.validation.definition(definition);
+    } catch (error) {
+      if (error instanceof ValidationFailedOnFlink) {
+        const what = error.stage === 'jar' ? `its JAR ${definition.jarUrl}` : 'its program';
+        return this.fail(
+          upgrade,
+          `Flink (cluster "${error.cluster}") refused the new definition, ${what}: ${error.message}`,
+          `${untouched} Fix the definition (POST /api/v1/jobs/${upgrade.jobId}/validate checks the job as saved), then upgrade again.`,
+        );
+      }
+      if (error instanceof UnknownCluster) return this.fail(upgrade, error.message, untouched);
+      if (!(error instanceof DependencyUnavailable)) throw error;
+      const cause = error.cause === undefined ? error.message : failureText(error.cause);
+      if (attempt.final) {
+        return this.fail(
+          upgrade,
+          `The new definition could not be checked on Flink: ${error.dependency} is unreachable (${cause}).`,
+          `${untouched} Upgrade again once ${error.dependency} is back.`,
+        );
+      }
+      this.deps.log.warn(
+        { upgradeId: upgrade.id, jobId: upgrade.jobId, attempt: attempt.number, reason: cause },
+        'the new definition could not be checked; will retry',
+      );
+      throw error;
+    }
+    return this.moveOn(
+      upgrade,
+      'validating',
+      { step: 'stopping' },
+      'validating',
+      () => `Flink (cluster "${accepted.cluster}") planned the new definition from JAR ${accepted.jarId}.`,
+    );
+  }
+
+  private async stopping(upgrade: Upgrade): Promise<Outcome> {
     const { executions, stops, savepoints } = this.deps;
     const old = upgrade.fromExecutionId ? await executions.get(upgrade.fromExecutionId) : null;
     if (!old) return this.fail(upgrade, 'The execution to upgrade is gone.', 'Nothing was changed. Upgrade again.');
@@ -103,7 +176,7 @@ export class AdvanceUpgrade {
     );
   }
 
-  private async starting(upgrade: Upgrade): Promise<'moved' | 'wait' | 'over'> {
+  private async starting(upgrade: Upgrade): Promise<Outcome> {
     const { jobs, executions, queue } = this.deps;
     const restore = upgrade.savepointLocation ? ` Its state is in savepoint ${upgrade.savepointLocation}.` : '';
     const recover = upgrade.savepointId
@@ -173,7 +246,7 @@ export class AdvanceUpgrade {
     );
   }
 
-  private async confirming(upgrade: Upgrade): Promise<'moved' | 'wait' | 'over'> {
+  private async confirming(upgrade: Upgrade): Promise<Outcome> {
     const started = upgrade.toExecutionId ? await this.deps.executions.get(upgrade.toExecutionId) : null;
     const now = this.deps.clock.now();
     if (started?.status === 'RUNNING') {

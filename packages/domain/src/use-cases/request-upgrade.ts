@@ -36,7 +36,8 @@ export interface RequestUpgradeDeps {
 /**
  * An upgrade as the API takes it. With nothing running it is a plain update, recorded as a
  * completed upgrade. With an execution RUNNING it is an operation the workers carry out
- * step by step (AdvanceUpgrade); the answer is its record, to follow.
+ * step by step (AdvanceUpgrade), from checking the new definition on Flink; the answer is
+ * its record, to follow.
  */
 export class RequestUpgrade {
   constructor(private readonly deps: RequestUpgradeDeps) {}
@@ -74,7 +75,7 @@ export class RequestUpgrade {
     // Half-way states (queued, submitting, stopping) have no state to carry over yet, or a stop of their own.
     if (active.status !== 'RUNNING') throw new ExecutionActive(jobId, active.id, active.status);
     const created = await upgrades.create(
-      { ...fields, status: 'IN_PROGRESS', step: 'stopping', steps: [], fromExecutionId: active.id },
+      { ...fields, status: 'IN_PROGRESS', step: 'validating', steps: [], fromExecutionId: active.id },
       expected === undefined ? {} : { expectedJobVersion: expected },
     );
     if (created === 'in_progress') throw new UpgradeInProgress(jobId);
@@ -85,7 +86,7 @@ export class RequestUpgrade {
       log.warn({ err: error, upgradeId: created.id }, 'upgrade could not be queued');
       await upgrades.advance(
         created.id,
-        'stopping',
+        'validating',
         {
           status: 'FAILED',
           finishedAt: clock.now(),
