@@ -79,9 +79,8 @@ for (const version of versions) {
     // against PostgreSQL, and every run request the proxy saw.
     afterEach(() =>
       assertFlinkIntegrity({
-        flinkUrl: flink.url,
+        clusters: [{ name: 'default', flinkUrl: flink.url, runRequests: proxy.runRequests }],
         databaseUrl: databaseUrl(),
-        runRequests: proxy.runRequests,
         context: `Flink ${version}`,
       }),
     );

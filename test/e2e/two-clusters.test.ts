@@ -6,7 +6,9 @@ import { expect } from 'chai';
 import { startApi } from '../support/api-process';
 import { DataProcessor } from '../support/data-processor';
 import { client, type Client } from '../support/http';
+import { assertFlinkIntegrity } from '../support/integrity';
 import { TERMINAL } from '../support/pipeline-harness';
+import { databaseUrl } from '../support/test-env';
 import { GiveUp, waitFor } from '../support/wait';
 import { startWorkers, stopAll, type ServiceProcess } from '../support/worker-processes';
 import { e2eVersions, startFlink } from './support/flink-cluster';
@@ -40,6 +42,15 @@ describe('two real Flink clusters side by side, one service', function () {
   let workers: ServiceProcess[] = [];
   const data = new DataProcessor();
   const second = `flink-${Date.now().toString(36)}`;
+
+  // No orphan, no job on the wrong cluster, one Flink job per definition, on both clusters.
+  afterEach(() =>
+    assertFlinkIntegrity({
+      clusters: flinks.map((f, i) => ({ name: i === 0 ? 'default' : second, flinkUrl: f.url })),
+      databaseUrl: databaseUrl(),
+      context: 'two real clusters',
+    }),
+  );
 
   before(async function () {
     this.timeout(900_000);

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { verifyWebhook, WEBHOOK_HEADERS } from '@flink-orchestrator/outbound-http';
 import { expect } from 'chai';
 import { migrateToLatest } from '@flink-orchestrator/postgres';
+import { assertHarnessIntegrity } from '../support/integrity';
 import { PipelineHarness } from '../support/pipeline-harness';
 import { databaseUrl, dropDatabase, recreateDatabase, REDIS_PREFIX, TEST_DATABASE } from '../support/test-env';
 import { waitFor } from '../support/wait';
@@ -24,6 +25,7 @@ describe('webhooks: events out, signed, retried until the receiver is back', fun
     apiEnv: own,
     workerEnv: { ...own, WEBHOOK_BACKOFF_MS: '200', WEBHOOK_BACKOFF_MAX_MS: '3000', EVENT_RELAY_INTERVAL_MS: '50' },
   });
+  afterEach(() => assertHarnessIntegrity(h));
   before(async () => {
     await recreateDatabase(DATABASE);
     await migrateToLatest(databaseUrl(DATABASE), { info: () => undefined });

@@ -6,6 +6,7 @@ import {
   type ExecutionFact,
   type FlinkJobSummary,
   integrityViolations,
+  recordViolations,
   type RunRequestFact,
 } from '../support/integrity';
 import { PipelineHarness } from '../support/pipeline-harness';
@@ -102,6 +103,55 @@ describe('the exactly-once and orphan invariants catch what they promise to catc
       ).to.deep.equal([`orphan: Flink job ${J} is CANCELLING but its execution e-1 already ended CANCELLED`]);
     });
 
+    it('a Flink job on another cluster than its execution was sent to is caught, and so is its run request', () => {
+      const K = 'c'.repeat(32);
+      const violations = integrityViolations({
+        flinkJobs: [{ jid: J, state: 'RUNNING', cluster: 'second' }],
+        executions: [execution({ cluster: 'default', jobId: 'job-1' })],
+        runRequests: [request({ cluster: 'second' })],
+      });
+      expect(violations).to.deep.equal([
+        `Flink job ${J} is on cluster second but its execution e-1 was sent to default`,
+        'cluster second received a run request for execution e-1, which was sent to default',
+      ]);
+      // The same JobID space across clusters: a job on its own cluster is fine.
+      expect(
+        integrityViolations({
+          flinkJobs: [{ jid: K, state: 'RUNNING', cluster: 'second' }],
+          executions: [execution({ id: 'e-2', flinkJobId: K, cluster: 'second', jobId: 'job-2' })],
+        }),
+      ).to.deep.equal([]);
+    });
+
+    it('a run request of an execution deleted since (with its job) is explained; its Flink job still running is not', () => {
+      const gone = { executions: [], runRequests: [request()], gone: [J] };
+      expect(integrityViolations({ flinkJobs: [{ jid: J, state: 'CANCELED' }], ...gone })).to.deep.equal([]);
+      expect(integrityViolations({ flinkJobs: running, ...gone })).to.deep.equal([
+        `orphan: Flink job ${J} is RUNNING and no execution owns it`,
+      ]);
+    });
+
+    it('two Flink jobs of one definition running at once are caught, across clusters; an ending one or `allow` is not', () => {
+      const K = 'c'.repeat(32);
+      const two = (state: string, overlapAllowed = false) =>
+        integrityViolations({
+          flinkJobs: [
+            { jid: J, state, cluster: 'default' },
+            { jid: K, state: 'RUNNING', cluster: 'second' },
+          ],
+          executions: [
+            execution({ cluster: 'default', jobId: 'job-1', overlapAllowed }),
+            execution({ id: 'e-2', flinkJobId: K, cluster: 'second', jobId: 'job-1', overlapAllowed }),
+          ],
+        });
+      expect(two('RUNNING')).to.deep.equal([
+        `job job-1 has 2 Flink jobs running at once: ${J} (RUNNING, default), ${K} (RUNNING, second)`,
+      ]);
+      expect(two('RESTARTING')).to.have.length(1);
+      expect(two('CANCELLING'), 'the old run is on its way out').to.deep.equal([]);
+      expect(two('RUNNING', true), 'overlap: allow').to.deep.equal([]);
+    });
+
     it('an execution that ended here otherwise than on Flink is caught; Flink ending first is not', () => {
       const ended = (status: string, state: string) =>
         integrityViolations({ flinkJobs: [{ jid: J, state }], executions: [execution({ status })] });
@@ -159,6 +209,42 @@ describe('the exactly-once and orphan invariants catch what they promise to catc
       expect(early?.message).to.contain(
         `orphan: Flink job ${e.flinkJobId} is RUNNING but its execution ${e.id} already ended CANCELLED`,
       );
+    });
+
+    it('sees a second execution for one failure once the unique index that forbids it is gone', async () => {
+      const job = await h.createJob(STREAMING);
+      const db = new Client({ connectionString: h.databaseUrl });
+      await db.connect();
+      try {
+        const failed = await db.query<{ id: string }>(
+          `INSERT INTO job_executions (job_id, status, trigger, finished_at) VALUES ($1, 'FAILED', 'manual', now()) RETURNING id`,
+          [job.id],
+        );
+        const failure = failed.rows[0]?.id;
+        // What a migration dropping the index would allow: two restarts of one failure.
+        await db.query('DROP INDEX job_executions_restart_of_uq');
+        try {
+          for (let i = 0; i < 2; i++)
+            await db.query(
+              `INSERT INTO job_executions (job_id, status, trigger, restart_of, finished_at)
+               VALUES ($1, 'CANCELLED', 'restart', $2, now())`,
+              [job.id, failure],
+            );
+          const seen = await assertHarnessIntegrity(h).then(
+            () => null,
+            (error: Error) => error,
+          );
+          expect(seen?.message).to.contain(`2 records for one failure (${failure})`);
+        } finally {
+          await db.query('DELETE FROM job_executions WHERE restart_of = $1', [failure]);
+          await db.query(
+            'CREATE UNIQUE INDEX job_executions_restart_of_uq ON job_executions (restart_of) WHERE restart_of IS NOT NULL',
+          );
+        }
+      } finally {
+        await db.end();
+      }
+      expect(await recordViolations(h.databaseUrl), 'index back, rows gone').to.deep.equal([]);
     });
   });
 });

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { buildTestJar } from '@flink-orchestrator/flink-test-double';
 import { expect } from 'chai';
+import { assertHarnessIntegrity } from '../support/integrity';
 import { PipelineHarness } from '../support/pipeline-harness';
 import { waitFor } from '../support/wait';
 
@@ -12,6 +13,7 @@ describe('start and stop through the workers (two worker processes, Flink test d
   const h = new PipelineHarness({ workers: 2, flink: { savepointDir: 'file:///tmp/fo-test-savepoints' } });
   before(() => h.start());
   after(() => h.stop());
+  afterEach(() => assertHarnessIntegrity(h));
 
   it('start → 202 QUEUED with Location → RUNNING with Flink job id → stop → CANCELLED, Flink CANCELED', async () => {
     const job = await h.createJob(STREAMING, { config: { speed: 5, mode: 'fast', debug: true }, parallelism: 2 });

@@ -1,6 +1,7 @@
 import { savepointTriggerId } from '@flink-orchestrator/domain';
 import { expect } from 'chai';
 import { Client } from 'pg';
+import { assertHarnessIntegrity } from '../support/integrity';
 import { PipelineHarness } from '../support/pipeline-harness';
 import { databaseUrl } from '../support/test-env';
 import { waitFor } from '../support/wait';
@@ -15,6 +16,7 @@ describe('a hung stop-with-savepoint can be escalated to a cancel', function () 
     flink: { savepointDir: 'file:///tmp/fo-test-savepoints', timing: { savepointMs: 600_000 } },
   });
   const db = new Client({ connectionString: databaseUrl() });
+  afterEach(() => assertHarnessIntegrity(h));
   before(async () => {
     await h.start();
     await db.connect();

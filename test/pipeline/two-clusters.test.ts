@@ -2,6 +2,7 @@ import http, { type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { buildTestJar, FlinkTestDouble } from '@flink-orchestrator/flink-test-double';
 import { expect } from 'chai';
+import { assertHarnessIntegrity } from '../support/integrity';
 import { PipelineHarness } from '../support/pipeline-harness';
 import { waitFor } from '../support/wait';
 
@@ -58,6 +59,8 @@ describe('two Flink clusters: each job runs on its own', function () {
   const second = new FlinkTestDouble({ savepointDir: 'file:///tmp/fo-test-savepoints-second' });
   let proxy: Awaited<ReturnType<typeof authenticatingProxy>>;
 
+  // Both clusters, every run request each double received.
+  afterEach(() => assertHarnessIntegrity(h, { clusters: [{ name: 'second', flink: second }] }));
   before(async () => {
     await h.start();
     await second.start();

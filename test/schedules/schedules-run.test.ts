@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { assertHarnessIntegrity } from '../support/integrity';
 import { PipelineHarness } from '../support/pipeline-harness';
 import { ScheduleQueueProbe } from '../support/schedule-queue';
 import { deleteRedisKeys, REDIS_PREFIX } from '../support/test-env';
@@ -27,6 +28,7 @@ describe('schedules firing on BullMQ job schedulers (two worker processes)', fun
   const h = new PipelineHarness({ workers: 2, workerEnv: { RECONCILE_INTERVAL_MS: '2000' } });
   const queue = new ScheduleQueueProbe();
   before(() => h.start());
+  afterEach(() => assertHarnessIntegrity(h));
   after(async () => {
     await h.stop();
     await queue.close();

@@ -19,13 +19,22 @@ import type { PipelineHarness } from './pipeline-harness';
  * 4. An execution that ended here ended on Flink the same way: FINISHED and STOPPED on a
  *    FINISHED job, CANCELLED on CANCELED, FAILED on FAILED; a LOST one is a job Flink does not know.
  *
- * 3 and 4 hold at every instant, not only once things have settled: Flink may end a job
+ * 5. Every cluster is looked at, and a Flink job runs on the cluster its execution was sent to.
+ * 6. One Flink job per definition: a job (unless its schedule's overlap is `allow`) never has
+ *    two Flink jobs running at once, on one cluster or across clusters: an upgrade, a restart or
+ *    a `replace` tick starts the new run only once the old one is ending.
+ * 7. One execution per failure, per upgrade and per schedule tick, and one row per action tick
+ *    (the unique indexes that promise it are still there and hold).
+ *
+ * 3, 4 and 6 hold at every instant, not only once things have settled: Flink may end a job
  * before the tracker notices, but nothing here may end before Flink did.
  */
 
 export interface FlinkJobSummary {
   jid: string;
   state: string;
+  /** The cluster it was read from (`default` when one cluster is looked at). */
+  cluster?: string;
 }
 
 /** One POST /jars/:id/run as the double or the proxy received it (a RunRequestRecord fits). */
@@ -35,6 +44,8 @@ export interface RunRequestFact {
   status: number | null;
   outcome: 'accepted' | 'duplicate' | 'refused' | null;
   delivered: boolean | null;
+  /** The cluster that received it. */
+  cluster?: string;
 }
 
 export interface ExecutionFact {
@@ -42,11 +53,17 @@ export interface ExecutionFact {
   status: string;
   flinkJobId: string | null;
   runRequestedAt: Date | null;
+  /** The cluster the execution was sent to, its job, and whether that job's runs may overlap. */
+  cluster?: string;
+  jobId?: string;
+  overlapAllowed?: boolean;
 }
 
 /** Flink's globally terminal job states. */
 export const FLINK_ENDED: ReadonlySet<string> = new Set(['FINISHED', 'CANCELED', 'FAILED']);
 const ACTIVE: ReadonlySet<string> = new Set(['QUEUED', 'SUBMITTING', 'RUNNING', 'STOPPING']);
+/** Flink states of a job that is on its way out: its successor may already be submitted. */
+const ENDING: ReadonlySet<string> = new Set([...FLINK_ENDED, 'CANCELLING', 'FAILING', 'SUSPENDED']);
 /** An ended execution, and the Flink state its job must have ended in (null: Flink must not know it). */
 const ENDED_AS: Record<string, string | null> = {
   FINISHED: 'FINISHED',
@@ -61,13 +78,28 @@ export function integrityViolations(facts: {
   executions: readonly ExecutionFact[];
   /** Omitted when nobody saw the run requests. */
   runRequests?: readonly RunRequestFact[];
+  /**
+   * JobIDs of executions that were recorded and are gone since (their job deleted, their
+   * history pruned): their run requests are explained, a Flink job of theirs still running is not.
+   */
+  gone?: readonly string[];
 }): string[] {
   const violations: string[] = [];
   const owners = new Map<string, ExecutionFact>();
   for (const e of facts.executions) if (e.flinkJobId) owners.set(e.flinkJobId, e);
 
+  const live = new Map<string, string[]>();
   for (const job of facts.flinkJobs) {
     const owner = owners.get(job.jid);
+    if (owner?.cluster && job.cluster && owner.cluster !== job.cluster)
+      violations.push(
+        `Flink job ${job.jid} is on cluster ${job.cluster} but its execution ${owner.id} was sent to ${owner.cluster}`,
+      );
+    if (owner?.jobId && !owner.overlapAllowed && !ENDING.has(job.state))
+      live.set(owner.jobId, [
+        ...(live.get(owner.jobId) ?? []),
+        `${job.jid} (${job.state}, ${job.cluster ?? 'default'})`,
+      ]);
     if (!FLINK_ENDED.has(job.state)) {
       if (!owner) violations.push(`orphan: Flink job ${job.jid} is ${job.state} and no execution owns it`);
       else if (!ACTIVE.has(owner.status))
@@ -84,11 +116,18 @@ export function integrityViolations(facts: {
           (expected ? ` (expected ${expected})` : ' (a LOST job must be unknown to Flink)'),
       );
   }
-  if (facts.runRequests) violations.push(...runRequestViolations(facts.runRequests, owners));
+  for (const [jobId, runs] of live)
+    if (runs.length > 1)
+      violations.push(`job ${jobId} has ${runs.length} Flink jobs running at once: ${runs.join(', ')}`);
+  if (facts.runRequests) violations.push(...runRequestViolations(facts.runRequests, owners, new Set(facts.gone ?? [])));
   return violations;
 }
 
-function runRequestViolations(requests: readonly RunRequestFact[], owners: Map<string, ExecutionFact>): string[] {
+function runRequestViolations(
+  requests: readonly RunRequestFact[],
+  owners: Map<string, ExecutionFact>,
+  gone: ReadonlySet<string>,
+): string[] {
   const violations: string[] = [];
   const byJob = new Map<string, RunRequestFact[]>();
   for (const r of requests) {
@@ -101,9 +140,15 @@ function runRequestViolations(requests: readonly RunRequestFact[], owners: Map<s
   for (const [jobId, list] of byJob) {
     const owner = owners.get(jobId);
     if (!owner) {
-      violations.push(`${list.length} run request(s) for JobID ${jobId}, which no execution owns`);
+      if (!gone.has(jobId))
+        violations.push(`${list.length} run request(s) for JobID ${jobId}, which no execution owns`);
       continue;
     }
+    for (const r of list)
+      if (owner.cluster && r.cluster && r.cluster !== owner.cluster)
+        violations.push(
+          `cluster ${r.cluster} received a run request for execution ${owner.id}, which was sent to ${owner.cluster}`,
+        );
     const sorted = [...list].sort((a, b) => a.at - b.at);
     const accepted = sorted.filter((r) => r.outcome === 'accepted').length;
     if (accepted > 1) violations.push(`Flink accepted execution ${owner.id} ${accepted} times (JobID ${jobId})`);
@@ -128,17 +173,22 @@ function runRequestViolations(requests: readonly RunRequestFact[], owners: Map<s
 }
 
 /** GET /jobs/overview of a Flink (or the double): every job it knows, with its state. */
-export async function flinkJobs(flinkUrl: string): Promise<FlinkJobSummary[]> {
+export async function flinkJobs(flinkUrl: string, cluster = 'default'): Promise<FlinkJobSummary[]> {
   const res = await fetch(`${flinkUrl.replace(/\/+$/, '')}/jobs/overview`);
   if (res.status !== 200) throw new Error(`GET /jobs/overview answered ${res.status}: ${await res.text()}`);
   const body = (await res.json()) as { jobs: { jid: string; state: string }[] };
-  return body.jobs.map((j) => ({ jid: j.jid, state: j.state }));
+  return body.jobs.map((j) => ({ jid: j.jid, state: j.state, cluster }));
+}
+
+/** Every cluster's jobs, each tagged with its cluster. */
+async function allFlinkJobs(clusters: readonly ClusterView[]): Promise<FlinkJobSummary[]> {
+  return (await Promise.all(clusters.map((c) => flinkJobs(c.flinkUrl, c.name)))).flat();
 }
 
 /** The jobs of the first read, each in its state of the second read when it has one. */
 function mergeNewer(first: FlinkJobSummary[], second: FlinkJobSummary[]): FlinkJobSummary[] {
   const now = new Map(second.map((j) => [j.jid, j.state]));
-  return first.map((j) => ({ jid: j.jid, state: now.get(j.jid) ?? j.state }));
+  return first.map((j) => ({ ...j, state: now.get(j.jid) ?? j.state }));
 }
 
 /** The executions that own these Flink JobIDs. */
@@ -152,14 +202,26 @@ export async function executionsOwning(databaseUrl: string, jobIds: readonly str
       status: string;
       flink_job_id: string | null;
       run_requested_at: Date | null;
-    }>('SELECT id, status, flink_job_id, run_requested_at FROM job_executions WHERE flink_job_id = ANY($1::text[])', [
-      [...new Set(jobIds)],
-    ]);
+      cluster: string;
+      job_id: string;
+      overlap_allowed: boolean;
+    }>(
+      `SELECT e.id, e.status, e.flink_job_id, e.run_requested_at, e.cluster, e.job_id,
+              -- A schedule removed since leaves its ticks' overlap unknown: they are not compared.
+              CASE WHEN j.schedule_overlap IS NULL THEN e.trigger = 'schedule'
+                   ELSE j.schedule_overlap = 'allow' END AS overlap_allowed
+         FROM job_executions e LEFT JOIN jobs j ON j.id = e.job_id
+        WHERE e.flink_job_id = ANY($1::text[])`,
+      [[...new Set(jobIds)]],
+    );
     return rows.map((r) => ({
       id: r.id,
       status: r.status,
       flinkJobId: r.flink_job_id,
       runRequestedAt: r.run_requested_at,
+      cluster: r.cluster,
+      jobId: r.job_id,
+      overlapAllowed: r.overlap_allowed,
     }));
   } finally {
     await db.end();
@@ -167,49 +229,126 @@ export async function executionsOwning(databaseUrl: string, jobIds: readonly str
 }
 
 /**
- * Checks 1–4 against a live Flink and PostgreSQL; fails listing every violation. Safe to
- * call at any time (in afterEach hooks too): it needs nothing to have settled.
+ * The JobIDs among these whose execution is known from its events but no longer has a row:
+ * deleted with its job, or pruned with the history.
+ */
+export async function goneExecutions(databaseUrl: string, jobIds: readonly string[]): Promise<string[]> {
+  if (jobIds.length === 0) return [];
+  const db = new Client({ connectionString: databaseUrl });
+  await db.connect();
+  try {
+    const { rows } = await db.query<{ jid: string }>(
+      `SELECT DISTINCT replace(ev.execution_id::text, '-', '') AS jid FROM events ev
+        WHERE replace(ev.execution_id::text, '-', '') = ANY($1::text[])
+          AND NOT EXISTS (SELECT 1 FROM job_executions x WHERE x.id = ev.execution_id)`,
+      [[...new Set(jobIds)]],
+    );
+    return rows.map((r) => r.jid);
+  } finally {
+    await db.end();
+  }
+}
+
+/**
+ * 7: more than one execution for one failure (restart_of), one upgrade, one schedule tick, or
+ * more than one row for one action tick. The unique indexes promise it; this sees one dropped.
+ */
+export async function recordViolations(databaseUrl: string): Promise<string[]> {
+  const db = new Client({ connectionString: databaseUrl });
+  await db.connect();
+  try {
+    const { rows } = await db.query<{ what: string; key: string; n: number }>(
+      `SELECT 'failure' AS what, restart_of::text AS key, count(*)::int AS n FROM job_executions
+        WHERE restart_of IS NOT NULL GROUP BY restart_of HAVING count(*) > 1
+       UNION ALL
+       SELECT 'upgrade', upgrade_id::text, count(*)::int FROM job_executions
+        WHERE upgrade_id IS NOT NULL GROUP BY upgrade_id HAVING count(*) > 1
+       UNION ALL
+       SELECT 'schedule tick', job_id || ' at ' || scheduled_for, count(*)::int FROM job_executions
+        WHERE scheduled_for IS NOT NULL GROUP BY job_id, scheduled_for HAVING count(*) > 1
+       UNION ALL
+       SELECT 'action tick', schedule_id || ' at ' || scheduled_for, count(*)::int FROM schedule_ticks
+        GROUP BY schedule_id, scheduled_for HAVING count(*) > 1`,
+    );
+    return rows.map((r) => `${r.n} records for one ${r.what} (${r.key})`);
+  } finally {
+    await db.end();
+  }
+}
+
+/** One cluster as the check sees it: its name in the service, its URL, what it was asked to run. */
+export interface ClusterView {
+  name: string;
+  flinkUrl: string;
+  runRequests?: readonly RunRequestFact[];
+}
+
+/**
+ * Checks 1–7 against live Flink clusters and PostgreSQL; fails listing every violation. Safe
+ * to call at any time (in afterEach hooks too): it needs nothing to have settled.
  */
 export async function assertFlinkIntegrity(options: {
-  flinkUrl: string;
+  clusters: readonly ClusterView[];
   databaseUrl: string;
-  runRequests?: readonly RunRequestFact[];
   /** Printed with the failure, e.g. the seed that replays the test. */
   context?: string;
 }): Promise<void> {
   // Run requests first, Flink's jobs next, PostgreSQL last: a row always precedes its run
   // request, so every request and job seen has its row by the time PostgreSQL is read. The
-  // request log is copied because it grows while we look (a schedule may still fire).
-  const runRequests = options.runRequests ? [...options.runRequests] : undefined;
-  const jobs = await flinkJobs(options.flinkUrl);
+  // request logs are copied because they grow while we look (a schedule may still fire).
+  const seen = options.clusters.filter((c) => c.runRequests);
+  const runRequests =
+    seen.length > 0 ? seen.flatMap((c) => (c.runRequests ?? []).map((r) => ({ ...r, cluster: c.name }))) : undefined;
+  const jobs = await allFlinkJobs(options.clusters);
   const ids = [...jobs.map((j) => j.jid), ...(runRequests ?? []).flatMap((r) => (r.jobId ? [r.jobId] : []))];
   const executions = await executionsOwning(options.databaseUrl, ids);
-  const found = integrityViolations({ flinkJobs: jobs, executions, ...(runRequests ? { runRequests } : {}) });
+  const owned = new Set(executions.map((e) => e.flinkJobId));
+  const gone = await goneExecutions(
+    options.databaseUrl,
+    ids.filter((id) => !owned.has(id)),
+  );
+  const facts = { executions, gone, ...(runRequests ? { runRequests } : {}) };
+  const found = integrityViolations({ flinkJobs: jobs, ...facts });
   // A job seen CANCELLING may end, and its execution with it, between the two reads: that is
   // no orphan. Flink is read again after PostgreSQL; a real violation is there in both views
   // (an execution records its end only after Flink's), a passing moment is not.
   const again =
     found.length === 0
       ? []
-      : integrityViolations({
-          flinkJobs: mergeNewer(jobs, await flinkJobs(options.flinkUrl)),
-          executions,
-          ...(runRequests ? { runRequests } : {}),
-        });
+      : integrityViolations({ flinkJobs: mergeNewer(jobs, await allFlinkJobs(options.clusters)), ...facts });
   const subject = (violation: string) => /[0-9a-f]{32}/.exec(violation)?.[0] ?? violation;
-  const violations = found.filter((v) => again.some((w) => subject(w) === subject(v)));
+  const violations = [
+    ...found.filter((v) => again.some((w) => subject(w) === subject(v))),
+    ...(await recordViolations(options.databaseUrl)),
+  ];
   expect(
     violations,
     `Flink and PostgreSQL disagree${options.context ? ` (${options.context})` : ''}:\n  ${violations.join('\n  ')}\n`,
   ).to.deep.equal([]);
 }
 
-/** assertFlinkIntegrity for a harness: its double, every run request the double received, its database. */
-export function assertHarnessIntegrity(h: PipelineHarness, context?: string): Promise<void> {
+/** A cluster a harness test added besides `default`: its name and its double. */
+export interface ExtraCluster {
+  name: string;
+  flink: { url: string; runRequests: readonly RunRequestFact[] };
+}
+
+/**
+ * assertFlinkIntegrity for a harness: its double as `default` and any cluster the test added,
+ * every run request each double received, its database.
+ */
+export function assertHarnessIntegrity(
+  h: PipelineHarness,
+  options: string | { context?: string; clusters?: readonly ExtraCluster[] } = {},
+): Promise<void> {
+  const { context, clusters = [] } = typeof options === 'string' ? { context: options } : options;
   return assertFlinkIntegrity({
-    flinkUrl: h.flink.url,
+    clusters: [{ name: 'default', flink: h.flink }, ...clusters].map((c) => ({
+      name: c.name,
+      flinkUrl: c.flink.url,
+      runRequests: c.flink.runRequests,
+    })),
     databaseUrl: h.databaseUrl,
-    runRequests: h.flink.runRequests,
     ...(context ? { context } : {}),
   });
 }
