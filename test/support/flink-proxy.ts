@@ -11,17 +11,45 @@ const DUPLICATE = /Duplicate(Job|Application)SubmissionException|has already bee
  * outcome, whether the answer reached the worker). `setRunAnswerHook` holds Flink's answer
  * to a run request before relaying it: the worker can be killed after Flink took the job
  * and before the worker heard, which no gate inside a real Flink allows.
+ *
+ * For any path: `refuse` answers it with an error status without asking Flink (a proxy that
+ * lets only some routes through), `hold` keeps Flink's answer until released (a slow Flink).
  */
 export class FlinkProxy {
   readonly runRequests: (RunRequestFact & { jarPath: string })[] = [];
   url = '';
   private server: Server | null = null;
   private answerHook: ((jobId: string) => Promise<void>) | null = null;
+  private readonly refusals = new Map<string, { status: number; count: number }>();
+  private readonly holds = new Map<string, HeldAnswers>();
 
   constructor(private readonly target: string) {}
 
   setRunAnswerHook(fn: ((jobId: string) => Promise<void>) | null): void {
     this.answerHook = fn;
+  }
+
+  /** Answers `path` (without /v1) with `status` from now on, until allow(path); Flink never sees it. */
+  refuse(path: string, status: number): void {
+    this.refusals.set(path, { status, count: 0 });
+  }
+
+  allow(path: string): void {
+    this.refusals.delete(path);
+  }
+
+  /** How many requests for `path` were refused. */
+  refusedCount(path: string): number {
+    return this.refusals.get(path)?.count ?? 0;
+  }
+
+  /** Holds Flink's answers to `path` (without /v1) until the handle's release(); one hold per path. */
+  hold(path: string): HeldAnswers {
+    const held: HeldAnswers = new HeldAnswers(() => {
+      if (this.holds.get(path) === held) this.holds.delete(path);
+    });
+    this.holds.set(path, held);
+    return held;
   }
 
   runRequestsFor(jobId: string): (RunRequestFact & { jarPath: string })[] {
@@ -31,6 +59,14 @@ export class FlinkProxy {
   async start(): Promise<string> {
     const server = http.createServer((req, res) => {
       const path = (req.url ?? '/').split('?')[0] as string;
+      const refusal = this.refusals.get(path.replace(/^\/v1(?=\/)/, ''));
+      if (refusal) {
+        refusal.count++;
+        req.resume();
+        res.writeHead(refusal.status, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ errors: [`refused by the proxy: ${path}`] }));
+        return;
+      }
       const handled = req.method === 'POST' && RUN.test(path) ? this.run(req, res, path) : this.pass(req, res);
       handled.catch(() => res.destroy());
     });
@@ -62,7 +98,9 @@ export class FlinkProxy {
   }
 
   private async pass(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const held = this.holds.get((req.url ?? '/').split('?')[0]?.replace(/^\/v1(?=\/)/, '') ?? '');
     const answer = await this.forward(req);
+    if (held) await held.wait();
     res.writeHead(answer.statusCode ?? 502, answer.headers);
     answer.pipe(res);
   }
@@ -107,6 +145,34 @@ export class FlinkProxy {
     delete headers['transfer-encoding'];
     res.writeHead(record.status, headers);
     res.end(text);
+  }
+}
+
+/** Flink's answers to one path, held until release(): `waiting` counts those held, `relayed` those let go. */
+export class HeldAnswers {
+  waiting = 0;
+  relayed = 0;
+  private released = false;
+  private readonly gate: Promise<void>;
+  private open!: () => void;
+
+  constructor(private readonly onRelease: () => void) {
+    this.gate = new Promise((resolve) => (this.open = resolve));
+  }
+
+  async wait(): Promise<void> {
+    this.waiting++;
+    await this.gate;
+    this.waiting--;
+    this.relayed++;
+  }
+
+  /** Lets every held answer go, and the path's later ones pass at once. */
+  release(): void {
+    if (this.released) return;
+    this.released = true;
+    this.onRelease();
+    this.open();
   }
 }
 

@@ -3,6 +3,8 @@ import {
   DEFAULT_OBSERVER_SETTINGS,
   flinkJobIdFor,
   ObserveCluster,
+  ObserverLeaseLost,
+  PermanentFailure,
   TransientFailure,
   type ExecutionStatus,
   type ObserveClusterSettings,
@@ -11,10 +13,11 @@ import { world } from './fakes';
 
 const GRACE_MS = 30_000;
 
-function setup(settings: Partial<ObserveClusterSettings> = {}) {
+function setup(settings: Partial<ObserveClusterSettings> = {}, stillHolds?: () => boolean) {
   const w = world();
   const observer = new ObserveCluster({
     ...w,
+    ...(stillHolds ? { stillHolds } : {}),
     cluster: 'default',
     settings: { ...DEFAULT_OBSERVER_SETTINGS, lostGraceMs: GRACE_MS, ...settings },
   });
@@ -248,5 +251,72 @@ describe('ObserveCluster: one job list per cluster and tick (on fakes)', () => {
     t.clock.advance(20_000);
     await t.observer.tick();
     expect(t.observations.saves).to.equal(2);
+  });
+
+  it('GET /jobmanager/config refused (a proxy allowing only some routes): the slots from /overview are recorded all the same', async () => {
+    const t = setup({ slotsEvery: 2 });
+    t.execution();
+    t.flink.defaultParallelism = () => Promise.reject(new PermanentFailure('Flink refused: 403 Forbidden'));
+    await t.observer.tick();
+    expect((await t.observations.get('default'))?.slots).to.include({
+      slotsFree: 4,
+      slotsTotal: 4,
+      defaultParallelism: null,
+    });
+    // Asked again at the next slot read: once it answers, its figure joins the slots.
+    t.flink.defaultParallelism = () => Promise.resolve(3);
+    t.flink.slots = { ...t.flink.slots, slotsFree: 2 };
+    await t.observer.tick();
+    await t.observer.tick(); // tick 2: slots due
+    expect((await t.observations.get('default'))?.slots).to.include({ slotsFree: 2, defaultParallelism: 3 });
+  });
+
+  it('GET /overview failing keeps the default parallelism it read: not asked again at the next slot read', async () => {
+    const t = setup({ slotsEvery: 1 });
+    const overview = t.flink.clusterOverview.bind(t.flink);
+    t.flink.clusterOverview = () => Promise.reject(new TransientFailure('timeout of 15000ms exceeded'));
+    await t.observer.tick();
+    expect((await t.observations.get('default'))?.slots).to.equal(null);
+    t.flink.clusterOverview = overview;
+    await t.observer.tick();
+    expect(t.flink.calls.get('jobmanager_config')).to.equal(1);
+    expect((await t.observations.get('default'))?.slots).to.include({ slotsFree: 4, defaultParallelism: 1 });
+  });
+
+  it('a tick whose lease is lost while Flink answers writes nothing: no states, no ends, no observation', async () => {
+    let holds = true;
+    const t = setup({ heartbeatMs: 0 }, () => holds);
+    const changed = t.execution();
+    const ended = t.execution();
+    const gone = t.execution('RUNNING', null);
+    await t.observer.tick();
+    const saves = t.observations.saves;
+    const saved = await t.observations.get('default');
+    t.flink.jobs.set(changed.flinkJobId, { state: 'RESTARTING' });
+    t.flink.jobs.set(ended.flinkJobId, { state: 'FAILED' });
+    t.clock.advance(GRACE_MS);
+    const overview = t.flink.jobsOverview.bind(t.flink);
+    t.flink.jobsOverview = async () => {
+      const jobs = await overview();
+      holds = false; // the lease expired while this call was in flight, another worker took it
+      return jobs;
+    };
+    let thrown: unknown;
+    await t.observer.tick().catch((error: unknown) => (thrown = error));
+    expect(t.row(changed.id)).to.include({ status: 'RUNNING', flinkState: 'RUNNING' });
+    expect(t.row(ended.id)).to.include({ status: 'RUNNING' });
+    expect(t.row(gone.id)).to.include({ status: 'RUNNING' });
+    expect(t.executions.stateWrites).to.equal(0);
+    expect(t.observations.saves).to.equal(saves);
+    expect(await t.observations.get('default')).to.deep.equal(saved);
+    expect(thrown).to.be.instanceOf(ObserverLeaseLost);
+
+    // Unreachable once the lease is gone: no execution marked, nothing saved either.
+    t.flink.jobsOverview = () => Promise.reject(new TransientFailure('connect ECONNREFUSED'));
+    thrown = undefined;
+    await t.observer.tick().catch((error: unknown) => (thrown = error));
+    expect(thrown).to.be.instanceOf(ObserverLeaseLost);
+    expect(t.row(changed.id)?.flinkState).to.equal('RUNNING');
+    expect(t.observations.saves).to.equal(saves);
   });
 });

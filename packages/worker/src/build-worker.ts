@@ -52,6 +52,7 @@ const RECENT_JAR_MS = 10 * 60_000;
 const RESTART_SWEEP_WINDOW_MS = 24 * 3600_000;
 import { ClusterGateways } from '@flink-orchestrator/flink-rest';
 import { ClusterObservers } from './cluster-observers';
+import { observerMetrics } from './observer-metrics';
 
 export interface RunningWorker {
   close(): Promise<void>;
@@ -186,9 +187,10 @@ export async function buildWorker(config: Config, log: Logger): Promise<RunningW
     lease: new RedisLease(producer, config.queuePrefix),
     pollIntervalMs: poll,
     log,
-    observerFor: (cluster) =>
+    observerFor: (cluster, stillHolds) =>
       new ObserveCluster({
         cluster,
+        stillHolds,
         executions,
         observations,
         clusters,
@@ -197,11 +199,7 @@ export async function buildWorker(config: Config, log: Logger): Promise<RunningW
         settings: { ...DEFAULT_OBSERVER_SETTINGS, lostGraceMs: config.lostGraceMs },
         restarts,
       }),
-    onTick: (cluster, report, seconds) => {
-      metrics.observationDuration.observe({ cluster }, seconds);
-      metrics.clusterReachable.set({ cluster }, report.reachable ? 1 : 0);
-      metrics.observedExecutions.set({ cluster }, report.observed);
-    },
+    ...observerMetrics(metrics),
   });
   const stop = new StopOnFlink({
     executions,

@@ -1,17 +1,25 @@
 import type { ClusterRepository, ObservationReport, ObserveCluster } from '@flink-orchestrator/domain';
-import { PermanentFailure } from '@flink-orchestrator/domain';
+import { ObserverLeaseLost, PermanentFailure } from '@flink-orchestrator/domain';
 import type { Logger } from '@flink-orchestrator/observability';
 import type { RedisLease } from '@flink-orchestrator/queue-bullmq';
+import { HeldLease } from './held-lease';
 
 export interface ClusterObserversOptions {
   clusters: ClusterRepository;
   lease: RedisLease;
-  /** A fresh observer for each time this worker takes a cluster's lease (its memory starts over). */
-  observerFor: (cluster: string) => ObserveCluster;
+  /**
+   * A fresh observer for each time this worker takes a cluster's lease (its memory starts
+   * over); it asks `stillHolds` before each write.
+   */
+  observerFor: (cluster: string, stillHolds: () => boolean) => ObserveCluster;
   pollIntervalMs: number;
+  /** How long a lease outlives its holder's last renewal; default three polls, at least 5 s. */
+  leaseTtlMs?: number;
   log: Logger;
-  /** Called after each tick, for metrics. */
+  /** Called after each tick this worker still held the lease at its end, for metrics. */
   onTick?: (cluster: string, report: ObservationReport, seconds: number) => void;
+  /** Called when this worker stops observing a cluster (lease lost or given back): its gauges go. */
+  onRelease?: (cluster: string) => void;
 }
 
 /** How often the list of clusters is read again (a new cluster is observed within this). */
@@ -19,13 +27,17 @@ const CLUSTER_LIST_MS = 5_000;
 
 interface Held {
   observer: ObserveCluster;
+  lease: HeldLease;
 }
 
 /**
  * One observer per Flink cluster across all workers: every worker runs this loop, and for
  * each cluster the holder of the `observer:<name>` lease ticks while the others try to take
- * it every poll. The holder renews before each tick, so a worker that dies leaves the lease
- * to expire (at most `ttl` + one poll) and another takes over; a clean stop gives it back.
+ * it every poll. The holder renews it on a timer (HeldLease), during a tick too, so a slow
+ * tick never lets a second observer start; a worker that dies leaves the lease to expire
+ * (at most `ttl` + one poll) and another takes over; a clean stop gives it back. A worker
+ * that loses a lease drops the cluster at once (its gauges with it), and a tick still in
+ * flight then writes nothing more.
  */
 export class ClusterObservers {
   private readonly held = new Map<string, Held>();
@@ -37,8 +49,8 @@ export class ClusterObservers {
   readonly ttlMs: number;
 
   constructor(private readonly options: ClusterObserversOptions) {
-    // Renewed every poll: three polls of slack before another worker may take over.
-    this.ttlMs = Math.max(3 * options.pollIntervalMs, 5_000);
+    // Renewed every third of it, whatever the ticks do: how long a dead worker keeps a cluster.
+    this.ttlMs = options.leaseTtlMs ?? Math.max(3 * options.pollIntervalMs, 5_000);
   }
 
   start(): void {
@@ -56,8 +68,7 @@ export class ClusterObservers {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
     await Promise.allSettled([...this.inFlight.values()]);
-    await Promise.allSettled([...this.held.keys()].map((name) => this.options.lease.release(leaseName(name))));
-    this.held.clear();
+    await Promise.allSettled([...this.held.keys()].map((name) => this.giveUp(name)));
   }
 
   /** The clusters this worker observes now. */
@@ -97,25 +108,27 @@ export class ClusterObservers {
   }
 
   private async observe(name: string): Promise<void> {
-    const { lease, log } = this.options;
+    const { log } = this.options;
+    let held = this.held.get(name);
     try {
-      const key = leaseName(name);
-      let held = this.held.get(name);
-      if (held && !(await lease.renew(key, this.ttlMs))) {
-        log.info({ cluster: name }, 'observer lease lost to another worker');
-        this.held.delete(name);
+      if (held && !held.lease.holds()) {
+        await this.drop(name, held, 'observer lease expired (not renewed in time)');
         held = undefined;
       }
       if (!held) {
-        if (!(await lease.tryAcquire(key, this.ttlMs))) return;
-        held = { observer: this.options.observerFor(name) };
-        this.held.set(name, held);
-        log.info({ cluster: name }, 'observing cluster');
+        held = await this.take(name);
+        if (!held) return;
       }
       const started = process.hrtime.bigint();
       const report = await held.observer.tick();
+      // Lost while the tick ran: its figures are the new holder's to give.
+      if (this.held.get(name) !== held || !held.lease.holds()) return;
       this.options.onTick?.(name, report, Number(process.hrtime.bigint() - started) / 1e9);
     } catch (error) {
+      if (error instanceof ObserverLeaseLost) {
+        if (held) await this.drop(name, held, 'observer lease lost during a tick; it wrote nothing more');
+        return;
+      }
       if (error instanceof PermanentFailure) {
         // Deleted from the registry meanwhile: nothing to observe.
         await this.giveUp(name);
@@ -126,9 +139,41 @@ export class ClusterObservers {
     }
   }
 
+  private async take(name: string): Promise<Held | undefined> {
+    // Set once the lease is taken; a loss is reported only later, by the renewal timer.
+    const taken: { held?: Held } = {};
+    const lease = await HeldLease.take(this.options.lease, leaseName(name), this.ttlMs, (reason, error) => {
+      const why = reason === 'taken' ? 'observer lease lost to another worker' : 'observer lease expired';
+      if (taken.held) void this.drop(name, taken.held, why, error);
+    });
+    if (!lease) return undefined;
+    if (this.stopped) {
+      await lease.release();
+      return undefined;
+    }
+    const held = { lease, observer: this.options.observerFor(name, () => lease.holds()) };
+    taken.held = held;
+    this.held.set(name, held);
+    this.options.log.info({ cluster: name }, 'observing cluster');
+    return held;
+  }
+
+  /** Stops observing `name` if `held` is still how this worker observes it. */
+  private async drop(name: string, held: Held, why: string, error?: unknown): Promise<void> {
+    if (this.held.get(name) !== held) return;
+    this.held.delete(name);
+    this.options.onRelease?.(name);
+    this.options.log.info({ cluster: name, ...(error ? { err: error } : {}) }, why);
+    // Compare-and-delete: gives back a key still ours (expired here, not yet in Redis), else nothing.
+    await held.lease.release().catch(() => undefined);
+  }
+
   private async giveUp(name: string): Promise<void> {
-    if (!this.held.delete(name)) return;
-    await this.options.lease.release(leaseName(name)).catch(() => undefined);
+    const held = this.held.get(name);
+    if (!held) return;
+    this.held.delete(name);
+    this.options.onRelease?.(name);
+    await held.lease.release().catch(() => undefined);
   }
 }
 

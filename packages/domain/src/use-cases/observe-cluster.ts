@@ -40,6 +40,20 @@ export interface ObserveClusterDeps {
   settings: ObserveClusterSettings;
   /** Told of each FAILED or LOST end, to apply the job's restart policy (a sweep catches what it misses). */
   restarts?: { run(executionId: string): Promise<unknown> };
+  /**
+   * Whether this worker still holds the cluster's observer lease. Asked before every write:
+   * a tick that outlasted its lease (Flink slow, Redis away) throws ObserverLeaseLost and
+   * writes nothing, so it never overwrites what the new observer recorded meanwhile.
+   */
+  stillHolds?: () => boolean;
+}
+
+/** The tick stopped before a write: the observer lease went to another worker meanwhile. */
+export class ObserverLeaseLost extends Error {
+  constructor(readonly cluster: string) {
+    super(`The observer lease of cluster ${cluster} was lost during the tick; it wrote nothing more.`);
+    this.name = 'ObserverLeaseLost';
+  }
 }
 
 /** What one tick did, for metrics and benchmarks. */
@@ -58,9 +72,9 @@ const ENDING = new Set(['CANCELLING']);
 /**
  * Follows every execution of one cluster with one `GET /jobs/overview` per tick, whatever
  * their number: compares Flink's list with the cluster's RUNNING and STOPPING executions
- * and writes only what changed. One worker at a time runs it per cluster (under a lease);
- * all its writes are compare-and-set, so two observers overlapping for a moment (a lease
- * taken over while a slow tick finishes) only repeat each other.
+ * and writes only what changed. One worker at a time runs it per cluster (under a lease),
+ * and it asks before each write whether it still holds it; all its writes are also
+ * compare-and-set, so a write racing a takeover only repeats the new observer's.
  *
  * Ending is its job for RUNNING executions only: a STOPPING one belongs to the stop
  * handler, which records how it stopped (and the savepoint); a SUBMITTING one to the
@@ -75,6 +89,7 @@ export class ObserveCluster {
   private readonly log: Logger;
   private readonly settings: ObserveClusterSettings;
   private readonly restarts: ObserveClusterDeps['restarts'];
+  private readonly stillHolds: () => boolean;
 
   /** Execution id → when its job was first found missing from Flink. */
   private readonly missingSince = new Map<string, number>();
@@ -97,6 +112,12 @@ export class ObserveCluster {
       settings: this.settings,
       restarts: this.restarts,
     } = deps);
+    this.stillHolds = deps.stillHolds ?? (() => true);
+  }
+
+  /** Before each write: a tick whose lease moved on stops here. */
+  private mustHold(): void {
+    if (!this.stillHolds()) throw new ObserverLeaseLost(this.cluster);
   }
 
   async tick(): Promise<ObservationReport> {
@@ -155,6 +176,7 @@ export class ObserveCluster {
         changes.push({ id: execution.id, flinkState: state, clearError: resolved });
       }
     }
+    this.mustHold();
     await this.executions.recordFlinkStates(changes);
     report.stateChanges = changes.length;
     const observedIds = new Set(observed.map((e) => e.id));
@@ -192,6 +214,7 @@ export class ObserveCluster {
     this.missingSince.set(execution.id, since);
     if (now - since < this.settings.lostGraceMs) return false;
     this.missingSince.delete(execution.id);
+    this.mustHold();
     const lost = await this.executions.transition(
       execution.id,
       'LOST',
@@ -216,6 +239,7 @@ export class ObserveCluster {
     flinkState: string,
   ): Promise<void> {
     const errorMessage = status === 'FAILED' ? await this.rootCause(flink, execution.flinkJobId) : null;
+    this.mustHold();
     const ended = await this.executions.transition(
       execution.id,
       status,
@@ -229,6 +253,7 @@ export class ObserveCluster {
 
   /** Never fails the tick: a restart not decided now is decided by the sweep. */
   private async applyRestartPolicy(executionId: string): Promise<void> {
+    this.mustHold();
     try {
       await this.restarts?.run(executionId);
     } catch (error) {
@@ -299,37 +324,50 @@ export class ObserveCluster {
     return { unmanagedJobs, driftedExecutions };
   }
 
-  /** Reads the slot figures when due; answers how many Flink calls that took. */
+  /**
+   * Reads the slot figures when due; answers how many Flink calls that took. The default
+   * parallelism (`GET /jobmanager/config`) and the slots (`GET /overview`) are read each on
+   * its own: a proxy that lets only some routes through loses only what it refuses.
+   */
   private async readSlots(flink: FlinkGateway): Promise<number> {
     if (!this.slotsDue && this.ticks % this.settings.slotsEvery !== 0) return 0;
     let calls = 1;
+    if (this.defaultParallelism === undefined) {
+      calls++;
+      this.defaultParallelism = await this.readOrKeep('JobManager configuration', () => flink.defaultParallelism());
+    }
+    const overview = await this.readOrKeep('cluster overview', () => flink.clusterOverview());
+    if (overview === undefined) return calls; // the slots keep their last figures until the next try
+    this.slots = {
+      taskManagers: overview.taskManagers,
+      slotsTotal: overview.slotsTotal,
+      slotsFree: overview.slotsFree,
+      // Not read (yet): the last figure, else none set (Flink's own default, 1).
+      defaultParallelism: this.defaultParallelism ?? this.slots?.defaultParallelism ?? null,
+      flinkVersion: overview.flinkVersion,
+      observedAt: this.clock.now(),
+    };
+    this.slotsDue = false;
+    return calls;
+  }
+
+  /** A slot read Flink refused or did not answer: undefined, tried again at the next read. */
+  private async readOrKeep<T>(what: string, read: () => Promise<T>): Promise<T | undefined> {
     try {
-      if (this.defaultParallelism === undefined) {
-        calls++;
-        this.defaultParallelism = await flink.defaultParallelism();
-      }
-      const overview = await flink.clusterOverview();
-      this.slots = {
-        taskManagers: overview.taskManagers,
-        slotsTotal: overview.slotsTotal,
-        slotsFree: overview.slotsFree,
-        defaultParallelism: this.defaultParallelism,
-        flinkVersion: overview.flinkVersion,
-        observedAt: this.clock.now(),
-      };
-      this.slotsDue = false;
+      return await read();
     } catch (error) {
       if (!(error instanceof TransientFailure) && !(error instanceof PermanentFailure)) throw error;
-      // The jobs were read; the slots keep their last figures until the next try.
-      this.log.debug({ cluster: this.cluster, reason: failureText(error) }, 'cluster overview not read');
+      // The jobs were read; this figure alone waits for the next try.
+      this.log.debug({ cluster: this.cluster, reason: failureText(error) }, `${what} not read`);
+      return undefined;
     }
-    return calls;
   }
 
   private async unreachable(reason: string): Promise<void> {
     // Every RUNNING execution of the cluster says Flink cannot be reached, each once: the
     // statement skips those that say so already, and catches one that became RUNNING again
     // during the outage (a stop that failed).
+    this.mustHold();
     const marked = await this.executions.markUnreachable(this.cluster);
     if (marked > 0) this.log.debug({ cluster: this.cluster, marked, reason }, 'cluster unreachable');
     this.slotsDue = true;
@@ -359,6 +397,7 @@ export class ObserveCluster {
     };
     const stale = !previous || now.getTime() - previous.observedAt.getTime() >= this.settings.heartbeatMs;
     if (!stale && sameFacts(previous, next)) return;
+    this.mustHold();
     await this.observations.save(next);
     this.saved = next;
   }
