@@ -10,6 +10,7 @@ import type { PollResult } from '../ports/work-handlers';
 import type { WorkQueue } from '../ports/work-queue';
 import { holdsChanges, type Upgrade, type UpgradeStep } from '../upgrade';
 import type { RequestStop } from './request-stop';
+import { releaseQueued } from './queue-submission';
 
 export interface AdvanceUpgradeDeps {
   upgrades: UpgradeRepository;
@@ -163,6 +164,7 @@ export class AdvanceUpgrade {
       );
     } else return this.fail(upgrade, 'The job was deleted during the upgrade.', 'Nothing to recover.');
     await queue.enqueue({ kind: 'submit', executionId: started.id });
+    await releaseQueued(executions, this.deps.log, started.id);
     return this.moveOn(
       upgrade,
       'starting',
