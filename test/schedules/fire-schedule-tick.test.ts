@@ -278,6 +278,31 @@ describe('FireScheduleTick (real PostgreSQL)', () => {
       expect((await executions.findActive(job.id)).map((e) => e.id)).to.deep.equal([old.id]);
     });
 
+    it('"savepoint", the old one ending CANCELLED without a savepoint: SKIPPED with the reason, nothing started empty', async () => {
+      const { job, old, second } = await runningReplaceJob('savepoint');
+      await tick(60_000, {
+        replaceWaitMs: 10_000,
+        onSleep: async () => {
+          // The stop worker: the savepoint failed and the job was cancelled instead.
+          await executions.transition(
+            old.id,
+            'CANCELLED',
+            { errorMessage: 'Savepoint failed: disk full', flinkState: 'CANCELED', finishedAt: now },
+            ['STOPPING'],
+          );
+        },
+      }).run(job.id, second);
+      const [newest] = await executions.listByJob(job.id, { limit: 1 });
+      expect(newest?.status).to.equal('SKIPPED');
+      expect(newest?.scheduledFor?.toISOString()).to.equal(second.toISOString());
+      expect(newest?.errorMessage).to.equal(
+        `Skipped: execution ${old.id} was asked to stop with a savepoint but ended CANCELLED without one (Savepoint failed: disk full); the new execution would start without its state, so none is started.`,
+      );
+      expect(sent.map((m) => m.kind)).to.deep.equal(['stop']);
+      expect(counted.get('skipped')).to.equal(1);
+      expect(await executions.findActive(job.id)).to.deep.equal([]);
+    });
+
     it('a tick delivered again does not stop the execution it created', async () => {
       const { job, old, second } = await runningReplaceJob('savepoint');
       const stopOld = async () => {

@@ -199,6 +199,8 @@ export class MemoryJobs implements JobRepository {
 
 export class MemoryExecutions implements ExecutionRepository {
   readonly rows = new Map<string, Execution>();
+  /** Executions whose submit message was confirmed on the queue (their event released). */
+  readonly confirmed = new Set<string>();
   /** The slot figures claimAdmitted admits by, as the PostgreSQL statement reads them. */
   observations?: MemoryObservations;
 
@@ -395,9 +397,16 @@ export class MemoryExecutions implements ExecutionRepository {
     return updated;
   }
 
-  discard(id: string): Promise<void> {
-    this.rows.delete(id);
+  confirmQueued(ids: readonly string[]): Promise<void> {
+    for (const id of ids) this.confirmed.add(id);
     return Promise.resolve();
+  }
+
+  discard(id: string): Promise<boolean> {
+    // Its event is held while it is QUEUED and unconfirmed, as the trigger and the release keep it.
+    const gone = this.rows.get(id)?.status === 'QUEUED' && !this.confirmed.has(id);
+    if (gone) this.rows.delete(id);
+    return Promise.resolve(gone);
   }
   listActive(updatedBefore?: Date): Promise<Execution[]> {
     return Promise.resolve(

@@ -198,6 +198,57 @@ describe('FireScheduleTick (on fakes, fake clock)', () => {
     );
   });
 
+  for (const status of ['CANCELLED', 'FAILED'] as const) {
+    it(`replace (savepoint): the old one ending ${status} without a savepoint leaves the tick SKIPPED, nothing started`, async () => {
+      const t = setup('replace', 'savepoint');
+      const old = t.executions.put({
+        jobId: t.job.id,
+        status: 'RUNNING',
+        submittedAt: t.clock.now(),
+        runRequestedAt: t.clock.now(),
+      });
+      // The stop worker: the savepoint could not be taken, and the job ended without one.
+      t.clock.onSleep = async () => {
+        await t.executions.transition(
+          old.id,
+          status,
+          { finishedAt: t.clock.now(), errorMessage: 'Savepoint failed: checkpoint coordinator shut down' },
+          ['STOPPING'],
+        );
+      };
+      await t.tick.run(t.job.id, t.at);
+      const created = ofJob(t).filter((e) => e.id !== old.id);
+      expect(created.map((e) => e.status)).to.deep.equal(['SKIPPED']);
+      expect(created[0]?.errorMessage).to.equal(
+        `Skipped: execution ${old.id} was asked to stop with a savepoint but ended ${status} without one (Savepoint failed: checkpoint coordinator shut down); the new execution would start without its state, so none is started.`,
+      );
+      expect(t.queue.kinds()).to.deep.equal(['stop']);
+      expect(t.outcomes).to.deep.equal(['skipped']);
+    });
+  }
+
+  it('replace (savepoint): an old one that FINISHED on its own, or never reached Flink, has no state to lose: started', async () => {
+    for (const old of ['FINISHED', 'never ran'] as const) {
+      const t = setup('replace', 'savepoint');
+      const ran = old === 'FINISHED';
+      const running = t.executions.put({
+        jobId: t.job.id,
+        status: ran ? 'RUNNING' : 'QUEUED',
+        ...(ran ? { submittedAt: t.clock.now(), runRequestedAt: t.clock.now() } : {}),
+      });
+      t.clock.onSleep = async () => {
+        if (ran) await t.executions.transition(running.id, 'FINISHED', { finishedAt: t.clock.now() }, ['STOPPING']);
+      };
+      await t.tick.run(t.job.id, t.at);
+      const created = ofJob(t).filter((e) => e.id !== running.id);
+      expect(
+        created.map((e) => [e.status, e.savepointPath]),
+        old,
+      ).to.deep.equal([['QUEUED', null]]);
+      expect(t.outcomes, old).to.deep.equal(['started']);
+    }
+  });
+
   it('delivered 120 s late: the ticks older than the 60 s grace are MISSED, the rest run in order', async () => {
     const t = setup('allow');
     t.clock.advance(120_000);

@@ -89,6 +89,23 @@ describe('StartExecution and RequestStop (on fakes)', () => {
     expect(t.executions.rows.size).to.equal(0);
   });
 
+  it('an accepted start releases its held event; a refused one whose message went out meanwhile still runs', async () => {
+    const t = setup();
+    const accepted = await t.starts.run(t.job.id);
+    expect([...t.executions.confirmed]).to.deep.equal([accepted.id]);
+    t.executions.rows.set(accepted.id, { ...accepted, status: 'CANCELLED' });
+
+    // The reconciler sent its message (and released its event) while this enqueue failed.
+    const discard = t.executions.discard.bind(t.executions);
+    t.executions.discard = async (id) => {
+      await t.executions.confirmQueued([id]);
+      return discard(id);
+    };
+    t.queue.refuse = new Error('Connection is closed.');
+    const raced = await t.starts.run(t.job.id);
+    expect(t.executions.rows.get(raced.id)).to.include({ status: 'QUEUED' });
+  });
+
   it('a stop: QUEUED ends CANCELLED at once; RUNNING becomes STOPPING with a stop message', async () => {
     const t = setup();
     const queued = await t.starts.run(t.job.id);

@@ -43,8 +43,10 @@ export class KnexEventStore implements EventFeed, EventOutbox {
   read(query: EventFeedQuery): Promise<OrchestratorEvent[]> {
     return guarded(async () => {
       // Only transactions older than every running one: none can still add an event before the cursor.
+      // A held event (its execution's message not yet on the queue) is not told until released.
       const q = this.db<EventRow>('events')
         .whereRaw('tx < pg_snapshot_xmin(pg_current_snapshot())')
+        .andWhere('held', false)
         .orderBy([
           { column: 'tx', order: 'asc' },
           { column: 'id', order: 'asc' },
@@ -71,7 +73,7 @@ export class KnexEventStore implements EventFeed, EventOutbox {
       const { rows } = await this.db.raw<{ rows: (EventRow & { wanted: boolean })[] }>(
         `SELECT e.*, EXISTS (SELECT 1 FROM webhooks w WHERE ${WEBHOOK_WANTS_EVENT}) AS wanted
            FROM events e
-          WHERE e.published_at IS NULL
+          WHERE e.published_at IS NULL AND NOT e.held
             AND (e.relayed_at IS NULL OR e.relayed_at < clock_timestamp() - make_interval(secs => ?))
           ORDER BY e.id
           LIMIT ?`,
@@ -100,7 +102,11 @@ export class KnexEventStore implements EventFeed, EventOutbox {
 
   countPending(): Promise<number> {
     return guarded(async () => {
-      const row = await this.db('events').whereNull('published_at').count<{ count: string }[]>('* as count').first();
+      const row = await this.db('events')
+        .whereNull('published_at')
+        .andWhere('held', false)
+        .count<{ count: string }[]>('* as count')
+        .first();
       return Number(row?.count ?? 0);
     });
   }

@@ -391,9 +391,51 @@ export class KnexExecutionRepository implements ExecutionRepository {
     );
   }
 
-  discard(id: string): Promise<void> {
+  /**
+   * Each statement locks the execution rows before it touches their events, as the status
+   * change that releases them does: a discard (FOR UPDATE) and a release exclude each other
+   * and cannot deadlock. KEY SHARE lets the workers' status updates pass.
+   */
+  confirmQueued(ids: readonly string[]): Promise<void> {
+    if (ids.length === 0) return Promise.resolve();
+    const list = ids.map(() => '?').join(', ');
     return guarded(async () => {
-      await this.db(TABLE).where({ id, status: 'QUEUED' }).delete();
+      const lock = this.db.raw(`SELECT id FROM ${TABLE} WHERE id IN (${list}) FOR KEY SHARE`, ids).toQuery();
+      const release = this.db
+        .raw(`UPDATE events SET held = false, tx = pg_current_xact_id() WHERE held AND execution_id IN (${list})`, ids)
+        .toQuery();
+      await this.db.raw(`${lock};\n${release}`);
+    });
+  }
+
+  /**
+   * Lock, then in one snapshot taken under it: the execution goes only while its event is
+   * held (no one has released it: its message was never seen), with that event and the
+   * audit row its request wrote, so a refused start leaves nothing to tell. One round trip,
+   * one transaction.
+   */
+  discard(id: string): Promise<boolean> {
+    return guarded(async () => {
+      const lock = this.db.raw(`SELECT id FROM ${TABLE} WHERE id = ? AND status = 'QUEUED' FOR UPDATE`, [id]).toQuery();
+      const remove = this.db
+        .raw(
+          `WITH held AS (SELECT id FROM events WHERE held AND execution_id = :id),
+           gone AS (
+             DELETE FROM ${TABLE} WHERE id = :id AND status = 'QUEUED' AND EXISTS (SELECT 1 FROM held)
+             RETURNING id, job_id),
+           events_gone AS (DELETE FROM events WHERE id IN (SELECT id FROM held) AND EXISTS (SELECT 1 FROM gone)),
+           audit_gone AS (
+             DELETE FROM audit_log a USING gone
+              WHERE a.job_id = gone.job_id AND a.target_type = 'execution' AND a.target_id = gone.id::text)
+           SELECT count(*)::int AS discarded FROM gone`,
+          { id },
+        )
+        .toQuery();
+      const [, removed] = (await this.db.raw(`${lock};\n${remove}`)) as unknown as [
+        unknown,
+        { rows: { discarded: number }[] },
+      ];
+      return (removed.rows[0]?.discarded ?? 0) > 0;
     });
   }
 

@@ -173,8 +173,17 @@ export interface ExecutionRepository {
   claimAdmitted(id: string, patch: ExecutionPatch, settleMs: number): Promise<Execution | null>;
   /** Updates fields while the status is one of `whileIn`. */
   patch(id: string, whileIn: readonly ExecutionStatus[], patch: ExecutionPatch): Promise<Execution | null>;
-  /** Removes an execution nothing will ever run (its enqueue failed). */
-  discard(id: string): Promise<void>;
+  /**
+   * A new QUEUED execution's `execution.queued` event is held (out of the feed and the relay)
+   * until its submit message is known to be on the queue; this releases it. Idempotent.
+   */
+  confirmQueued(ids: readonly string[]): Promise<void>;
+  /**
+   * Removes an execution nothing will ever run (its enqueue failed), with its held event and
+   * the audit row of the request that made it. False when it went ahead meanwhile (its event
+   * was released: a worker or the reconciler has its message), and nothing is removed.
+   */
+  discard(id: string): Promise<boolean>;
   /** Active executions last touched before `updatedBefore`: the reconciler's worklist. */
   listActive(updatedBefore?: Date): Promise<Execution[]>;
   /** The savepoint of the job's execution that ended last with one (ties: the greatest id). */

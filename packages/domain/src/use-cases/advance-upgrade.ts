@@ -11,6 +11,7 @@ import type { WorkQueue } from '../ports/work-queue';
 import { holdsChanges, withChanges, type Upgrade, type UpgradeStep } from '../upgrade';
 import { failureText } from './failure-text';
 import type { RequestStop } from './request-stop';
+import { releaseQueued } from './queue-submission';
 import type { FlinkCheck, JobDefinition } from './validate-on-flink';
 
 type Outcome = 'moved' | 'wait' | 'over';
@@ -236,6 +237,7 @@ export class AdvanceUpgrade {
       );
     } else return this.fail(upgrade, 'The job was deleted during the upgrade.', 'Nothing to recover.');
     await queue.enqueue({ kind: 'submit', executionId: started.id });
+    await releaseQueued(executions, this.deps.log, started.id);
     return this.moveOn(
       upgrade,
       'starting',

@@ -230,7 +230,8 @@ export class FireScheduleTick {
   /**
    * `replace`: the running execution ends on Flink (cancelled, or stopped with a savepoint
    * the new one restores from) before the new one is queued, so a definition never has two
-   * Flink jobs. When it does not end in time, or its stop fails, the tick is SKIPPED.
+   * Flink jobs. When it does not end in time, its stop fails, or (`savepoint`) it ends
+   * without a savepoint to restore from, the tick is SKIPPED.
    */
   private async replace(
     job: Job,
@@ -304,7 +305,7 @@ export class FireScheduleTick {
       const pending = current.find((e) => !isTerminal(e.status));
       if (!pending) {
         log.info({ replaced: active.map((e) => e.id), mode }, 'overlap=replace: previous execution ended');
-        return { kind: 'clear', savepointPath: savepoint ? this.restorePoint(active, current, log) : null };
+        return savepoint ? this.restorePoint(active, current, log) : { kind: 'clear', savepointPath: null };
       }
       const left = deadline - this.clock.now().getTime();
       if (left <= 0) {
@@ -319,18 +320,34 @@ export class FireScheduleTick {
 
   /**
    * Where the new execution restores from: the savepoint the replaced one was stopped with,
-   * or, when it never reached Flink, the savepoint it would itself have restored from.
+   * or, when it never reached Flink, the savepoint it would itself have restored from. One
+   * that ran and ended without a savepoint (CANCELLED, FAILED, LOST: its stop did not take
+   * one) blocks the tick: starting without its state is what `savepoint` is there to avoid.
+   * One that FINISHED on its own has no state left to carry over.
    */
-  private restorePoint(active: Execution[], ended: Execution[], log: Logger): string | null {
+  private restorePoint(
+    active: Execution[],
+    ended: Execution[],
+    log: Logger,
+  ): { kind: 'clear'; savepointPath: string | null } | { kind: 'blocked'; reason: string } {
     const byId = new Map(ended.map((e) => [e.id, e]));
     for (const { id } of active) {
       const e = byId.get(id);
-      if (e?.savepointLocation) return e.savepointLocation;
-      if (e && !e.runRequestedAt && e.savepointPath) return e.savepointPath;
+      if (e?.savepointLocation) return { kind: 'clear', savepointPath: e.savepointLocation };
+      if (e && !e.runRequestedAt && e.savepointPath) return { kind: 'clear', savepointPath: e.savepointPath };
     }
-    const ran = ended.find((e) => e.runRequestedAt);
-    if (ran) log.warn({ executionId: ran.id, status: ran.status }, 'replaced execution ended without a savepoint');
-    return null;
+    const ran = ended.filter((e) => e.runRequestedAt);
+    const stateLost = ran.find((e) => e.status !== 'FINISHED');
+    if (stateLost) {
+      const why = stateLost.errorMessage ? ` (${stateLost.errorMessage})` : '';
+      return {
+        kind: 'blocked',
+        reason: `Skipped: execution ${stateLost.id} was asked to stop with a savepoint but ended ${stateLost.status} without one${why}; the new execution would start without its state, so none is started.`,
+      };
+    }
+    const [finished] = ran;
+    if (finished) log.info({ executionId: finished.id }, 'replaced execution finished on its own: nothing to restore');
+    return { kind: 'clear', savepointPath: null };
   }
 
   private async started(outcome: InsertOutcome, log: Logger): Promise<void> {

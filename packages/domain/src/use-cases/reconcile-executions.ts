@@ -34,12 +34,17 @@ export class ReconcileExecutions {
   async sweep(updatedBefore?: Date): Promise<number> {
     const active = await this.executions.listActive(updatedBefore);
     let sent = 0;
+    const queued: string[] = [];
     for (const execution of active) {
       const message = nextMessageFor(execution);
       if (!message) continue;
       await this.queue.enqueue(message);
       sent++;
+      if (execution.status === 'QUEUED') queued.push(execution.id);
     }
+    // Their messages are on the queue now: an event held since a crash before the first
+    // enqueue (or its release) is told.
+    await this.executions.confirmQueued(queued);
     if (sent > 0) this.log.debug({ sent }, 'reconciled active executions with the queue');
     return sent;
   }

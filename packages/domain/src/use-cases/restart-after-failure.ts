@@ -9,6 +9,7 @@ import type { SavepointRepository } from '../ports/savepoint-repository';
 import type { WorkQueue } from '../ports/work-queue';
 import { restartsOn, type RestartDecision, type RestorePoint } from '../restart-policy';
 import { failureText } from './failure-text';
+import { releaseQueued } from './queue-submission';
 
 export interface RestartAfterFailureDeps {
   jobs: JobRepository;
@@ -116,6 +117,7 @@ export class RestartAfterFailure {
     switch (outcome.kind) {
       case 'created':
         await this.queue.enqueue({ kind: 'submit', executionId: outcome.execution.id }, { delayMs: backoffMs });
+        await releaseQueued(this.executions, this.log, outcome.execution.id);
         return { decision: 'restarted', executionId: outcome.execution.id, restoreFrom, decidedAt: now };
       // A previous try created the restart and stopped short of recording so: it is found by
       // the unique index (ended since), or is the active execution.
@@ -152,6 +154,7 @@ export class RestartAfterFailure {
   ): Promise<RestartDecision> {
     if (!restart) return { decision: 'skipped', reason: 'Its restart was deleted.', decidedAt: now };
     await this.queue.enqueue({ kind: 'submit', executionId: restart.id }, { delayMs: backoffMs });
+    await releaseQueued(this.executions, this.log, restart.id);
     // Recomputed from the same failed job, so the same point; the row's path is the fact.
     return {
       decision: 'restarted',
