@@ -299,7 +299,8 @@ export const OPERATIONS: Operation[] = [
     path: '/api/v1/jobs/{id}/start',
     tag: 'executions',
     summary: 'Start an execution',
-    description: 'The body is optional: a bare POST starts the job as it is defined.',
+    description:
+      "The body is optional: a bare POST starts the job as it is defined. Inside the job's stop window (from a tick of one of its `stop` schedules until the next tick of one of its `start` schedules) the start is refused, 409 in_stop_window naming the window's end, unless the body has `\"force\": true`.",
     guard: 'token',
     body: { schema: 'StartOptions', required: false },
     ok: {
@@ -308,7 +309,14 @@ export const OPERATIONS: Operation[] = [
       headers: ['Location'],
       description: 'queued; Location names the execution',
     },
-    errors: ['job_disabled', 'execution_active', 'no_savepoint', 'savepoint_not_found', 'savepoint_not_usable'],
+    errors: [
+      'job_disabled',
+      'execution_active',
+      'in_stop_window',
+      'no_savepoint',
+      'savepoint_not_found',
+      'savepoint_not_usable',
+    ],
   },
   {
     operationId: 'stopJob',
