@@ -72,7 +72,7 @@ describe('stop windows (on fakes, fake clock, the real cron calendar)', () => {
     expect(ended.openAt(at('03:00:00'))).to.equal(null);
   });
 
-  it("a manual start inside the window is refused (in_stop_window, naming its end); with force it starts", async () => {
+  it('a manual start inside the window is refused (in_stop_window, naming its end); with force it starts', async () => {
     const t = setup();
     const starts = new StartExecution(
       t.jobs,
