@@ -16,10 +16,10 @@ export class ScheduleQueueProbe {
     return this.noTickPending(jobId);
   }
 
-  /** No tick of the job waiting or being handled (its timer may still exist). */
+  /** No tick of the job's start schedule waiting or being handled (its timer may still exist; action schedules' ticks are not counted). */
   async noTickPending(jobId: string): Promise<boolean> {
     const pending = await this.timer.queue.getJobs(['waiting', 'active', 'delayed', 'prioritized']);
-    return !pending.some((job) => job?.data.jobId === jobId);
+    return !pending.some((job) => job?.data.jobId === jobId && job.data.scheduleId === undefined);
   }
 
   /** True once an action schedule has no timer and no tick waiting or being handled. */

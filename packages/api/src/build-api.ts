@@ -20,6 +20,7 @@ import {
   ReadExecutions,
   RequestStop,
   StartExecution,
+  StopWindows,
   ValidateOnFlink,
   WebhookUrlNotAllowed,
 } from '@flink-orchestrator/domain';
@@ -200,7 +201,13 @@ export async function buildApi(config: Config, log: Logger): Promise<RunningApi>
       flinkJobs: new CancelUnownedFlinkJob({ clusters, executions, flink: flinkClusters }),
       schedules,
       validation,
-      starts: new StartExecution(jobs, executions, new QueueSubmission(executions, queue, log), savepoints),
+      starts: new StartExecution(
+        jobs,
+        executions,
+        new QueueSubmission(executions, queue, log),
+        savepoints,
+        new StopWindows(actionSchedules, calendar, clock),
+      ),
       savepoints: new ManageSavepoints({ jobs, executions, savepoints, queue, clock, log }),
       actionSchedules: new ManageActionSchedules({
         jobs,

@@ -30,6 +30,8 @@ export interface Config {
   /** How long a submission may wait for free slots before it fails. */
   admissionTimeoutMs: number;
   scheduleMisfireGraceMs: number;
+  /** How long an action tick may stay `pending` (claimed, no outcome) before the chores settle it `abandoned`. */
+  scheduleTickAbandonAfterMs: number;
   /** How long a tick under `overlap: replace` waits for the old execution to end before it gives up (SKIPPED). */
   scheduleReplaceWaitMs: number;
   /** How long an upgrade's new execution must run before the upgrade is COMPLETED. */
@@ -140,6 +142,7 @@ const VARIABLES = {
   LOST_GRACE_MS: Joi.number().integer().min(0).default(30_000),
   ADMISSION_TIMEOUT: Joi.number().integer().min(0).default(600).description('seconds'),
   SCHEDULE_MISFIRE_GRACE: Joi.number().integer().min(0).default(60).description('seconds'),
+  SCHEDULE_TICK_ABANDON_AFTER: Joi.number().integer().min(1).default(300).description('seconds'),
   SCHEDULE_REPLACE_WAIT_MS: Joi.number().integer().min(0).default(60_000),
   STOP_TIMEOUT_MS: Joi.number().integer().min(1000).default(600_000),
   UPGRADE_CONFIRM_MS: Joi.number().integer().min(0).default(10_000),
@@ -241,6 +244,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     redisClusterNodes: list(v.REDIS_CLUSTER_NODES).length ? list(v.REDIS_CLUSTER_NODES).map(redisNode) : null,
     savepointDir: (v.SAVEPOINT_DIR as string) || null,
     scheduleMisfireGraceMs: (v.SCHEDULE_MISFIRE_GRACE as number) * 1000,
+    scheduleTickAbandonAfterMs: (v.SCHEDULE_TICK_ABANDON_AFTER as number) * 1000,
     admissionTimeoutMs: (v.ADMISSION_TIMEOUT as number) * 1000,
     executionRetentionDays: (v.EXECUTION_RETENTION_DAYS as number | '' | undefined) || null,
     savepointRetention: {

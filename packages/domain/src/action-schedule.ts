@@ -30,8 +30,12 @@ export interface ActionSchedule {
 
 export type NewActionSchedule = Omit<ActionSchedule, 'id' | 'lastRunAt' | 'createdAt'>;
 
-/** What a tick did: `pending` while its action runs (claimed), then one of the others. */
-export type ActionTickOutcome = 'pending' | 'done' | 'skipped' | 'missed' | 'failed';
+/**
+ * What a tick did: `pending` while its action runs (claimed), then one of the others.
+ * `abandoned`: claimed by a worker that recorded no outcome before the deadline (it died
+ * after the claim); the action ran at most once and is never run again.
+ */
+export type ActionTickOutcome = 'pending' | 'done' | 'skipped' | 'missed' | 'failed' | 'abandoned';
 
 export interface ScheduleTick {
   scheduleId: string;

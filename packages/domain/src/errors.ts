@@ -1,3 +1,5 @@
+import type { StopWindow } from './stop-window';
+
 /**
  * Errors the use cases raise. Each carries a stable `code` that adapters map to
  * their own vocabulary (HTTP status, job outcome) without parsing messages.
@@ -286,5 +288,21 @@ export class UnknownJob extends DomainError {
   readonly code = 'unknown_job';
   constructor(field: string, id: string) {
     super(`"${field}": no job with id "${id}".`, { field });
+  }
+}
+
+/** A start asked for while the job's stop window is open: `force` overrides it. */
+export class InStopWindow extends DomainError {
+  readonly code = 'in_stop_window';
+  constructor(jobId: string, window: StopWindow) {
+    super(
+      `Job "${jobId}" is in its stop window until ${window.endsAt.toISOString()} (opened by stop schedule "${window.stopScheduleId}" at ${window.openedAt.toISOString()}, ended by start schedule "${window.startScheduleId}"); send {"force": true} to start it anyway.`,
+      {
+        stopScheduleId: window.stopScheduleId,
+        openedAt: window.openedAt.toISOString(),
+        endsAt: window.endsAt.toISOString(),
+        startScheduleId: window.startScheduleId,
+      },
+    );
   }
 }

@@ -64,3 +64,6 @@ export * from './use-cases/cancel-unowned-flink-job';
 export * from './use-cases/manage-webhooks';
 export * from './use-cases/relay-events';
 export * from './use-cases/deliver-webhook';
+export * from './stop-window';
+export * from './use-cases/stop-windows';
+export * from './use-cases/abandon-stale-ticks';

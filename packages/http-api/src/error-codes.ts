@@ -25,6 +25,8 @@ export const ERROR_STATUS = {
   job_modified: 409,
   job_disabled: 409,
   execution_active: 409,
+  /** A start inside the job's stop window, without `force`. */
+  in_stop_window: 409,
   no_active_execution: 409,
   no_savepoint: 409,
   concurrent_modification: 409,

@@ -17,6 +17,7 @@ const DOMAIN_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   'cluster_in_use',
   'job_disabled',
   'execution_active',
+  'in_stop_window',
   'no_active_execution',
   'no_savepoint',
   'concurrent_modification',

@@ -299,7 +299,8 @@ export const OPERATIONS: Operation[] = [
     path: '/api/v1/jobs/{id}/start',
     tag: 'executions',
     summary: 'Start an execution',
-    description: 'The body is optional: a bare POST starts the job as it is defined.',
+    description:
+      'The body is optional: a bare POST starts the job as it is defined. Inside the job\'s stop window (from a tick of one of its `stop` schedules until the next tick of one of its `start` schedules) the start is refused, 409 in_stop_window naming the window\'s end, unless the body has `"force": true`.',
     guard: 'token',
     body: { schema: 'StartOptions', required: false },
     ok: {
@@ -308,7 +309,14 @@ export const OPERATIONS: Operation[] = [
       headers: ['Location'],
       description: 'queued; Location names the execution',
     },
-    errors: ['job_disabled', 'execution_active', 'no_savepoint', 'savepoint_not_found', 'savepoint_not_usable'],
+    errors: [
+      'job_disabled',
+      'execution_active',
+      'in_stop_window',
+      'no_savepoint',
+      'savepoint_not_found',
+      'savepoint_not_usable',
+    ],
   },
   {
     operationId: 'stopJob',
@@ -432,7 +440,7 @@ export const OPERATIONS: Operation[] = [
     tag: 'schedules',
     summary: 'Add a schedule with an action: start, stop (with or without a savepoint), savepoint',
     description:
-      'Besides the job\'s start schedule (POST /api/v1/jobs/{id}/schedule), a job may have any number of these. Each tick is recorded once (`recentTicks`): done, skipped with the reason (nothing running to stop or to save, an execution already active to start), missed (later than SCHEDULE_MISFIRE_GRACE) or failed. `savepoint` (default true) and `drain` go with "stop"; `restoreFrom: "latest-savepoint"` with "start". Periodic savepoints are schedules with "action": "savepoint".',
+      'Besides the job\'s start schedule (POST /api/v1/jobs/{id}/schedule), a job may have any number of these. Each tick is recorded once (`recentTicks`): done, skipped with the reason (nothing running to stop or to save, an execution already active to start), missed (later than SCHEDULE_MISFIRE_GRACE; a stop tick inside its open stop window acts late instead, saying so), failed, or abandoned (pending past SCHEDULE_TICK_ABANDON_AFTER: its worker died after the claim; never run again). Ticks no timer delivered (no worker ran) get rows too. `savepoint` (default true) and `drain` go with "stop"; `restoreFrom: "latest-savepoint"` with "start". Periodic savepoints are schedules with "action": "savepoint".',
     guard: 'token',
     body: { schema: 'ActionScheduleCreate', required: true },
     ok: { status: 201, schema: ref('ActionSchedule'), headers: ['Location'], description: 'created' },

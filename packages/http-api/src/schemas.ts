@@ -263,7 +263,7 @@ export const COMPONENT_SCHEMAS: Record<string, JsonSchema> = {
         description: 'what its latest ticks did, newest first',
         items: exactly({
           scheduledFor: instant,
-          outcome: { enum: ['pending', 'done', 'skipped', 'missed', 'failed'] },
+          outcome: { enum: ['pending', 'done', 'skipped', 'missed', 'failed', 'abandoned'] },
           detail: { type: ['string', 'null'] },
         }),
       },

@@ -192,6 +192,8 @@ export const startSchema = Joi.object({
       'alternatives.match':
         '"restoreFrom" must be "latest-savepoint", a savepoint id, or an absolute path or URI of a savepoint',
     }),
+  // Start even inside the job's stop window (otherwise 409 in_stop_window).
+  force: Joi.boolean(),
 }).oxor('savepointPath', 'restoreFrom');
 
 // The definition fields an upgrade changes (at least one), how the running execution is

@@ -134,18 +134,45 @@ export class KnexActionScheduleRepository implements ActionScheduleRepository {
 
   recordTick(scheduleId: string, scheduledFor: Date, outcome: ActionTickOutcome, detail: string): Promise<void> {
     return guarded(async () => {
-      await this.db('schedule_ticks')
-        .insert({ schedule_id: scheduleId, scheduled_for: scheduledFor, outcome, detail })
-        .onConflict(['schedule_id', 'scheduled_for'])
-        .ignore();
+      // One statement: the row, and the last run the catch-up of dropped ticks starts from.
+      await this.db.raw(
+        `WITH recorded AS (
+           INSERT INTO schedule_ticks (schedule_id, scheduled_for, outcome, detail)
+           VALUES (:scheduleId, :scheduledFor, :outcome, :detail)
+           ON CONFLICT DO NOTHING RETURNING scheduled_for)
+         UPDATE job_schedules SET last_run_at = GREATEST(last_run_at, :scheduledFor::timestamptz)
+          WHERE id = :scheduleId AND EXISTS (SELECT 1 FROM recorded)`,
+        { scheduleId, scheduledFor, outcome, detail },
+      );
     });
   }
 
   settleTick(scheduleId: string, scheduledFor: Date, outcome: ActionTickOutcome, detail: string): Promise<void> {
     return guarded(async () => {
-      await this.db('schedule_ticks')
-        .where({ schedule_id: scheduleId, scheduled_for: scheduledFor, outcome: 'pending' })
-        .update({ outcome, detail });
+      await this.db.raw(
+        `UPDATE schedule_ticks
+            SET outcome = :outcome,
+                detail = CASE WHEN outcome = 'abandoned'
+                              THEN :detail || ' (Recorded after the tick had been abandoned.)' ELSE :detail END
+          WHERE schedule_id = :scheduleId AND scheduled_for = :scheduledFor AND outcome IN ('pending', 'abandoned')`,
+        { scheduleId, scheduledFor, outcome, detail },
+      );
+    });
+  }
+
+  abandonPending(claimedBefore: Date, detail: string, limit: number): Promise<ScheduleTick[]> {
+    return guarded(async () => {
+      // SKIP LOCKED: a tick a worker is settling right now is left to it.
+      const { rows } = await this.db.raw<{ rows: TickRow[] }>(
+        `UPDATE schedule_ticks t SET outcome = 'abandoned', detail = :detail
+           FROM (SELECT schedule_id, scheduled_for FROM schedule_ticks
+                  WHERE outcome = 'pending' AND recorded_at < :claimedBefore
+                  ORDER BY recorded_at LIMIT :limit FOR UPDATE SKIP LOCKED) stale
+          WHERE t.schedule_id = stale.schedule_id AND t.scheduled_for = stale.scheduled_for
+         RETURNING t.*`,
+        { claimedBefore, detail, limit },
+      );
+      return rows.map(toTick);
     });
   }
 

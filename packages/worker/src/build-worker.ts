@@ -25,6 +25,8 @@ import {
   ApplySavepointRetention,
   RequestStop,
   StopOnFlink,
+  StopWindows,
+  AbandonStaleTicks,
   SubmitToFlink,
   TransientFailure,
   type TickDispatch,
@@ -165,7 +167,9 @@ export async function buildWorker(config: Config, log: Logger): Promise<RunningW
     settings: { dataProcessorUrl: config.dataProcessorUrl },
   });
   const preflight = new RunPreflight({ jobs, validation, clock, log });
-  const restarts = new RestartAfterFailure({ jobs, executions, savepoints, clusters, queue, clock, log });
+  // Stop windows hold start-schedule ticks and restarts; read from the job's action schedules.
+  const windows = new StopWindows(actionSchedules, calendar, clock);
+  const restarts = new RestartAfterFailure({ jobs, executions, savepoints, clusters, queue, clock, log, windows });
   const savepointWork = new SavepointOnFlink({
     executions,
     savepoints,
@@ -244,12 +248,21 @@ export async function buildWorker(config: Config, log: Logger): Promise<RunningW
     submissions,
     stops,
     savepointRequests: new ManageSavepoints({ jobs, executions, savepoints, queue, clock, log }),
+    windows,
+    calendar,
     clock,
     log,
     settings: { misfireGraceMs: config.scheduleMisfireGraceMs },
   });
+  const abandonTicks = new AbandonStaleTicks({
+    schedules: actionSchedules,
+    clock,
+    log,
+    settings: { abandonAfterMs: config.scheduleTickAbandonAfterMs },
+  });
   const tick = new FireScheduleTick({
     preflights: preflightPlans,
+    windows,
     jobs,
     executions,
     dispatch,
@@ -312,6 +325,11 @@ export async function buildWorker(config: Config, log: Logger): Promise<RunningW
     const actionTimers = await actionScheduleKeeper.reconcile();
     if (actionTimers.created + actionTimers.updated + actionTimers.removed > 0)
       log.info(actionTimers, 'action schedule timers reconciled');
+    // Action ticks no timer delivered (no worker ran): recorded, a stop in its open window acted on.
+    const caughtUp = await actionTick.sweep();
+    if (caughtUp > 0) log.info({ ticks: caughtUp }, 'action schedule ticks caught up');
+    // Ticks whose worker died after the claim: settled, never run again.
+    await abandonTicks.run();
     // Rows idle for a while may have lost their message (Redis flushed or failed over).
     await reconcile.sweep(new Date(clock.now().getTime() - 30_000));
     // Failures whose restart policy was not applied as they ended (a crash between the two).

@@ -9,6 +9,8 @@ import type { TickDispatch } from '../ports/tick-dispatch';
 import { DEFAULT_REPLACE_MODE, type ReplaceMode, type Schedule } from '../schedule';
 import { MAX_CATCH_UP, MAX_NOT_RUN_ROWS, planTicks, type TickPlan } from './tick-plan';
 import type { PlanPreflights } from './preflight-checks';
+import { describeWindow, type StopWindows } from './stop-windows';
+import type { JobStopWindows } from '../stop-window';
 
 export interface TickSettings {
   /** A tick later than this is recorded as MISSED instead of run. */
@@ -44,6 +46,8 @@ export interface FireScheduleTickDeps {
   observer?: TickObserver;
   /** Plans the check before the next tick, for a schedule with `preflightMinutes`. */
   preflights?: PlanPreflights;
+  /** The job's stop windows: a tick inside one is SKIPPED. */
+  windows?: StopWindows;
 }
 
 export class FireScheduleTick {
@@ -56,6 +60,7 @@ export class FireScheduleTick {
   private readonly settings: TickSettings;
   private readonly observer?: TickObserver;
   private readonly preflights?: PlanPreflights;
+  private readonly windows?: StopWindows;
   private readonly known = new Map<string, Job>();
 
   constructor(deps: FireScheduleTickDeps) {
@@ -69,11 +74,14 @@ export class FireScheduleTick {
       settings: this.settings,
       observer: this.observer,
       preflights: this.preflights,
+      windows: this.windows,
     } = deps);
   }
 
   async run(jobId: string, scheduledFor: Date): Promise<void> {
-    if (await this.fireKnown(jobId, scheduledFor)) return;
+    // One query for the job's action schedules; a tick inside a stop window takes the full path.
+    const windows = this.windows ? await this.windows.forJob(jobId) : null;
+    if (!windows?.openAt(scheduledFor) && (await this.fireKnown(jobId, scheduledFor))) return;
     const job = await this.jobs.get(jobId);
     this.remember(jobId, job);
     const schedule = job?.schedule;
@@ -83,14 +91,17 @@ export class FireScheduleTick {
       return;
     }
     const now = this.clock.now();
-    const plan = planTicks({
-      delivered: scheduledFor,
-      now,
-      misfireGraceMs: this.settings.misfireGraceMs,
-      overlap: schedule.overlap,
-      lastRunAt: schedule.lastRunAt,
-      ...this.dueSince(job, schedule, now),
-    });
+    const plan = holdInWindows(
+      planTicks({
+        delivered: scheduledFor,
+        now,
+        misfireGraceMs: this.settings.misfireGraceMs,
+        overlap: schedule.overlap,
+        lastRunAt: schedule.lastRunAt,
+        ...this.dueSince(job, schedule, now),
+      }),
+      windows,
+    );
     if (!plan.run.some((t) => t.getTime() === scheduledFor.getTime())) {
       this.observer?.lateness((now.getTime() - scheduledFor.getTime()) / 1000);
     }
@@ -374,4 +385,17 @@ export class FireScheduleTick {
     this.observer?.outcome(outcome.kind === 'created' ? 'skipped' : 'duplicate');
     if (outcome.kind === 'created') log.info({ reason: tick.errorMessage }, 'schedule tick skipped');
   }
+}
+
+/** Ticks to run that fall inside one of the job's stop windows are SKIPPED instead, with the window. */
+function holdInWindows(plan: TickPlan, windows: JobStopWindows | null): TickPlan {
+  if (!windows) return plan;
+  const run: Date[] = [];
+  const notRun = [...plan.notRun];
+  for (const tick of plan.run) {
+    const window = windows.openAt(tick);
+    if (!window) run.push(tick);
+    else notRun.push({ scheduledFor: tick, status: 'SKIPPED', errorMessage: `Skipped: ${describeWindow(window)}.` });
+  }
+  return { ...plan, run, notRun };
 }

@@ -10,6 +10,7 @@ import type { WorkQueue } from '../ports/work-queue';
 import { restartsOn, type RestartDecision, type RestorePoint } from '../restart-policy';
 import { failureText } from './failure-text';
 import { releaseQueued } from './queue-submission';
+import { describeWindow, type StopWindows } from './stop-windows';
 
 export interface RestartAfterFailureDeps {
   jobs: JobRepository;
@@ -19,13 +20,15 @@ export interface RestartAfterFailureDeps {
   queue: WorkQueue;
   clock: Clock;
   log: Logger;
+  /** The job's stop windows: no restart inside one. */
+  windows?: StopWindows;
 }
 
 /**
  * Applies a job's restart policy to one of its executions that ended FAILED or LOST after
  * running on Flink: a new execution (trigger `restart`) that restores from the newest state
  * the job has (`restorePoint`), recorded with why it was chosen, or records why there is none (past `maxRestarts`
- * within the window, job disabled, another execution active).
+ * within the window, job disabled, another execution active, the job inside its stop window).
  *
  * Idempotent and crash-safe: the observer calls it as it records the end, and a sweep
  * calls it again for any failure still without a decision. The unique index on
@@ -39,6 +42,7 @@ export class RestartAfterFailure {
   private readonly queue: WorkQueue;
   private readonly clock: Clock;
   private readonly log: Logger;
+  private readonly windows?: StopWindows;
 
   constructor(deps: RestartAfterFailureDeps) {
     ({
@@ -49,6 +53,7 @@ export class RestartAfterFailure {
       queue: this.queue,
       clock: this.clock,
       log: this.log,
+      windows: this.windows,
     } = deps);
   }
 
@@ -88,6 +93,14 @@ export class RestartAfterFailure {
     const policy = job.restartPolicy;
     const now = this.clock.now();
     if (!job.enabled) return { decision: 'skipped', reason: 'The job is disabled.', decidedAt: now };
+    // Not held for the window's end: a window ends at a tick of the job's start schedule, which starts it.
+    const window = await this.windows?.openNow(job.id);
+    if (window)
+      return {
+        decision: 'skipped',
+        reason: `Not restarted: ${describeWindow(window)}; its start schedule ${window.startScheduleId} starts the job then.`,
+        decidedAt: now,
+      };
     const since = new Date(now.getTime() - policy.withinMinutes * 60_000);
     const restarts = await this.executions.countRestarts(job.id, since, failed.id);
     if (restarts >= policy.maxRestarts) {

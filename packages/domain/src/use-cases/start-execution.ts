@@ -1,5 +1,6 @@
 import {
   ExecutionActive,
+  InStopWindow,
   JobDisabled,
   JobNotFound,
   NoSavepoint,
@@ -12,6 +13,7 @@ import type { JobRepository } from '../ports/job-repository';
 import type { SavepointRepository } from '../ports/savepoint-repository';
 import { isRestorable } from '../savepoint';
 import type { QueueSubmission } from './queue-submission';
+import type { StopWindows } from './stop-windows';
 
 export interface StartOptions {
   parallelism?: number;
@@ -19,25 +21,35 @@ export interface StartOptions {
   allowNonRestoredState?: boolean;
   /** `latest-savepoint`, a savepoint's id (a UUID), or a path (anything else). */
   restoreFrom?: string;
+  /** Starts even inside the job's stop window. */
+  force?: boolean;
 }
 
 const SAVEPOINT_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-/** A manual start: one new QUEUED execution, refused while the job has an active one. */
+/**
+ * A manual start: one new QUEUED execution, refused while the job has an active one, and
+ * inside the job's stop window unless forced (a maintenance window holds against a start
+ * by hand that forgot about it, not against one that means it).
+ */
 export class StartExecution {
   constructor(
     private readonly jobs: JobRepository,
     private readonly executions: ExecutionRepository,
     private readonly submissions: QueueSubmission,
     private readonly savepoints: SavepointRepository,
+    private readonly windows?: StopWindows,
   ) {}
 
   async run(jobId: string, options: StartOptions = {}): Promise<Execution> {
     // The job's existence and enabled flag are checked by the insert, under the job row
-    // lock: a start is one round trip to the database unless it restores from a record.
-    const { savepointPath, savepointId } = await this.restorePoint(jobId, options).catch((error: unknown) =>
-      this.refusal(jobId, error),
-    );
+    // lock; its stop window is read alongside the restore point. A job without action
+    // schedules has no window (a missing job neither: the insert says it is missing).
+    const [{ savepointPath, savepointId }, window] = await Promise.all([
+      this.restorePoint(jobId, options).catch((error: unknown) => this.refusal(jobId, error)),
+      options.force ? null : (this.windows?.openNow(jobId) ?? null),
+    ]);
+    if (window) throw new InStopWindow(jobId, window);
     const outcome = await this.executions.insert(
       {
         jobId,
