@@ -249,6 +249,28 @@ describe('FireScheduleTick (on fakes, fake clock)', () => {
     }
   });
 
+  it('replace (savepoint) with nothing running: restores from the savepoint the last run was stopped with (a delivery that came after the other one stopped it)', async () => {
+    for (const last of ['STOPPED', 'CANCELLED', 'FINISHED'] as const) {
+      const t = setup('replace', 'savepoint');
+      t.executions.put({
+        jobId: t.job.id,
+        status: last,
+        submittedAt: t.clock.now(),
+        runRequestedAt: t.clock.now(),
+        finishedAt: t.clock.now(),
+        ...(last === 'STOPPED' ? { savepointLocation: 'file:///sp/left' } : {}),
+      });
+      // Rows of ticks that did not run come after it and carry no state.
+      t.executions.put({ jobId: t.job.id, status: 'SKIPPED' });
+      await t.tick.run(t.job.id, t.at);
+      const created = ofJob(t).filter((e) => e.status === 'QUEUED');
+      expect(
+        created.map((e) => e.savepointPath),
+        last,
+      ).to.deep.equal([last === 'STOPPED' ? 'file:///sp/left' : null]);
+    }
+  });
+
   it('delivered 120 s late: the ticks older than the 60 s grace are MISSED, the rest run in order', async () => {
     const t = setup('allow');
     t.clock.advance(120_000);

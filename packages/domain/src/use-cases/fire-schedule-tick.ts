@@ -296,8 +296,8 @@ export class FireScheduleTick {
     // The same tick delivered at once to another worker got there first: its execution
     // is this tick's, and stopping it would leave the schedule with nothing running.
     if (active.some((e) => e.scheduledFor?.getTime() === scheduledFor.getTime())) return { kind: 'handled' };
-    if (active.length === 0) return { kind: 'clear', savepointPath: null };
     const savepoint = mode === 'savepoint';
+    if (active.length === 0) return { kind: 'clear', savepointPath: savepoint ? await this.leftState(jobId) : null };
     for (const execution of active) await this.dispatch.stop(execution, { savepoint });
     const waitS = this.settings.replaceWaitMs / 1000;
     const deadline = this.clock.now().getTime() + this.settings.replaceWaitMs;
@@ -327,6 +327,19 @@ export class FireScheduleTick {
       }
       await this.clock.sleep(Math.min(REPLACE_POLL_MS, left));
     }
+  }
+
+  /**
+   * Nothing to replace: the state the job's last run left, when it was stopped with a
+   * savepoint. That run may have been stopped a moment ago by this very tick delivered twice
+   * at once (the other delivery stopped it); or by hand, or by a stop window: `savepoint`
+   * carries a job's state from run to run either way. A run cancelled, failed or finished
+   * left none, and the new one starts without.
+   */
+  private async leftState(jobId: string): Promise<string | null> {
+    const recent = await this.executions.listByJob(jobId, { limit: 20 });
+    const last = recent.find((e) => e.runRequestedAt !== null);
+    return last?.status === 'STOPPED' && last.savepointLocation ? last.savepointLocation : null;
   }
 
   /**
