@@ -10,7 +10,7 @@ import { client, type Client } from '../support/http';
 import { assertFlinkIntegrity, executionsOwning } from '../support/integrity';
 import { TERMINAL } from '../support/pipeline-harness';
 import { databaseUrl } from '../support/test-env';
-import { GiveUp, sleep, waitFor } from '../support/wait';
+import { GiveUp, waitFor } from '../support/wait';
 import { startWorkers, stopAll, type ServiceProcess } from '../support/worker-processes';
 import { e2eVersions, startFlink } from './support/flink-cluster';
 
@@ -155,8 +155,18 @@ for (const version of versions) {
     it('3. stop with savepoint → STOPPED with a savepoint on disk; restoreFrom latest-savepoint restores from it', async () => {
       const job = await createJob('TopSpeedWindowing.jar', TOP_SPEED);
       const first = await start(job.id);
-      await waitForStatus(first.id, 'RUNNING');
-      await sleep(3000); // let the job make progress worth saving
+      const firstRunning = await waitForStatus(first.id, 'RUNNING');
+      // Progress worth saving: Flink counts records the source has sent on.
+      await waitFor(
+        'the job to have processed records',
+        async () => {
+          const detail = await flinkGet(`/jobs/${firstRunning.flinkJobId}`);
+          const vertices = (detail.body?.vertices ?? []) as { metrics?: Record<string, number> }[];
+          return vertices.some((v) => (v.metrics?.['write-records'] ?? 0) > 0);
+        },
+        60_000,
+        500,
+      );
       expect((await http.post(`/api/v1/jobs/${job.id}/stop`, { savepoint: true })).status).to.equal(202);
       const stopped = await waitForStatus(first.id, 'STOPPED');
       expect(stopped.savepointLocation).to.be.a('string');
@@ -264,16 +274,24 @@ for (const version of versions) {
       }
     });
 
-    it('8. a schedule every 10 s for 35 s → 3 or 4 executions on Flink, each submitted once', async () => {
+    it('8. a schedule every 10 s until three ticks → 3 (or 4) executions 10 s apart on Flink, each submitted once', async () => {
       const job = await createJob('WordCount.jar', WORD_COUNT);
       expect(
         (await http.post(`/api/v1/jobs/${job.id}/schedule`, { cron: '*/10 * * * * *', overlap: 'allow' })).status,
       ).to.equal(200);
-      await sleep(35_000);
+      const executionsOf = async () => (await http.get(`/api/v1/jobs/${job.id}/executions`)).body as any[];
+      await waitFor('three scheduled executions', async () => (await executionsOf()).length >= 3, 60_000, 500);
       expect((await http.delete(`/api/v1/jobs/${job.id}/schedule`)).status).to.equal(204);
-      const executions = (await http.get(`/api/v1/jobs/${job.id}/executions`)).body as any[];
+      const executions = await executionsOf();
+      // A fourth tick may have fired between the last look and the delete.
       expect(executions.length).to.be.within(3, 4);
-      expect(new Set(executions.map((e) => e.scheduledFor)).size).to.equal(executions.length);
+      const ticks = executions.map((e) => new Date(e.scheduledFor).getTime()).sort((a, b) => a - b);
+      expect(new Set(ticks).size).to.equal(executions.length);
+      // One tick per 10 s boundary, none skipped.
+      for (const [i, at] of ticks.entries()) {
+        expect(at % 10_000, new Date(at).toISOString()).to.equal(0);
+        if (i > 0) expect(at - (ticks[i - 1] as number)).to.equal(10_000);
+      }
       for (const e of executions) {
         const done = await waitForStatus(e.id, 'FINISHED');
         // No crash here: one run request each, which Flink accepted (the JobIDs Flink lists are unique anyway).
