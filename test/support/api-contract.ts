@@ -106,7 +106,10 @@ export class ApiContract {
     if (!op) {
       if (x.url.pathname.startsWith('/docs/')) return [];
       const code = (x.json as { error?: { code?: string } } | undefined)?.error?.code;
-      const expected = x.url.pathname.startsWith('/api/') ? ['route_not_found', 'unauthorized'] : ['route_not_found'];
+      // A method the path lacks is no operation either: 405 method_not_allowed (never a bare status).
+      const expected = x.url.pathname.startsWith('/api/')
+        ? ['route_not_found', 'method_not_allowed', 'unauthorized']
+        : ['route_not_found', 'method_not_allowed'];
       return code && expected.includes(code) ? [] : [`no operation is described for ${x.method} ${x.url.pathname}`];
     }
     const problems: string[] = [];

@@ -57,8 +57,26 @@ export function createApp(deps: ApiDependencies, extraMiddleware: Koa.Middleware
   app.use(auditChanges(deps.audit));
   const router = apiRouter(deps);
   app.use(router.routes());
-  app.use(router.allowedMethods({ throw: false }));
+  app.use(methodNotAllowed(router));
   return app;
+}
+
+/**
+ * A method the path has no route for: 405 with Allow, as a JSON error like every other. The
+ * router answers it with a bare status (or 501 for a method no route has at all).
+ */
+function methodNotAllowed(router: Router): ReturnType<Router['allowedMethods']> {
+  const allowed = router.allowedMethods({ throw: false });
+  return async (ctx, next) => {
+    await allowed(ctx, next);
+    if ((ctx.status !== 405 && ctx.status !== 501) || ctx.body !== undefined) return;
+    const allow = ctx.response.get('Allow');
+    if (!allow) {
+      ctx.remove('Allow');
+      throw new HttpProblem(404, 'route_not_found', `No route for ${ctx.method} ${ctx.path}.`);
+    }
+    throw new HttpProblem(405, 'method_not_allowed', `${ctx.path} does not take ${ctx.method}; it takes ${allow}.`);
+  };
 }
 
 /** The API's one router: a single match per request, whatever the number of routes. */
