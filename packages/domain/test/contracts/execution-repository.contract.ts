@@ -167,6 +167,13 @@ export function describeExecutionRepositoryContract(
           }),
         );
         expect(fromNewer.savepointId).to.equal(newer.id);
+        // Beside that active one, a non-exclusive restore from the older is still refused for
+        // the savepoint: `active` is an exclusive insert's answer only.
+        const beside = await w.executions.insert(start(job.id, { savepointPath: older.location }), {
+          exclusive: false,
+        });
+        expect(beside.kind).to.equal('savepoint_disposed');
+        expect(await w.executions.findActive(job.id)).to.have.length(1);
       });
     });
 
