@@ -71,7 +71,7 @@ export function describeActionScheduleRepositoryContract(
         expect(await lastRunAt(s.id)).to.equal(T2.getTime());
       });
 
-      it('a tick claimed already does not advance the last run again', async () => {
+      it('a tick recorded as not run cannot be claimed: it keeps its record', async () => {
         const s = await schedule();
         await w.schedules.recordTick(s.id, T3, 'missed', 'Too late.');
         await w.schedules.claimTick(s.id, T1);
