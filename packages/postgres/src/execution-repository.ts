@@ -146,10 +146,10 @@ export class KnexExecutionRepository implements ExecutionRepository {
       return { kind: 'created', execution: toExecution(row as ExecutionRow) };
     }
     if (options.requireEnabled && !job.enabled) return { kind: 'job_disabled' };
-    if (outcome !== 'active' && restores) return { kind: 'savepoint_disposed' };
-    if (outcome !== 'active') throw new Error(`execution of job ${execution.jobId} neither inserted nor refused`);
-    const other = row as ExecutionRow;
-    return { kind: 'active', active: toExecution(other) };
+    // The active row comes back whenever nothing went in; it is the refusal only of an exclusive insert.
+    if (outcome === 'active' && options.exclusive) return { kind: 'active', active: toExecution(row as ExecutionRow) };
+    if (restores) return { kind: 'savepoint_disposed' };
+    throw new Error(`execution of job ${execution.jobId} neither inserted nor refused`);
   }
 
   insertTick(tick: NewExecution & { scheduledFor: Date }, options: { skipIfActive: boolean }): Promise<InsertOutcome> {
