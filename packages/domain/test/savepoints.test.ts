@@ -161,7 +161,7 @@ describe('savepoints as records (on fakes)', () => {
       // Flink was asked to remove this savepoint's files, and the record keeps the operation Flink named.
       const operations = [...t.flink.disposals];
       expect(operations.map(([, d]) => d.location)).to.deep.equal(['file:///sp/old']);
-      const [[triggerId, operation]] = operations as [[string, { status: unknown }]];
+      const [triggerId, operation] = operations[0]!;
       expect(pending.disposal?.triggerId).to.equal(triggerId);
       // Flink finishes that operation; the retry polls it rather than asking again.
       operation.status = { status: 'COMPLETED' };
