@@ -37,7 +37,12 @@ describe('alert rules (docs/alerts)', () => {
         for (const suffix of ['_bucket', '_sum', '_count']) exported.add(`${metric.name}${suffix}`);
     }
     const named = exprs.flatMap(metricsOf);
-    expect(named).to.include.members(['executions_ended_total', 'schedule_ticks_total', 'cluster_reachable', 'queue_jobs']);
+    expect(named).to.include.members([
+      'executions_ended_total',
+      'schedule_ticks_total',
+      'cluster_reachable',
+      'queue_jobs',
+    ]);
     for (const name of named) expect(exported.has(name), `${name} is not exported`).to.equal(true);
   });
 

@@ -39,7 +39,14 @@ describe('migrations', () => {
       const defs = await db.query<{ def: string }>(
         "SELECT pg_get_indexdef(indexrelid) AS def FROM pg_index WHERE indrelid = 'job_executions'::regclass",
       );
-      for (const column of ['updated_at', 'run_requested_at', 'flink_jar_id', 'jar_sha256', 'flink_state', 'error_message'])
+      for (const column of [
+        'updated_at',
+        'run_requested_at',
+        'flink_jar_id',
+        'jar_sha256',
+        'flink_state',
+        'error_message',
+      ])
         for (const { def } of defs.rows) expect(def, column).to.not.match(new RegExp(`\\b${column}\\b`));
       const options = await db.query<{ opts: string[] | null }>(
         "SELECT reloptions AS opts FROM pg_class WHERE oid = 'job_executions'::regclass",

@@ -87,14 +87,14 @@ describe('event outbox: relay, fan-out and retention against PostgreSQL and Redi
   /** Events of these types for these jobs, inserted as the triggers insert them: what the outbox decides at insert. */
   const TYPES = ['job.created', 'job.updated', 'execution.failed', 'schedule.set'];
   const insertEvents = async (jobIds: (string | null)[]) =>
-    (await db('events')
+    db('events')
       .insert(TYPES.flatMap((type) => jobIds.map((job_id) => ({ type, job_id }))))
-      .returning(['id', 'type', 'job_id', 'published_at'])) as {
-      id: string;
-      type: string;
-      job_id: string | null;
-      published_at: Date | null;
-    }[];
+      .returning<{ id: string; type: string; job_id: string | null; published_at: Date | null }[]>([
+        'id',
+        'type',
+        'job_id',
+        'published_at',
+      ]);
   const wants = (one: { jobId: string | null; events: string[] }, e: { type: string; job_id: string | null }) =>
     (one.jobId === null || one.jobId === e.job_id) && one.events.some((p) => eventPatternMatches(p, e.type));
 
@@ -112,9 +112,10 @@ describe('event outbox: relay, fan-out and retention against PostgreSQL and Redi
     for (const one of made) {
       await db('webhooks').where({ id: one.id }).update({ enabled: true });
       for (const e of await insertEvents([job.id, other.id, null]))
-        expect(e.published_at === null, `${one.events.join(',')} for ${one.jobId} on ${e.type} of ${e.job_id}`).to.equal(
-          wants(one, e),
-        );
+        expect(
+          e.published_at === null,
+          `${one.events.join(',')} for ${one.jobId} on ${e.type} of ${e.job_id}`,
+        ).to.equal(wants(one, e));
       await db('webhooks').where({ id: one.id }).update({ enabled: false });
       await settle();
     }

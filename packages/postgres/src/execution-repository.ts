@@ -360,7 +360,12 @@ export class KnexExecutionRepository implements ExecutionRepository {
     guard?: { stopRequestedAt: Date },
   ): Promise<Execution | null> {
     for (const from of onlyFrom ?? []) assertTransition(from, to);
-    const moved = await this.update(id, onlyFrom ?? statusesLeadingTo(to), { ...patchColumns(patch), status: to }, guard);
+    const moved = await this.update(
+      id,
+      onlyFrom ?? statusesLeadingTo(to),
+      { ...patchColumns(patch), status: to },
+      guard,
+    );
     if (moved && isTerminal(to)) this.options.onEnded?.(to);
     return moved;
   }

@@ -39,9 +39,9 @@ describe('the held execution.queued event (real PostgreSQL and Redis)', () => {
   // An event no webhook wants is stored published, out of the relay's worklist: this file's are wanted.
   let webhookId: string;
   before(async () => {
-    const [row] = (await db('webhooks')
+    const [row] = await db('webhooks')
       .insert({ url: 'https://hooks.example/held', events: ['execution.*'] })
-      .returning('id')) as { id: string }[];
+      .returning<{ id: string }[]>('id');
     webhookId = row!.id;
   });
   // Earlier files' events published, so the relay's worklist starts with this file's.
