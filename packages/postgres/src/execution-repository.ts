@@ -37,8 +37,19 @@ const LATEST_SAVEPOINT_ORDER = 'finished_at DESC NULLS FIRST, id DESC';
 const OBSERVED_LIST = "'SUBMITTING', 'RUNNING', 'STOPPING'";
 const UUID = /^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$/i;
 
+export interface ExecutionRepositoryOptions {
+  /**
+   * Told of each execution this repository recorded ended (`transition` to a terminal status):
+   * the metric the failure alert reads, now that unwanted events never reach the relay.
+   */
+  onEnded?: (status: ExecutionStatus) => void;
+}
+
 export class KnexExecutionRepository implements ExecutionRepository {
-  constructor(private readonly db: Knex) {}
+  constructor(
+    private readonly db: Knex,
+    private readonly options: ExecutionRepositoryOptions = {},
+  ) {}
 
   insert(execution: NewExecution, options: InsertOptions): Promise<InsertOutcome> {
     return guarded(async () => {
@@ -341,7 +352,7 @@ export class KnexExecutionRepository implements ExecutionRepository {
     });
   }
 
-  transition(
+  async transition(
     id: string,
     to: ExecutionStatus,
     patch: ExecutionPatch = {},
@@ -349,7 +360,14 @@ export class KnexExecutionRepository implements ExecutionRepository {
     guard?: { stopRequestedAt: Date },
   ): Promise<Execution | null> {
     for (const from of onlyFrom ?? []) assertTransition(from, to);
-    return this.update(id, onlyFrom ?? statusesLeadingTo(to), { ...patchColumns(patch), status: to }, guard);
+    const moved = await this.update(
+      id,
+      onlyFrom ?? statusesLeadingTo(to),
+      { ...patchColumns(patch), status: to },
+      guard,
+    );
+    if (moved && isTerminal(to)) this.options.onEnded?.(to);
+    return moved;
   }
 
   claimAdmitted(id: string, patch: ExecutionPatch, settleMs: number): Promise<Execution | null> {

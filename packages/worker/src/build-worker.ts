@@ -62,6 +62,7 @@ export interface RunningWorker {
 
 /** Wires one worker process: BullMQ consumers in front of the pipeline use cases. */
 export async function buildWorker(config: Config, log: Logger): Promise<RunningWorker> {
+  const metrics = new Metrics('worker');
   const {
     db,
     jobs,
@@ -81,6 +82,7 @@ export async function buildWorker(config: Config, log: Logger): Promise<RunningW
       migrate: config.migrateOnStart,
       createDatabase: config.createDatabase,
       poolMax: config.workerConcurrency * 2 + 4,
+      onExecutionEnded: (status) => metrics.executionsEnded.inc({ status }),
     },
     log,
   );
@@ -91,7 +93,6 @@ export async function buildWorker(config: Config, log: Logger): Promise<RunningW
     backoffMs: config.retryBackoffMs,
   });
   const timer = new BullScheduleTimer(producer, config.queuePrefix);
-  const metrics = new Metrics('worker');
   // FLINK_JOBMANAGER_URL is the `default` cluster (one statement: replicas starting together agree).
   await clusterRows.upsertUrl(DEFAULT_CLUSTER, config.flinkJobManagerUrl);
   // One client per cluster, each logging its own outages once.
