@@ -50,13 +50,23 @@ export class WebhookReceiver {
   }
 
   /** The events received, parsed, each once (delivery is at least once). */
-  events(): { id: string; type: string; jobId: string | null; data: Record<string, unknown> }[] {
-    const byId = new Map<string, { id: string; type: string; jobId: string | null; data: Record<string, unknown> }>();
+  events(): {
+    id: string;
+    type: string;
+    jobId: string | null;
+    executionId?: string | null;
+    data: Record<string, unknown>;
+  }[] {
+    const byId = new Map<
+      string,
+      { id: string; type: string; jobId: string | null; executionId?: string | null; data: Record<string, unknown> }
+    >();
     for (const r of this.received) {
       const event = JSON.parse(r.body) as {
         id: string;
         type: string;
         jobId: string | null;
+        executionId?: string | null;
         data: Record<string, unknown>;
       };
       byId.set(event.id, event);
