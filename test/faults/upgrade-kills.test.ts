@@ -14,6 +14,7 @@ import {
   query,
   runningJobs,
   stopJobs,
+  StageTimes,
   TRIALS,
 } from './support/kill-trials';
 import { RowLock } from './support/row-locks';
@@ -53,8 +54,8 @@ describe(`fault: SIGKILL the workers at each step of an upgrade, ${TRIALS} upgra
   afterEach(() => RowLock.releaseAll());
   afterEach(() => assertHarnessIntegrity(h));
 
-  const timings: Record<string, number> = {};
-  after(() => process.stdout.write(`      upgrade-kill stage times (ms): ${JSON.stringify(timings)}\n`));
+  const times = new StageTimes();
+  after(() => times.print('upgrade kills'));
 
   /** The upgrade as PostgreSQL has it, with its job's version and the old execution's status. */
   const upgradeRow = async (id: string): Promise<UpgradeRow> => {
@@ -92,20 +93,6 @@ describe(`fault: SIGKILL the workers at each step of an upgrade, ${TRIALS} upgra
   const lockJobRow = (jobId: string) =>
     RowLock.take(h.databaseUrl, `job ${jobId}`, 'SELECT 1 FROM jobs WHERE id = $1 FOR NO KEY UPDATE', [jobId]);
 
-  /** Waits until a worker is blocked on `lock` in a statement matching `statement`. */
-  const blockedOn = async (lock: RowLock, statement: RegExp, trial: number) => {
-    let seen: string[] = [];
-    try {
-      await waitFor(
-        `trial ${trial}: a worker blocked on ${lock.what} in ${statement}`,
-        async () => (seen = await lock.waiters()).some((q) => statement.test(q)),
-        60_000,
-      );
-    } catch (error) {
-      throw new Error(`${(error as Error).message}; blocked on it: ${JSON.stringify(seen)}`);
-    }
-  };
-
   /** What every trial must come to, whatever step it was killed at. */
   async function assertCompleted(
     trial: { job: any; execution: any },
@@ -141,13 +128,13 @@ describe(`fault: SIGKILL the workers at each step of an upgrade, ${TRIALS} upgra
     expect(all.map((e) => e.id).sort(), `trial ${n}: executions of the job`).to.deep.equal(
       [old.id, started.id].sort(),
     );
-    expect(liveFlinkJobs(h, all), `trial ${n}: Flink jobs of the job still running`).to.deep.equal([
+    expect(liveFlinkJobs(h.flink, all), `trial ${n}: Flink jobs of the job still running`).to.deep.equal([
       started.flinkJobId,
     ]);
   }
 
   it('after the savepoint stop: killed with every job change held (old execution STOPPED, step starting)', async () => {
-    const began = Date.now();
+    const mark = times.begin('afterSavepointStop');
     const trials = await runningJobs(h, TRIALS, { config: { speed: 1 } });
     let locks: RowLock[] = [];
     const upgrades = await requestUpgrades(
@@ -156,7 +143,7 @@ describe(`fault: SIGKILL the workers at each step of an upgrade, ${TRIALS} upgra
         locks = await Promise.all(trials.map((t) => lockJobRow(t.job.id)));
       },
     );
-    await eachTrial(locks, (lock, n) => blockedOn(lock, /^update "jobs"/i, n));
+    await eachTrial(locks, (lock, n) => lock.waitForWaiter(/^update "jobs"/i, `trial ${n}`));
     await eachTrial(upgrades, async (id, n) => {
       const row = await upgradeRow(id);
       expect(row, `trial ${n}`).to.include({
@@ -170,9 +157,11 @@ describe(`fault: SIGKILL the workers at each step of an upgrade, ${TRIALS} upgra
       });
       expect(row.savepoint_location, `trial ${n}`).to.be.a('string');
     });
+    mark('held');
     await killWorkersAndReplace(h, { locks });
+    mark('replaced');
     await eachTrial(trials, (t, n) => assertCompleted(t, upgrades[n - 1] as string, n));
-    timings.afterStop = Date.now() - began;
+    mark('settled');
     await stopJobs(
       h,
       trials.map((t) => t.job.id),
@@ -180,7 +169,7 @@ describe(`fault: SIGKILL the workers at each step of an upgrade, ${TRIALS} upgra
   });
 
   it('after the job change: killed with every new execution held (job at version 2, none started)', async () => {
-    const began = Date.now();
+    const mark = times.begin('afterJobChange');
     const trials = await runningJobs(h, TRIALS, { config: { speed: 1 } });
     let jobLocks: RowLock[] = [];
     const upgrades = await requestUpgrades(
@@ -191,7 +180,7 @@ describe(`fault: SIGKILL the workers at each step of an upgrade, ${TRIALS} upgra
     );
     // Held before the change; then the upgrade's savepoint is locked (the new execution
     // locks it FOR SHARE before its insert) and the change let through.
-    await eachTrial(jobLocks, (lock, n) => blockedOn(lock, /^update "jobs"/i, n));
+    await eachTrial(jobLocks, (lock, n) => lock.waitForWaiter(/^update "jobs"/i, `trial ${n}`));
     const savepointLocks = await eachTrial(upgrades, async (id) => {
       const row = await upgradeRow(id);
       return RowLock.take(
@@ -202,7 +191,7 @@ describe(`fault: SIGKILL the workers at each step of an upgrade, ${TRIALS} upgra
       );
     });
     await Promise.all(jobLocks.map((l) => l.release()));
-    await eachTrial(savepointLocks, (lock, n) => blockedOn(lock, /FROM savepoints WHERE id = .*FOR SHARE/is, n));
+    await eachTrial(savepointLocks, (lock, n) => lock.waitForWaiter(/FROM savepoints WHERE id = .*FOR SHARE/is, `trial ${n}`));
     await eachTrial(upgrades, async (id, n) => {
       const row = await upgradeRow(id);
       expect(row, `trial ${n}`).to.include({
@@ -215,9 +204,11 @@ describe(`fault: SIGKILL the workers at each step of an upgrade, ${TRIALS} upgra
         started: 0,
       });
     });
+    mark('held');
     await killWorkersAndReplace(h, { locks: savepointLocks });
+    mark('replaced');
     await eachTrial(trials, (t, n) => assertCompleted(t, upgrades[n - 1] as string, n));
-    timings.afterJobChange = Date.now() - began;
+    mark('settled');
     await stopJobs(
       h,
       trials.map((t) => t.job.id),
@@ -225,7 +216,7 @@ describe(`fault: SIGKILL the workers at each step of an upgrade, ${TRIALS} upgra
   });
 
   it('after the new start: killed with every new execution’s run request held by Flink (step confirming)', async () => {
-    const began = Date.now();
+    const mark = times.begin('afterNewStart');
     const trials = await runningJobs(h, TRIALS, { config: { speed: 1 } });
     const runs = holdRunRequests(h.flink);
     try {
@@ -248,12 +239,14 @@ describe(`fault: SIGKILL the workers at each step of an upgrade, ${TRIALS} upgra
         expect(h.flink.submittedJobIds(), `trial ${n}`).not.to.include(flinkIdOf(row.to_execution_id ?? ''));
       });
       runs.stopHolding();
-      await killWorkersAndReplace(h, { released: () => runs.release() });
+      mark('held');
+    await killWorkersAndReplace(h, { released: () => runs.release() });
+    mark('replaced');
       await eachTrial(trials, (t, n) => assertCompleted(t, upgrades[n - 1] as string, n));
     } finally {
       runs.release();
     }
-    timings.afterNewStart = Date.now() - began;
+    mark('settled');
     await stopJobs(
       h,
       trials.map((t) => t.job.id),

@@ -136,8 +136,31 @@ export async function stopJobs(h: PipelineHarness, jobIds: readonly string[]): P
 }
 
 /** The Flink jobs of one job's executions that Flink still runs (not ended, not ending). */
-export function liveFlinkJobs(h: PipelineHarness, executions: readonly { flinkJobId: string | null }[]): string[] {
+export function liveFlinkJobs(flink: FlinkTestDouble, executions: readonly { flinkJobId: string | null }[]): string[] {
+  const live = ['CREATED', 'INITIALIZING', 'RUNNING', 'RESTARTING'];
   return executions
     .map((e) => e.flinkJobId)
-    .filter((jid): jid is string => jid !== null && ['RUNNING', 'CREATED', 'INITIALIZING', 'RESTARTING'].includes(h.flink.job(jid)?.state ?? ''));
+    .filter((jid): jid is string => jid !== null && live.includes(flink.job(jid)?.state ?? ''));
+}
+
+/**
+ * How long each stage's phases took, in ms from the stage's start (`held`: every trial at the
+ * stage and checked; `replaced`: the new worker up; `settled`: every promise asserted).
+ * Printed once the file is done, for the report in docs/reliability.md.
+ */
+export class StageTimes {
+  private readonly stages: Record<string, Record<string, number>> = {};
+
+  begin(stage: string): (phase: string) => void {
+    const began = Date.now();
+    const phases: Record<string, number> = {};
+    this.stages[stage] = phases;
+    return (phase) => {
+      phases[phase] = Date.now() - began;
+    };
+  }
+
+  print(file: string): void {
+    process.stdout.write(`      ${file} stage times (ms, ${TRIALS} trials each): ${JSON.stringify(this.stages)}\n`);
+  }
 }

@@ -1,4 +1,5 @@
 import { Client } from 'pg';
+import { waitFor } from '../../support/wait';
 
 /**
  * Row locks the test holds in PostgreSQL, each in a transaction of its own connection: a
@@ -41,15 +42,33 @@ export class RowLock {
     }
   }
 
-  /** The statements other backends are blocked in by this lock. */
+  /** The statements other backends are blocked in by this lock, queued behind another waiter too. */
   async waiters(): Promise<string[]> {
     // Inside a transaction pg_stat_activity is read once and kept: read it afresh.
     await this.client.query('SELECT pg_stat_clear_snapshot()');
     const { rows } = await this.client.query<{ query: string }>(
-      'SELECT query FROM pg_stat_activity WHERE $1 = ANY(pg_blocking_pids(pid))',
+      `WITH RECURSIVE blocked(pid, query) AS (
+         SELECT pid, query FROM pg_stat_activity WHERE $1 = ANY(pg_blocking_pids(pid))
+         UNION
+         SELECT a.pid, a.query FROM pg_stat_activity a JOIN blocked b ON b.pid = ANY(pg_blocking_pids(a.pid)))
+       SELECT query FROM blocked`,
       [this.pid],
     );
     return rows.map((r) => r.query);
+  }
+
+  /** Waits until a backend is blocked on this lock in a statement matching `statement` (the stage is reached). */
+  async waitForWaiter(statement: RegExp, label: string, timeoutMs = 60_000): Promise<void> {
+    let seen: string[] = [];
+    try {
+      await waitFor(
+        `${label}: a worker blocked on ${this.what} in ${statement}`,
+        async () => (seen = await this.waiters()).some((q) => statement.test(q)),
+        timeoutMs,
+      );
+    } catch (error) {
+      throw new Error(`${(error as Error).message}; blocked on it: ${JSON.stringify(seen)}`);
+    }
   }
 
   /** Ends the transaction: the waiters go on. */
