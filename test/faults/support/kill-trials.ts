@@ -164,3 +164,13 @@ export class StageTimes {
     process.stdout.write(`      ${file} stage times (ms, ${TRIALS} trials each): ${JSON.stringify(this.stages)}\n`);
   }
 }
+
+/** A six-field cron that fires once this year: at `at`'s second, in UTC. */
+export function cronOnceAt(at: Date): string {
+  return `${at.getUTCSeconds()} ${at.getUTCMinutes()} ${at.getUTCHours()} ${at.getUTCDate()} ${at.getUTCMonth() + 1} *`;
+}
+
+/** A whole second `ms` or more from now: the instant a one-shot action schedule fires. */
+export function secondsFromNow(ms: number): Date {
+  return new Date(Math.ceil((Date.now() + ms) / 1000) * 1000);
+}
