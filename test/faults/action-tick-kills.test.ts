@@ -5,12 +5,12 @@ import { PipelineHarness } from '../support/pipeline-harness';
 import { ScheduleQueueProbe } from '../support/schedule-queue';
 import { waitFor } from '../support/wait';
 import {
-  cronOnceAt,
   eachTrial,
   KILL_WORKER_ENV,
   killWorkersAndReplace,
   query,
   runningJobs,
+  scheduleOnceAt,
   secondsFromNow,
   StageTimes,
   stopJobs,
@@ -55,13 +55,7 @@ describe(`fault: SIGKILL the worker acting on an action tick, ${TRIALS} ticks ea
 
   /** A stop schedule per job that fires once, at `at`. */
   const stopOnceAt = (jobIds: string[], at: Date) =>
-    Promise.all(
-      jobIds.map(async (jobId) => {
-        const res = await h.http.post(`/api/v1/jobs/${jobId}/schedules`, { action: 'stop', cron: cronOnceAt(at) });
-        expect(res.status, JSON.stringify(res.body)).to.equal(201);
-        return res.body as { id: string };
-      }),
-    );
+    Promise.all(jobIds.map((jobId) => scheduleOnceAt(h, jobId, { action: 'stop' }, at)));
 
   const tickRows = (scheduleId: string) =>
     query<{ scheduled_for: Date; outcome: string; detail: string | null }>(
@@ -101,7 +95,7 @@ describe(`fault: SIGKILL the worker acting on an action tick, ${TRIALS} ticks ea
     const mark = times.begin('claimed');
     const trials = await runningJobs(h, TRIALS);
     const locks = await Promise.all(trials.map((t) => lockExecution(t.execution.id)));
-    const at = secondsFromNow(4000);
+    const at = secondsFromNow(5000);
     const schedules = await stopOnceAt(
       trials.map((t) => t.job.id),
       at,
@@ -112,7 +106,10 @@ describe(`fault: SIGKILL the worker acting on an action tick, ${TRIALS} ticks ea
         (await tickRows(schedules[n - 1]?.id ?? '')).map((r) => r.outcome),
         `trial ${n}: ticks`,
       ).to.deep.equal(['pending']);
-      expect(await executionRow(t.execution.id), `trial ${n}`).to.deep.equal({ status: 'RUNNING', stop_savepoint: null });
+      expect(await executionRow(t.execution.id), `trial ${n}`).to.deep.equal({
+        status: 'RUNNING',
+        stop_savepoint: null,
+      });
     });
     mark('held');
     await killWorkersAndReplace(h, { locks });
@@ -138,7 +135,7 @@ describe(`fault: SIGKILL the worker acting on an action tick, ${TRIALS} ticks ea
     const mark = times.begin('acted');
     const trials = await runningJobs(h, TRIALS);
     const executionLocks = await Promise.all(trials.map((t) => lockExecution(t.execution.id)));
-    const at = secondsFromNow(4000);
+    const at = secondsFromNow(5000);
     const schedules = await stopOnceAt(
       trials.map((t) => t.job.id),
       at,
@@ -180,7 +177,10 @@ describe(`fault: SIGKILL the worker acting on an action tick, ${TRIALS} ticks ea
       ).to.deep.equal(['stop']);
       expect(new Set(stops.map((x) => x.triggerId)).size, `trial ${n}: trigger ids`).to.equal(1);
       const all = (await h.http.get(`/api/v1/jobs/${t.job.id}/executions`)).body as any[];
-      expect(all.map((e) => e.id), `trial ${n}: executions`).to.deep.equal([t.execution.id]);
+      expect(
+        all.map((e) => e.id),
+        `trial ${n}: executions`,
+      ).to.deep.equal([t.execution.id]);
     });
     mark('settled');
   });

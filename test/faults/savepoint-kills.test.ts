@@ -7,13 +7,13 @@ import { assertHarnessIntegrity } from '../support/integrity';
 import { PipelineHarness } from '../support/pipeline-harness';
 import { waitFor } from '../support/wait';
 import {
-  cronOnceAt,
   eachTrial,
   HeldFlinkRequests,
   KILL_WORKER_ENV,
   killWorkersAndReplace,
   query,
   runningJobs,
+  scheduleOnceAt,
   secondsFromNow,
   StageTimes,
   stopJobs,
@@ -102,7 +102,10 @@ describe(`fault: SIGKILL the worker during savepoint work, ${TRIALS} savepoints 
         );
         expect(row, `trial ${n}`).to.include({ status: 'COMPLETED', disposal_error: null, disposed_at: null });
         expect(row.disposal_requested_at, `trial ${n}`).to.be.an.instanceOf(Date);
-        expect(h.flink.disposalRequests.filter((p) => p === s.location), `trial ${n}`).to.have.length(1);
+        expect(
+          h.flink.disposalRequests.filter((p) => p === s.location),
+          `trial ${n}`,
+        ).to.have.length(1);
       });
       mark('held');
       await killWorkersAndReplace(h, { released: () => status.release() });
@@ -121,9 +124,14 @@ describe(`fault: SIGKILL the worker during savepoint work, ${TRIALS} savepoints 
       );
       expect(disposed, `trial ${n}`).to.include({ disposal_error: null });
       // The new worker asked for the status under the recorded trigger id: no second disposal.
-      expect(h.flink.disposalRequests.filter((p) => p === s.location), `trial ${n}: disposals asked`).to.have.length(1);
+      expect(
+        h.flink.disposalRequests.filter((p) => p === s.location),
+        `trial ${n}: disposals asked`,
+      ).to.have.length(1);
       expect(existsSync(fileURLToPath(s.location)), `trial ${n}: ${s.location} still there`).to.equal(false);
-      const events = (await h.http.get(`/api/v1/events?type=savepoint.disposed&jobId=${trials[n - 1]?.job.id}&limit=500`)).body as any[];
+      const events = (
+        await h.http.get(`/api/v1/events?type=savepoint.disposed&jobId=${trials[n - 1]?.job.id}&limit=500`)
+      ).body as any[];
       expect(
         events.filter((e) => e.data?.savepointId === s.id),
         `trial ${n}: savepoint.disposed events`,
@@ -142,17 +150,8 @@ describe(`fault: SIGKILL the worker during savepoint work, ${TRIALS} savepoints 
     const taking = new Gate();
     h.flink.setSavepointHook((jid, triggerId) => taking.pass(`${jid}/${triggerId}`));
     try {
-      const at = secondsFromNow(4000);
-      const schedules = await Promise.all(
-        trials.map(async (t) => {
-          const res = await h.http.post(`/api/v1/jobs/${t.job.id}/schedules`, {
-            action: 'savepoint',
-            cron: cronOnceAt(at),
-          });
-          expect(res.status, JSON.stringify(res.body)).to.equal(201);
-          return res.body;
-        }),
-      );
+      const at = secondsFromNow(5000);
+      const schedules = await Promise.all(trials.map((t) => scheduleOnceAt(h, t.job.id, { action: 'savepoint' }, at)));
       const records = await eachTrial(trials, async (t, n) => {
         const jid = t.execution.flinkJobId as string;
         await waitFor(
@@ -171,9 +170,12 @@ describe(`fault: SIGKILL the worker during savepoint work, ${TRIALS} savepoints 
         const ticks = await query<{ outcome: string }>(
           h.databaseUrl,
           'SELECT outcome FROM schedule_ticks WHERE schedule_id = $1',
-          [schedules[n - 1].id],
+          [schedules[n - 1]?.id],
         );
-        expect(ticks.map((r) => r.outcome), `trial ${n}: ticks`).to.deep.equal(['done']);
+        expect(
+          ticks.map((r) => r.outcome),
+          `trial ${n}: ticks`,
+        ).to.deep.equal(['done']);
         return rows[0] as { id: string; trigger_id: string };
       });
       mark('held');
@@ -199,13 +201,19 @@ describe(`fault: SIGKILL the worker during savepoint work, ${TRIALS} savepoints 
         // Flink took one savepoint of the job (the new worker resumed the same trigger id),
         // and it has exactly this record.
         const taken = h.flink.savepointTriggers.filter((x) => x.jobId === jid && x.created);
-        expect(taken.map((x) => x.triggerId), `trial ${n}: savepoints Flink took`).to.deep.equal([record.trigger_id]);
+        expect(
+          taken.map((x) => x.triggerId),
+          `trial ${n}: savepoints Flink took`,
+        ).to.deep.equal([record.trigger_id]);
         const all = (await h.http.get(`/api/v1/jobs/${t.job.id}/savepoints`)).body as any[];
-        expect(all.map((s) => s.id), `trial ${n}: savepoint records`).to.deep.equal([record.id]);
+        expect(
+          all.map((s) => s.id),
+          `trial ${n}: savepoint records`,
+        ).to.deep.equal([record.id]);
       });
       mark('settled');
       for (const [i, t] of trials.entries())
-        await h.http.delete(`/api/v1/jobs/${t.job.id}/schedules/${schedules[i].id}`);
+        await h.http.delete(`/api/v1/jobs/${t.job.id}/schedules/${schedules[i]?.id}`);
     } finally {
       h.flink.setSavepointHook(null);
       taking.open();

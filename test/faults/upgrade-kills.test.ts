@@ -94,11 +94,7 @@ describe(`fault: SIGKILL the workers at each step of an upgrade, ${TRIALS} upgra
     RowLock.take(h.databaseUrl, `job ${jobId}`, 'SELECT 1 FROM jobs WHERE id = $1 FOR NO KEY UPDATE', [jobId]);
 
   /** What every trial must come to, whatever step it was killed at. */
-  async function assertCompleted(
-    trial: { job: any; execution: any },
-    upgradeId: string,
-    n: number,
-  ): Promise<void> {
+  async function assertCompleted(trial: { job: any; execution: any }, upgradeId: string, n: number): Promise<void> {
     const done = await waitFor(
       `trial ${n}: upgrade ${upgradeId} to finish`,
       async () => {
@@ -125,9 +121,7 @@ describe(`fault: SIGKILL the workers at each step of an upgrade, ${TRIALS} upgra
       done.savepointLocation,
     );
     const all = (await h.http.get(`/api/v1/jobs/${trial.job.id}/executions`)).body as any[];
-    expect(all.map((e) => e.id).sort(), `trial ${n}: executions of the job`).to.deep.equal(
-      [old.id, started.id].sort(),
-    );
+    expect(all.map((e) => e.id).sort(), `trial ${n}: executions of the job`).to.deep.equal([old.id, started.id].sort());
     expect(liveFlinkJobs(h.flink, all), `trial ${n}: Flink jobs of the job still running`).to.deep.equal([
       started.flinkJobId,
     ]);
@@ -191,7 +185,9 @@ describe(`fault: SIGKILL the workers at each step of an upgrade, ${TRIALS} upgra
       );
     });
     await Promise.all(jobLocks.map((l) => l.release()));
-    await eachTrial(savepointLocks, (lock, n) => lock.waitForWaiter(/FROM savepoints WHERE id = .*FOR SHARE/is, `trial ${n}`));
+    await eachTrial(savepointLocks, (lock, n) =>
+      lock.waitForWaiter(/FROM savepoints WHERE id = .*FOR SHARE/is, `trial ${n}`),
+    );
     await eachTrial(upgrades, async (id, n) => {
       const row = await upgradeRow(id);
       expect(row, `trial ${n}`).to.include({
@@ -222,7 +218,7 @@ describe(`fault: SIGKILL the workers at each step of an upgrade, ${TRIALS} upgra
     try {
       const upgrades = await requestUpgrades(
         trials.map((t) => t.job.id),
-        async () => undefined,
+        () => Promise.resolve(),
       );
       await waitFor('every new execution’s run request to be held', () => runs.arrived() >= TRIALS, 60_000);
       await eachTrial(upgrades, async (id, n) => {
@@ -240,8 +236,8 @@ describe(`fault: SIGKILL the workers at each step of an upgrade, ${TRIALS} upgra
       });
       runs.stopHolding();
       mark('held');
-    await killWorkersAndReplace(h, { released: () => runs.release() });
-    mark('replaced');
+      await killWorkersAndReplace(h, { released: () => runs.release() });
+      mark('replaced');
       await eachTrial(trials, (t, n) => assertCompleted(t, upgrades[n - 1] as string, n));
     } finally {
       runs.release();

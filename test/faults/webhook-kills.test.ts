@@ -93,7 +93,10 @@ describe(`fault: SIGKILL the worker delivering a webhook, ${TRIALS} deliveries`,
         for (const copy of copies) {
           expect(copy.headers[WEBHOOK_HEADERS.id], `trial ${n}: the event id header`).to.equal(eventId);
           expect(copy.body, `trial ${n}: the body of every copy`).to.equal(copies[0]?.body);
-          const signed = { timestamp: String(copy.headers[WEBHOOK_HEADERS.timestamp]), signature: String(copy.headers[WEBHOOK_HEADERS.signature]) };
+          const signed = {
+            timestamp: String(copy.headers[WEBHOOK_HEADERS.timestamp]),
+            signature: String(copy.headers[WEBHOOK_HEADERS.signature]),
+          };
           expect(verifyWebhook(SECRET, signed, copy.body), `trial ${n}: signature`).to.equal(true);
         }
       });

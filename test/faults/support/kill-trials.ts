@@ -1,4 +1,5 @@
 import type { FlinkTestDouble } from '@flink-orchestrator/flink-test-double';
+import { expect } from 'chai';
 import { Client } from 'pg';
 import { Gate } from '../../support/gate';
 import type { PipelineHarness } from '../../support/pipeline-harness';
@@ -32,15 +33,15 @@ export const KILL_WORKER_ENV: Record<string, string> = {
  * The stage's trials side by side, numbered from 1; fails naming every trial that failed,
  * so a failure says which trial (and its job) broke the promise.
  */
-export async function eachTrial<T, R>(
-  items: readonly T[],
-  fn: (item: T, trial: number) => Promise<R>,
-): Promise<R[]> {
+export async function eachTrial<T, R>(items: readonly T[], fn: (item: T, trial: number) => Promise<R>): Promise<R[]> {
   const settled = await Promise.allSettled(items.map((item, i) => fn(item, i + 1)));
   const failures = settled.flatMap((s, i) =>
-    s.status === 'rejected' ? [`trial ${i + 1}/${items.length}: ${(s.reason as Error)?.stack ?? String(s.reason)}`] : [],
+    s.status === 'rejected'
+      ? [`trial ${i + 1}/${items.length}: ${(s.reason as Error)?.stack ?? String(s.reason)}`]
+      : [],
   );
-  if (failures.length > 0) throw new Error(`${failures.length} of ${items.length} trials failed:\n${failures.join('\n')}`);
+  if (failures.length > 0)
+    throw new Error(`${failures.length} of ${items.length} trials failed:\n${failures.join('\n')}`);
   return settled.map((s) => (s as PromiseFulfilledResult<R>).value);
 }
 
@@ -127,10 +128,14 @@ export async function stopJobs(h: PipelineHarness, jobIds: readonly string[]): P
   await Promise.all(
     jobIds.map(async (id) => {
       await h.http.post(`/api/v1/jobs/${id}/stop`);
-      await waitFor(`job ${id} to have nothing active`, async () => {
-        const rows = (await h.http.get(`/api/v1/jobs/${id}/executions`)).body as { status: string }[];
-        return rows.every((e) => !['QUEUED', 'SUBMITTING', 'RUNNING', 'STOPPING'].includes(e.status));
-      }, 60_000);
+      await waitFor(
+        `job ${id} to have nothing active`,
+        async () => {
+          const rows = (await h.http.get(`/api/v1/jobs/${id}/executions`)).body as { status: string }[];
+          return rows.every((e) => !['QUEUED', 'SUBMITTING', 'RUNNING', 'STOPPING'].includes(e.status));
+        },
+        60_000,
+      );
     }),
   );
 }
@@ -173,4 +178,21 @@ export function cronOnceAt(at: Date): string {
 /** A whole second `ms` or more from now: the instant a one-shot action schedule fires. */
 export function secondsFromNow(ms: number): Date {
   return new Date(Math.ceil((Date.now() + ms) / 1000) * 1000);
+}
+
+/**
+ * An action schedule of the job that fires once, at `at`; fails when it was created too late
+ * for that tick (its timer would fire next year, and the catch-up only acts on ticks older
+ * than the misfire grace).
+ */
+export async function scheduleOnceAt(
+  h: PipelineHarness,
+  jobId: string,
+  body: Record<string, unknown>,
+  at: Date,
+): Promise<{ id: string }> {
+  const res = await h.http.post(`/api/v1/jobs/${jobId}/schedules`, { ...body, cron: cronOnceAt(at) });
+  expect(res.status, JSON.stringify(res.body)).to.equal(201);
+  expect(res.body.nextRuns[0], `the schedule of job ${jobId} was created after its tick`).to.equal(at.toISOString());
+  return res.body;
 }

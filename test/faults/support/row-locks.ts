@@ -67,7 +67,7 @@ export class RowLock {
         timeoutMs,
       );
     } catch (error) {
-      throw new Error(`${(error as Error).message}; blocked on it: ${JSON.stringify(seen)}`);
+      throw new Error(`${(error as Error).message}; blocked on it: ${JSON.stringify(seen)}`, { cause: error });
     }
   }
 
