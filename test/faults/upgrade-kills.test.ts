@@ -33,12 +33,12 @@ interface UpgradeRow extends Record<string, unknown> {
 }
 
 /**
- * An upgrade's steps crashed with real processes: both workers SIGKILLed with every upgrade
- * of the stage held at one step (checked in PostgreSQL first), two new workers started. The
+ * An upgrade's steps crashed with real processes: the worker SIGKILLed with every upgrade
+ * of the stage held at one step (checked in PostgreSQL first), a new worker started. The
  * promise: every upgrade COMPLETES, the old Flink job ended with the one savepoint, and the
  * job runs exactly one Flink job, of the new definition, restored from that savepoint.
  */
-describe(`fault: SIGKILL the workers at each step of an upgrade, ${TRIALS} upgrades each`, function () {
+describe(`fault: SIGKILL the worker at each step of an upgrade, ${TRIALS} upgrades each`, function () {
   this.timeout(300_000);
   const h = new PipelineHarness({
     workers: 1,
