@@ -7,21 +7,21 @@ import type { ApiDependencies } from './deps';
 import { requestContext } from './error-handler';
 import { requireSecretFor, requireToken } from './auth';
 import { requestMetrics } from './metrics';
-import { auditChanges } from './audit';
-import { auditRoutes } from './routes/audit';
-import { metricsRoutes } from './routes/metrics';
-import { docsRoutes } from './routes/docs';
+import { auditChanges } from './audit/record-changes';
+import { auditRoutes } from './audit/routes';
+import { metricsRoutes } from './operations/metrics-routes';
+import { docsRoutes } from './operations/docs-routes';
 import { isUuid } from './ids';
 import { HttpProblem, notFound } from './problem';
-import { executionRoutes } from './routes/executions';
-import { savepointRoutes } from './routes/savepoints';
-import { upgradeRoutes } from './routes/upgrades';
-import { healthRoutes } from './routes/health';
-import { jobRoutes } from './routes/jobs';
-import { clusterRoutes } from './routes/clusters';
-import { scheduleRoutes } from './routes/schedules';
-import { webhookRoutes } from './routes/webhooks';
-import { eventRoutes } from './routes/events';
+import { executionRoutes } from './executions/routes';
+import { savepointRoutes } from './savepoints/routes';
+import { upgradeRoutes } from './upgrades/routes';
+import { healthRoutes } from './operations/health-routes';
+import { jobRoutes } from './jobs/routes';
+import { clusterRoutes } from './clusters/routes';
+import { scheduleRoutes } from './schedules/routes';
+import { webhookRoutes } from './events/webhook-routes';
+import { eventRoutes } from './events/routes';
 
 /** Bodies must be JSON; an empty body (a bare POST /start) is fine. */
 async function requireJson(ctx: Koa.Context, next: Koa.Next): Promise<void> {
