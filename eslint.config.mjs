@@ -46,7 +46,12 @@ export default tseslint.config(
   {
     // Tests read loosely typed JSON answers (`res.body.error.code`) without declaring their types
     // first, and chai's assertions (`expect(x).to.be.true`) are expressions.
-    files: ['test/**/*.ts', 'packages/*/test/**/*.ts'],
+    files: [
+      'test/**/*.ts',
+      'packages/*/test/**/*.ts',
+      'packages/domain/src/**/tests/**/*.ts',
+      'packages/domain/src/testing/**/*.ts',
+    ],
     rules: {
       '@typescript-eslint/no-explicit-any': 'off',
       '@typescript-eslint/no-unused-expressions': 'off',

@@ -6,7 +6,7 @@ const path = require('node:path');
 
 const root = path.resolve(__dirname, '..');
 const SUITES = [
-  'packages/domain/test/.mocharc.json',
+  'packages/domain/.mocharc.json',
   '.mocharc.json',
   'test/faults/.mocharc.json',
   'test/operations/.mocharc.json',

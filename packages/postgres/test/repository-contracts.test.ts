@@ -9,13 +9,13 @@ import {
   KnexUpgradeRepository,
   type Knex,
 } from '@flink-orchestrator/postgres';
-import { describeActionScheduleRepositoryContract } from '../../domain/test/contracts/action-schedule-repository.contract';
-import { describeExecutionRepositoryContract } from '../../domain/test/contracts/execution-repository.contract';
-import { describeUpgradeRepositoryContract } from '../../domain/test/contracts/upgrade-repository.contract';
+import { describeActionScheduleRepositoryContract } from '../../domain/src/schedules/tests/action-schedule-repository.contract';
+import { describeExecutionRepositoryContract } from '../../domain/src/executions/tests/execution-repository.contract';
+import { describeUpgradeRepositoryContract } from '../../domain/src/upgrades/tests/upgrade-repository.contract';
 import { databaseUrl } from '../../../test/support/test-env';
 
 /**
- * The domain fakes' cases (packages/domain/test/contracts) against the knex repositories on
+ * The domain fakes' cases (the .contract.ts files in packages/domain/src/<capability>/tests) against the knex repositories on
  * real PostgreSQL: the unique indexes, locks and compare-and-sets the fakes imitate. Two
  * pools, so the "at once" cases race on two connections.
  */
