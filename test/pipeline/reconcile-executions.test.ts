@@ -7,10 +7,18 @@ import {
 } from '@flink-orchestrator/domain';
 import { createLogger } from '@flink-orchestrator/observability';
 import { connect, KnexExecutionRepository, KnexJobRepository, type Knex } from '@flink-orchestrator/postgres';
-import { BullWorkQueue, jobIdFor, redisConnection, type RedisClient } from '@flink-orchestrator/queue-bullmq';
+import {
+  BullWorkQueue,
+  EXECUTIONS_QUEUE,
+  jobIdFor,
+  redisConnection,
+  type RedisClient,
+} from '@flink-orchestrator/queue-bullmq';
+import { Worker } from 'bullmq';
 import { expect } from 'chai';
 import { ownDatabase } from '../support/own-database';
 import { REDIS_PREFIX, REDIS_URL } from '../support/test-env';
+import { waitFor } from '../support/wait';
 
 const IDLE_MS = 30_000;
 
@@ -150,5 +158,44 @@ describe('ReconcileExecutions: lost messages sent again, live ones left alone (r
     expect((await messages()).sort((a, b) => String(a.id).localeCompare(String(b.id)))).to.deep.equal(
       after.sort((a, b) => String(a.id).localeCompare(String(b.id))),
     );
+  });
+
+  it('a message done or failed for good while its row is still active counts as gone: sent again', async () => {
+    await db('job_executions')
+      .whereIn('status', ['QUEUED', 'SUBMITTING', 'RUNNING', 'STOPPING'])
+      .update({ status: 'CANCELLED', finished_at: new Date() });
+    await queue.queue.obliterate({ force: true });
+    const done = await execution('QUEUED', 5 * 60_000);
+    const failed = await execution('SUBMITTING', 5 * 60_000);
+    // A worker that handled both messages, the second failing its last attempt, and the rows left as they were.
+    const once = new BullWorkQueue(redis, `${REDIS_PREFIX}-reconcile`, { attempts: 1, backoffMs: 10 });
+    await once.enqueue({ kind: 'submit', executionId: done });
+    await once.enqueue({ kind: 'submit', executionId: failed });
+    const connection = redisConnection(REDIS_URL, 'worker');
+    const worker = new Worker<WorkMessage>(
+      EXECUTIONS_QUEUE,
+      (job) =>
+        job.data.kind === 'submit' && job.data.executionId === failed
+          ? Promise.reject(new Error('Flink said no'))
+          : Promise.resolve(),
+      { connection, prefix: `${REDIS_PREFIX}-reconcile` },
+    );
+    try {
+      await waitFor('one message done, the other failed', async () => {
+        const counts = await queue.queue.getJobCounts('completed', 'failed');
+        return counts.completed === 1 && counts.failed === 1;
+      });
+    } finally {
+      await worker.close();
+      connection.disconnect();
+    }
+
+    expect(await sweep.sweep(new Date(Date.now() - IDLE_MS))).to.equal(2);
+    const states = await Promise.all(
+      [done, failed].map(async (id) =>
+        (await queue.queue.getJob(idOf({ kind: 'submit', executionId: id })))?.getState(),
+      ),
+    );
+    expect(states).to.deep.equal(['waiting', 'waiting']);
   });
 });
