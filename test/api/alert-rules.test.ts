@@ -37,14 +37,19 @@ describe('alert rules (docs/alerts)', () => {
         for (const suffix of ['_bucket', '_sum', '_count']) exported.add(`${metric.name}${suffix}`);
     }
     const named = exprs.flatMap(metricsOf);
-    expect(named).to.include.members(['events_total', 'schedule_ticks_total', 'cluster_reachable', 'queue_jobs']);
+    expect(named).to.include.members([
+      'executions_ended_total',
+      'schedule_ticks_total',
+      'cluster_reachable',
+      'queue_jobs',
+    ]);
     for (const name of named) expect(exported.has(name), `${name} is not exported`).to.equal(true);
   });
 
   it('reads what pages the operator: failures, lateness, missed ticks, backlog, Flink, webhooks', () => {
     const named = new Set(exprs.flatMap(metricsOf));
     for (const metric of [
-      'events_total',
+      'executions_ended_total',
       'schedule_tick_lateness_seconds_bucket',
       'schedule_ticks_total',
       'queue_jobs',

@@ -57,4 +57,24 @@ describe('health and dependency failures', () => {
       await close();
     }
   });
+
+  it('a method the path lacks → 405 method_not_allowed as JSON, with Allow; a method no route has → the same; no path → 404', async () => {
+    const api = await startApi({ FLINK_JOBMANAGER_URL: 'http://127.0.0.1:1' });
+    try {
+      const http = client(api.url);
+      for (const method of ['PATCH', 'PUT', 'PROPFIND']) {
+        const res = await http.call(method, '/api/v1/audit');
+        expect(res.status, `${method}: ${JSON.stringify(res.body)}`).to.equal(405);
+        expect(res.headers.get('content-type')).to.match(/^application\/json/);
+        expect(res.body.error.code).to.equal('method_not_allowed');
+        expect(res.body.error.message).to.contain(method).and.to.contain('GET');
+        expect(res.headers.get('allow')).to.contain('GET');
+      }
+      const nowhere = await http.call('PROPFIND', '/api/v1/no-such-thing');
+      expect(nowhere.status).to.equal(404);
+      expect(nowhere.body.error.code).to.equal('route_not_found');
+    } finally {
+      await api.close();
+    }
+  });
 });

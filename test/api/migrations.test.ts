@@ -31,9 +31,27 @@ describe('migrations', () => {
       const indexes = await db.query("SELECT indexname FROM pg_indexes WHERE tablename = 'job_executions'");
       expect(indexes.rows.map((r) => r.indexname)).to.include.members([
         'job_executions_job_newest_idx',
-        'job_executions_status_idx',
+        'job_executions_active_idx',
         'job_executions_tick_uq',
       ]);
+      // An update is HOT (no new index entries) only when it changes no column an index names,
+      // as a key or in its predicate: the run request and the observer's Flink state are such.
+      const defs = await db.query<{ def: string }>(
+        "SELECT pg_get_indexdef(indexrelid) AS def FROM pg_index WHERE indrelid = 'job_executions'::regclass",
+      );
+      for (const column of [
+        'updated_at',
+        'run_requested_at',
+        'flink_jar_id',
+        'jar_sha256',
+        'flink_state',
+        'error_message',
+      ])
+        for (const { def } of defs.rows) expect(def, column).to.not.match(new RegExp(`\\b${column}\\b`));
+      const options = await db.query<{ opts: string[] | null }>(
+        "SELECT reloptions AS opts FROM pg_class WHERE oid = 'job_executions'::regclass",
+      );
+      expect(options.rows[0]?.opts).to.include('fillfactor=80');
     } finally {
       await db.end();
     }

@@ -1,4 +1,6 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
@@ -10,7 +12,8 @@ import { client, type Client } from '../support/http';
 import { assertFlinkIntegrity, executionsOwning } from '../support/integrity';
 import { TERMINAL } from '../support/pipeline-harness';
 import { databaseUrl } from '../support/test-env';
-import { GiveUp, sleep, waitFor } from '../support/wait';
+import { GiveUp, waitFor } from '../support/wait';
+import { WebhookReceiver } from '../support/webhook-receiver';
 import { startWorkers, stopAll, type ServiceProcess } from '../support/worker-processes';
 import { e2eVersions, startFlink } from './support/flink-cluster';
 
@@ -155,8 +158,18 @@ for (const version of versions) {
     it('3. stop with savepoint → STOPPED with a savepoint on disk; restoreFrom latest-savepoint restores from it', async () => {
       const job = await createJob('TopSpeedWindowing.jar', TOP_SPEED);
       const first = await start(job.id);
-      await waitForStatus(first.id, 'RUNNING');
-      await sleep(3000); // let the job make progress worth saving
+      const firstRunning = await waitForStatus(first.id, 'RUNNING');
+      // Progress worth saving: Flink counts records the source has sent on.
+      await waitFor(
+        'the job to have processed records',
+        async () => {
+          const detail = await flinkGet(`/jobs/${firstRunning.flinkJobId}`);
+          const vertices = (detail.body?.vertices ?? []) as { metrics?: Record<string, number> }[];
+          return vertices.some((v) => (v.metrics?.['write-records'] ?? 0) > 0);
+        },
+        60_000,
+        500,
+      );
       expect((await http.post(`/api/v1/jobs/${job.id}/stop`, { savepoint: true })).status).to.equal(202);
       const stopped = await waitForStatus(first.id, 'STOPPED');
       expect(stopped.savepointLocation).to.be.a('string');
@@ -264,16 +277,24 @@ for (const version of versions) {
       }
     });
 
-    it('8. a schedule every 10 s for 35 s → 3 or 4 executions on Flink, each submitted once', async () => {
+    it('8. a schedule every 10 s until three ticks → 3 (or 4) executions 10 s apart on Flink, each submitted once', async () => {
       const job = await createJob('WordCount.jar', WORD_COUNT);
       expect(
         (await http.post(`/api/v1/jobs/${job.id}/schedule`, { cron: '*/10 * * * * *', overlap: 'allow' })).status,
       ).to.equal(200);
-      await sleep(35_000);
+      const executionsOf = async () => (await http.get(`/api/v1/jobs/${job.id}/executions`)).body as any[];
+      await waitFor('three scheduled executions', async () => (await executionsOf()).length >= 3, 60_000, 500);
       expect((await http.delete(`/api/v1/jobs/${job.id}/schedule`)).status).to.equal(204);
-      const executions = (await http.get(`/api/v1/jobs/${job.id}/executions`)).body as any[];
+      const executions = await executionsOf();
+      // A fourth tick may have fired between the last look and the delete.
       expect(executions.length).to.be.within(3, 4);
-      expect(new Set(executions.map((e) => e.scheduledFor)).size).to.equal(executions.length);
+      const ticks = executions.map((e) => new Date(e.scheduledFor).getTime()).sort((a, b) => a - b);
+      expect(new Set(ticks).size).to.equal(executions.length);
+      // One tick per 10 s boundary, none skipped.
+      for (const [i, at] of ticks.entries()) {
+        expect(at % 10_000, new Date(at).toISOString()).to.equal(0);
+        if (i > 0) expect(at - (ticks[i - 1] as number)).to.equal(10_000);
+      }
       for (const e of executions) {
         const done = await waitForStatus(e.id, 'FINISHED');
         // No crash here: one run request each, which Flink accepted (the JobIDs Flink lists are unique anyway).
@@ -468,6 +489,171 @@ for (const version of versions) {
       expect(bare(restored)).to.equal(bare(upgrade.savepointLocation));
       const savepoint = (await http.get(`/api/v1/jobs/${job.id}/savepoints/${upgrade.savepointId}`)).body;
       expect(savepoint).to.include({ kind: 'upgrade', status: 'COMPLETED' });
+      await http.post(`/api/v1/jobs/${job.id}/stop`);
+      await waitForStatus(started.id, 'CANCELLED');
+    });
+
+    /** A job's savepoint records, oldest first. */
+    const savepointsOf = async (jobId: string): Promise<any[]> =>
+      ((await http.get(`/api/v1/jobs/${jobId}/savepoints?limit=100`)).body as any[]).slice().reverse();
+    const local = (location: string) => fileURLToPath(location.replace(/^file:\/*/, 'file:///'));
+    const bare = (p: string) => p.replace(/^file:\/*/, '/').replace(/\/$/, '');
+    const checkpointed = (flinkJobId: string) =>
+      waitFor(
+        'a completed checkpoint',
+        async () => (await flinkGet(`/jobs/${flinkJobId}/checkpoints`)).body?.latest?.completed?.external_path,
+        60_000,
+        500,
+      );
+    const restoredFrom = (flinkJobId: string) =>
+      waitFor(
+        'Flink to report the restore',
+        async () =>
+          (await flinkGet(`/jobs/${flinkJobId}/checkpoints`)).body?.latest?.restored?.external_path as
+            string | undefined,
+        60_000,
+        500,
+      );
+    async function addSchedule(jobId: string, body: Record<string, unknown>): Promise<string> {
+      const res = await http.post(`/api/v1/jobs/${jobId}/schedules`, body);
+      expect(res.status, JSON.stringify(res.body)).to.equal(201);
+      return res.body.id as string;
+    }
+
+    it('15. periodic savepoints: a savepoint schedule records COMPLETED savepoints at the locations Flink gave, the job running on', async () => {
+      const job = await createJob('TopSpeedWindowing.jar', TOP_SPEED);
+      const running = await waitForStatus((await start(job.id)).id, 'RUNNING');
+      await checkpointed(running.flinkJobId);
+      const schedule = await addSchedule(job.id, { action: 'savepoint', cron: '*/4 * * * * *' });
+      const taken = await waitFor(
+        'two periodic savepoints',
+        async () => {
+          const done = (await savepointsOf(job.id)).filter((s) => s.kind === 'periodic' && s.status === 'COMPLETED');
+          return done.length >= 2 ? done : undefined;
+        },
+        90_000,
+        500,
+      );
+      expect((await http.delete(`/api/v1/jobs/${job.id}/schedules/${schedule}`)).status).to.equal(204);
+      for (const s of taken) {
+        expect(s).to.include({ executionId: running.id });
+        expect(s.location).to.match(/\/savepoint-[0-9a-f]{6}-[0-9a-f]{12}$/);
+        expect(existsSync(local(s.location)), s.location).to.equal(true);
+      }
+      // Flink's own record of its newest savepoint is one of ours.
+      const latest = (await flinkGet(`/jobs/${running.flinkJobId}/checkpoints`)).body?.latest?.savepoint?.external_path;
+      expect(taken.map((s) => bare(s.location))).to.include(bare(latest));
+      expect((await flinkGet(`/jobs/${running.flinkJobId}`)).body.state).to.equal('RUNNING');
+      await http.post(`/api/v1/jobs/${job.id}/stop`);
+      await waitForStatus(running.id, 'CANCELLED');
+    });
+
+    it('16. a stop window: stopped with a savepoint at its stop tick, a start by hand refused inside it, started from that savepoint at its start tick', async () => {
+      const job = await createJob('TopSpeedWindowing.jar', TOP_SPEED);
+      const first = await waitForStatus((await start(job.id)).id, 'RUNNING');
+      await checkpointed(first.flinkJobId);
+      // Windows from :00 to :20 and from :30 to :50 of every minute.
+      const stop = await addSchedule(job.id, { action: 'stop', cron: '0,30 * * * * *', savepoint: true });
+      const startAt = await addSchedule(job.id, {
+        action: 'start',
+        cron: '20,50 * * * * *',
+        restoreFrom: 'latest-savepoint',
+      });
+      try {
+        const stopped = await waitForStatus(first.id, 'STOPPED', 90_000);
+        expect(stopped.savepointLocation).to.be.a('string');
+        const refused = await http.post(`/api/v1/jobs/${job.id}/start`);
+        expect(refused.status, JSON.stringify(refused.body)).to.equal(409);
+        expect(refused.body.error.code).to.equal('in_stop_window');
+        const next = await waitFor(
+          'the start tick',
+          async () => {
+            const rows = (await http.get(`/api/v1/jobs/${job.id}/executions?limit=5`)).body as any[];
+            return rows.find((r) => r.id !== first.id && r.trigger === 'schedule' && r.status !== 'SKIPPED');
+          },
+          60_000,
+          250,
+        );
+        // The next stop tick is ten seconds on: the schedules go before it.
+        await http.delete(`/api/v1/jobs/${job.id}/schedules/${stop}`);
+        await http.delete(`/api/v1/jobs/${job.id}/schedules/${startAt}`);
+        expect(next.savepointPath).to.equal(stopped.savepointLocation);
+        const second = await waitForStatus(next.id, 'RUNNING');
+        expect(bare(await restoredFrom(second.flinkJobId))).to.equal(bare(stopped.savepointLocation));
+        await http.post(`/api/v1/jobs/${job.id}/stop`);
+        await waitForStatus(second.id, 'CANCELLED');
+      } finally {
+        await http.delete(`/api/v1/jobs/${job.id}/schedules/${stop}`);
+        await http.delete(`/api/v1/jobs/${job.id}/schedules/${startAt}`);
+      }
+    });
+
+    it("17. a webhook for a real failure: execution.failed delivered, signed off by the receiver, with Flink's root cause", async () => {
+      const receiver = await new WebhookReceiver().start();
+      try {
+        const missing = `/tmp/fo-e2e-webhook-no-input-${Date.now()}`;
+        const job = await createJob('WordCount.jar', WORD_COUNT, { config: { input: missing } });
+        const hook = await http.post('/api/v1/webhooks', {
+          url: receiver.url,
+          events: ['execution.failed'],
+          jobId: job.id,
+        });
+        expect(hook.status, JSON.stringify(hook.body)).to.equal(201);
+        const failed = await waitForStatus((await start(job.id)).id, 'FAILED');
+        const event = await waitFor(
+          'the execution.failed delivery',
+          () => receiver.events().find((e) => e.executionId === failed.id),
+          60_000,
+          250,
+        );
+        expect(event).to.include({ type: 'execution.failed', jobId: job.id });
+        expect(String(event.data.error)).to.contain(missing);
+        expect(
+          receiver
+            .events()
+            .filter((e) => e.jobId === job.id)
+            .map((e) => e.type),
+        ).to.deep.equal(['execution.failed']);
+        await http.delete(`/api/v1/webhooks/${hook.body.id}`);
+      } finally {
+        await receiver.stop();
+      }
+    });
+
+    it('18. an upgrade to another JAR keeps state: uploaded, planned, started from the upgrade savepoint', async () => {
+      // The same program in a JAR with other bytes: a new file in it.
+      const dir = mkdtempSync(path.join(tmpdir(), 'fo-e2e-jar-'));
+      const v2 = path.join(dir, 'TopSpeedWindowing-v2.jar');
+      writeFileSync(v2, jars.topSpeed);
+      writeFileSync(path.join(dir, 'RELEASE.txt'), 'v2\n');
+      execFileSync('jar', ['uf', v2, '-C', dir, 'RELEASE.txt']);
+      data.serveJar(`/TopSpeedWindowing-v2-${flink.version}.jar`, readFileSync(v2));
+      rmSync(dir, { recursive: true, force: true });
+
+      const job = await createJob('TopSpeedWindowing.jar', TOP_SPEED);
+      const old = await waitForStatus((await start(job.id)).id, 'RUNNING');
+      await checkpointed(old.flinkJobId);
+      const asked = await http.post(`/api/v1/jobs/${job.id}/upgrade`, {
+        jarURL: `TopSpeedWindowing-v2-${flink.version}.jar`,
+      });
+      expect(asked.status, JSON.stringify(asked.body)).to.equal(202);
+      const upgrade = await waitFor(
+        'the upgrade to finish',
+        async () => {
+          const u = (await http.get(`/api/v1/upgrades/${asked.body.id}`)).body;
+          return u.status === 'IN_PROGRESS' ? undefined : u;
+        },
+        180_000,
+        500,
+      );
+      expect(upgrade.status, JSON.stringify(upgrade)).to.equal('COMPLETED');
+      const started = (await http.get(`/api/v1/executions/${upgrade.toExecutionId}`)).body;
+      expect(started.definition.jarURL).to.contain(`TopSpeedWindowing-v2-${flink.version}.jar`);
+      expect(started.flinkJarId).to.not.equal(old.flinkJarId);
+      const listed = (await flinkGet('/jars')).body.files.map((f: { id: string }) => f.id);
+      expect(listed).to.include(started.flinkJarId);
+      expect(started.savepointPath).to.equal(upgrade.savepointLocation);
+      expect(bare(await restoredFrom(started.flinkJobId))).to.equal(bare(upgrade.savepointLocation));
       await http.post(`/api/v1/jobs/${job.id}/stop`);
       await waitForStatus(started.id, 'CANCELLED');
     });

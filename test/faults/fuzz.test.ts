@@ -1,211 +1,177 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import type { RunningApi } from '@flink-orchestrator/api';
+import { apiRouter, ERROR_STATUS, openApiDocument } from '@flink-orchestrator/http-api';
 import { expect } from 'chai';
 import { Client } from 'pg';
 import { startApi } from '../support/api-process';
-import { client, type Client as Http } from '../support/http';
+import { client, type Reply } from '../support/http';
 import { seededRandom, seedFrom } from '../support/seeded';
-import { databaseUrl, REDIS_PREFIX } from '../support/test-env';
+import { databaseUrl, REDIS_PREFIX, TEST_READ_TOKEN } from '../support/test-env';
+import { Draw, FUZZ_ROUTES } from './support/fuzz-routes';
 
-const NASTY: unknown[] = [
-  '',
-  ' ',
-  'a'.repeat(10_000),
-  '💥🔥'.repeat(100),
-  "'; DROP TABLE jobs; --",
-  '" OR 1=1 --',
-  '../../../../etc/passwd',
-  '%2e%2e%2f%2e%2e%2f',
-  '\u0000\u0001\u001f',
-  '<script>alert(1)</script>',
-  'file:///etc/passwd',
-  'http://169.254.169.254/latest/meta-data.jar',
-  'javascript:alert(1)',
-  '* * * * * * * *',
-  '61 * * * *',
-  '@reboot',
-  'Mars/Olympus',
-  -1,
-  0,
-  1e308,
-  -0,
-  Number.MAX_SAFE_INTEGER + 2,
-  1.5,
-  true,
-  false,
-  null,
-  [],
-  [1, 2, 3],
-  {},
-  { $ne: null },
-  { nested: { deeper: { deepest: [1, { a: 'b' }] } } },
-  { __proto__: { admin: true } },
-];
-
-const FIELDS = [
-  'name',
-  'jarURL',
-  'entryClass',
-  'config',
-  'parallelism',
-  'enabled',
-  'scheduleCron',
-  'cron',
-  'timezone',
-  'overlap',
-  'startAt',
-  'endAt',
-  'savepoint',
-  'drain',
-  'restoreFrom',
-  'savepointPath',
-  'allowNonRestoredState',
-  'admission',
-  'url',
-  'events',
-  'format',
-  'secret',
-  'jobId',
-  'constructor',
-  'prototype',
-];
-
-/** Values no field of any endpoint accepts. */
-const NEVER_VALID: unknown[] = [
-  [1, 2, 3],
-  { nested: { a: 1 } },
-  { $ne: null },
-  1e308,
-  '\u0000'.repeat(3) + 'x'.repeat(5000),
-];
-
-/** Bodies wrong in at least one way (one field always holds a value nothing accepts), plus random noise. */
-function badBody(next: () => number): unknown {
-  const pick = <T>(xs: T[]) => xs[Math.floor(next() * xs.length)] as T;
-  const roll = next();
-  // Not an object, sent as JSON text: a raw '' would be no body at all, which a start rightly accepts.
-  if (roll < 0.08)
-    return JSON.stringify(pick(NASTY.filter((v) => v === null || typeof v !== 'object' || Array.isArray(v))));
-  const body: Record<string, unknown> = {};
-  const n = Math.floor(next() * 4);
-  for (let i = 0; i < n; i++) body[pick(FIELDS)] = pick(NASTY);
-  body[pick(FIELDS)] = pick(NEVER_VALID);
-  if (roll > 0.9) body[`unknown_${Math.floor(next() * 1000)}`] = 'x';
-  return body;
+/** Every route of the API's router, as `METHOD /path/:param`. */
+function routerRoutes(): string[] {
+  const deps = { metrics: { metrics: {}, refresh: async () => {} } } as never;
+  const routes = new Set<string>();
+  for (const layer of apiRouter(deps).stack)
+    for (const method of layer.methods) if (method !== 'HEAD') routes.add(`${method} ${String(layer.path)}`);
+  return [...routes].sort();
 }
 
-async function snapshot(): Promise<string> {
+type Parameter = { name: string; in: string };
+
+/** The query parameters the OpenAPI document gives a route (`METHOD /path/:param`); none for one it does not describe. */
+function documentedQuery(route: string): string[] {
+  const document = openApiDocument() as {
+    paths: Record<string, Record<string, { parameters?: ({ $ref: string } | Parameter)[] }>>;
+    components: { parameters: Record<string, Parameter> };
+  };
+  const [method, path] = route.split(' ') as [string, string];
+  const operation = document.paths[path.replace(/:(\w+)/g, '{$1}')]?.[method.toLowerCase()];
+  return (operation?.parameters ?? [])
+    .map((p) => ('$ref' in p ? document.components.parameters[p.$ref.split('/').pop() as string] : p))
+    .filter((p): p is Parameter => p?.in === 'query')
+    .map((p) => p.name);
+}
+
+/** A digest of every table's rows, by table: a refused request must leave each as it was. */
+async function snapshot(): Promise<Record<string, string>> {
   const db = new Client({ connectionString: databaseUrl() });
   await db.connect();
   try {
-    const jobs = await db.query('SELECT * FROM jobs ORDER BY id');
-    const executions = await db.query('SELECT * FROM job_executions ORDER BY id');
-    const webhooks = await db.query('SELECT * FROM webhooks ORDER BY id');
-    const events = await db.query('SELECT id, type, payload FROM events ORDER BY id');
-    const audit = await db.query('SELECT * FROM audit_log ORDER BY id');
-    return createHash('sha256')
-      .update(JSON.stringify([jobs.rows, executions.rows, webhooks.rows, events.rows, audit.rows]))
-      .digest('hex');
+    const tables = await db.query<{ name: string }>(
+      "SELECT tablename AS name FROM pg_tables WHERE schemaname = 'public' ORDER BY tablename",
+    );
+    const digests: Record<string, string> = {};
+    for (const { name } of tables.rows) {
+      const quoted = `"${name.replace(/"/g, '""')}"`;
+      const { rows } = await db.query<{ digest: string | null; count: string }>(
+        `SELECT md5(string_agg(t::text, '|' ORDER BY t::text)) AS digest, count(*) AS count FROM ${quoted} t`,
+      );
+      digests[name] = `${rows[0]?.count} rows, ${rows[0]?.digest}`;
+    }
+    return digests;
   } finally {
     await db.end();
   }
 }
 
+/** What a refusal must look like, if it is one; a message saying what is wrong, else null. */
+function refusalProblem(res: Reply): string | null {
+  if (res.status >= 500) return `a ${res.status}`;
+  if (res.status < 400) return null;
+  if (!(res.headers.get('content-type') ?? '').startsWith('application/json')) return 'an error that is not JSON';
+  const error = (res.body as { error?: { code?: unknown; message?: unknown } } | undefined)?.error;
+  const code = error?.code;
+  if (typeof code !== 'string' || !Object.hasOwn(ERROR_STATUS, code)) return `an unknown error code ${String(code)}`;
+  if (ERROR_STATUS[code as keyof typeof ERROR_STATUS] !== res.status)
+    return `${code} answered ${res.status}, not its ${ERROR_STATUS[code as keyof typeof ERROR_STATUS]}`;
+  if (typeof error?.message !== 'string' || error.message === '') return 'an error without a message';
+  if (/\bat \S+ \(|\.[jt]s:\d+:\d+|node_modules|\n\s+at /.test(JSON.stringify(res.body)))
+    return 'a stack trace in the answer';
+  return null;
+}
+
 describe('fuzz: generated bad requests across every endpoint', function () {
   this.timeout(600_000);
   let api: RunningApi;
-  let http: Http;
-  const COUNT = Number(process.env.FUZZ_REQUESTS ?? 6000);
+  // A hundred per route by default: every route its share, the run well within two minutes.
+  const COUNT = Number(process.env.FUZZ_REQUESTS ?? 100 * Object.keys(FUZZ_ROUTES).length);
   const seed = seedFrom('FUZZ_SEED');
+  const replay = `replay: FUZZ_SEED=${seed}`;
 
   before(async () => {
+    process.stdout.write(`      fuzz seed ${seed} (${replay})\n`);
     // An API on a queue no worker consumes: accepted starts would stay visible, not run.
     // Under the run's own prefix, so the run's cleanup removes its keys too.
     api = await startApi({ QUEUE_PREFIX: `${REDIS_PREFIX}-fuzz` });
-    http = client(api.url);
   });
-  after(() => api.close());
+  after(() => api?.close());
+  afterEach(function () {
+    // A mocha timeout never reaches the test's own message: name the seed here too.
+    if (this.currentTest?.state === 'failed') process.stdout.write(`      fuzz failed (${replay})\n`);
+  });
 
-  it(`${COUNT} requests (seed from FUZZ_SEED): no 5xx, and no rejected request changes stored data`, async () => {
+  it('fuzzes every route of the API router, and no route the router lacks', () => {
+    expect(Object.keys(FUZZ_ROUTES).sort(), 'routes the fuzz suite does not cover (or no longer exist)').to.deep.equal(
+      routerRoutes(),
+    );
+  });
+
+  it(`${COUNT} requests (${replay}): no 5xx, every refusal a JSON error with its code, and nothing changed`, async () => {
+    const writer = client(api.url);
     const job = (
-      await http.post('/api/v1/jobs', { name: `fuzz-target-${randomUUID().slice(0, 6)}`, jarURL: 'app.jar' })
+      await writer.post('/api/v1/jobs', { name: `fuzz-target-${randomUUID().slice(0, 6)}`, jarURL: 'app.jar' })
     ).body;
-    await http.post(`/api/v1/jobs/${job.id}/schedule`, { cron: '0 0 1 1 *' });
+    await writer.post(`/api/v1/jobs/${job.id}/schedule`, { cron: '0 0 1 1 *' });
+    const actionSchedule = await writer.post(`/api/v1/jobs/${job.id}/schedules`, {
+      action: 'stop',
+      cron: '0 0 1 1 *',
+    });
+    expect(actionSchedule.status, JSON.stringify(actionSchedule.body)).to.equal(201);
     const hook = (
-      await http.post('/api/v1/webhooks', { url: 'https://hooks.slack.com/services/T0/B0/x', events: ['*'] })
+      await writer.post('/api/v1/webhooks', { url: 'https://hooks.slack.com/services/T0/B0/x', events: ['*'] })
     ).body;
     const before = await snapshot();
-    const next = seededRandom(seed);
-    const hookIds = [hook.id, randomUUID(), 'not-a-uuid', "1' OR '1'='1", '%00', '💥'];
-    const ids = [job.id, randomUUID(), 'not-a-uuid', "1' OR '1'='1", '%00', '..%2F..%2F', '💥', 'a'.repeat(300)];
-    const pick = <T>(xs: T[]) => xs[Math.floor(next() * xs.length)] as T;
-    // Cancels that never reach Flink: a bad JobID anywhere, a good one only on a cluster that does not exist.
-    const clusterNames = ['default', 'no-such-cluster', 'Bad_Name', '💥', '..%2F'];
-    const badFlinkIds = ['0'.repeat(31), 'g'.repeat(32), randomUUID(), "1' OR '1'='1", '%00', '💥', 'a'.repeat(300)];
-    const cancelPath = () =>
-      next() < 0.2
-        ? `/api/v1/clusters/no-such-cluster/jobs/${'ab'.repeat(16)}/cancel`
-        : `/api/v1/clusters/${encodeURIComponent(pick(clusterNames))}/jobs/${encodeURIComponent(pick(badFlinkIds))}/cancel`;
+    const draw = new Draw(seededRandom(seed), {
+      jobId: job.id,
+      webhookId: hook.id,
+      actionScheduleId: actionSchedule.body.id,
+    });
+    // Mostly the write token; sometimes the read token or none, which a change never gets past.
+    const callers = [writer, client(api.url, TEST_READ_TOKEN), client(api.url, null)];
+    /** Methods the route's path has no route for (PATCH none has): the wrong-method requests. */
+    const lacking = (route: string) => {
+      const path = route.split(' ')[1];
+      const has = Object.keys(FUZZ_ROUTES)
+        .filter((r) => r.split(' ')[1] === path)
+        .map((r) => r.split(' ')[0]);
+      return ['PATCH', 'PUT', 'DELETE', 'POST', 'PROPFIND'].filter((m) => !has.includes(m));
+    };
+    const routes = Object.entries(FUZZ_ROUTES).map(([route, make]) => [route, make, documentedQuery(route)] as const);
     const statuses = new Map<number, number>();
+    const perRoute = new Map<string, number>();
     const accepted: string[] = [];
+    const wrong: string[] = [];
     const batch = 50;
     for (let i = 0; i < COUNT; i += batch) {
+      const requests = Array.from({ length: Math.min(batch, COUNT - i) }, (_, j) => {
+        // Round the routes, so every one gets its share whatever the count; the request itself is drawn.
+        const [route, make, query] = routes[(i + j) % routes.length] as (typeof routes)[number];
+        const made = make(draw.forRoute(query));
+        // Sometimes a method the path does not have: refused as no route, never run as another.
+        const request = draw.next() < 0.03 ? { ...made, method: draw.pick(lacking(route)) } : made;
+        const roll = draw.next();
+        const caller = roll < 0.05 ? callers[1] : roll < 0.08 ? callers[2] : callers[0];
+        const headers = { ...request.headers, ...(draw.next() < 0.03 ? { 'content-type': 'text/plain' } : {}) };
+        return { route, request, caller: caller ?? writer, headers };
+      });
       await Promise.all(
-        Array.from({ length: Math.min(batch, COUNT - i) }, async () => {
-          const id = encodeURIComponent(pick(ids));
-          const [method, path] = pick<[string, string]>([
-            ['POST', '/api/v1/jobs'],
-            ['PUT', `/api/v1/jobs/${id}`],
-            ['POST', `/api/v1/jobs/${id}/start`],
-            ['POST', `/api/v1/jobs/${id}/stop`],
-            ['POST', `/api/v1/jobs/${id}/schedule`],
-            // Never the real job: a check would reach Flink (and upload to it).
-            ['POST', `/api/v1/jobs/${encodeURIComponent(pick(ids.slice(1)))}/validate`],
-            ['GET', `/api/v1/jobs?limit=${encodeURIComponent(String(pick(NASTY)))}`],
-            ['GET', `/api/v1/jobs?cursor=${encodeURIComponent(String(pick(NASTY)))}`],
-            ['GET', `/api/v1/jobs/${id}/executions?status=${encodeURIComponent(String(pick(NASTY)))}`],
-            ['GET', `/api/v1/executions/${id}`],
-            ['DELETE', `/api/v1/jobs/${encodeURIComponent(pick(ids.slice(1)))}`],
-            ['POST', '/api/v1/webhooks'],
-            ['PUT', `/api/v1/webhooks/${encodeURIComponent(pick(hookIds))}`],
-            ['DELETE', `/api/v1/webhooks/${encodeURIComponent(pick(hookIds.slice(1)))}`],
-            [
-              'GET',
-              `/api/v1/webhooks/${encodeURIComponent(pick(hookIds))}/deliveries?limit=${encodeURIComponent(String(pick(NASTY)))}`,
-            ],
-            ['GET', `/api/v1/events?after=${encodeURIComponent(String(pick(NASTY)))}`],
-            // One nasty value per URL: two of 10,000 characters would pass Node's 16 KiB header limit (431).
-            ['GET', `/api/v1/audit?${pick(['since', 'actor', 'jobId'])}=${encodeURIComponent(String(pick(NASTY)))}`],
-            [
-              'GET',
-              `/api/v1/events?type=${encodeURIComponent(String(pick(NASTY)))}&jobId=${encodeURIComponent(pick(ids))}`,
-            ],
-            ['POST', cancelPath()],
-          ]);
-          const body =
-            method === 'GET' || method === 'DELETE' ? undefined : next() < 0.05 ? '{"broken": ' : badBody(next);
-          const headers: Record<string, string> = next() < 0.03 ? { 'content-type': 'text/plain' } : {};
-          const res = await http.call(method, path, body, headers).catch((error: unknown) => {
+        requests.map(async ({ route, request, caller, headers }) => {
+          const { method, path, body } = request;
+          const said = `${method} ${path.slice(0, 200)} ${JSON.stringify(body)?.slice(0, 200) ?? ''}`;
+          const res = await caller.call(method, path, body, headers).catch((error: unknown) => {
             // A contract violation (an answer the document does not describe) names the seed too.
-            throw new Error(`${String(error)} (replay: FUZZ_SEED=${seed})`, { cause: error });
+            throw new Error(`${String(error)} (${replay})`, { cause: error });
           });
           statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
-          if (method !== 'GET' && res.status < 300)
-            accepted.push(`${method} ${path} ${JSON.stringify(body)} → ${res.status}`);
-          expect(
-            res.status,
-            `${method} ${path} ${JSON.stringify(body)?.slice(0, 200)} (FUZZ_SEED=${seed})`,
-          ).to.be.below(500);
-          if (res.status >= 400) expect(res.body?.error?.code, `${method} ${path}`).to.be.a('string');
+          perRoute.set(route, (perRoute.get(route) ?? 0) + 1);
+          if (method !== 'GET' && res.status < 300) accepted.push(`${said} → ${res.status}`);
+          const problem = refusalProblem(res);
+          if (problem) wrong.push(`${said} → ${problem}: ${JSON.stringify(res.body)?.slice(0, 300)}`);
         }),
       );
     }
-    expect(accepted, `a generated bad request was accepted (replay: FUZZ_SEED=${seed})`).to.deep.equal([]);
-    expect(await snapshot(), `stored data changed (replay: FUZZ_SEED=${seed})`).to.equal(before);
+    expect(wrong, `answers that are no proper refusal (${replay})`).to.deep.equal([]);
+    expect(accepted, `a generated bad request was accepted (${replay})`).to.deep.equal([]);
+    expect(await snapshot(), `stored data changed (${replay})`).to.deep.equal(before);
+    expect([...perRoute.keys()].sort(), 'routes no request reached').to.deep.equal(Object.keys(FUZZ_ROUTES).sort());
     const summary = [...statuses]
       .sort()
       .map(([s, n]) => `${s}×${n}`)
       .join(' ');
-    process.stdout.write(`      fuzz seed ${seed}: ${COUNT} requests, statuses ${summary}\n`);
+    process.stdout.write(
+      `      fuzz seed ${seed}: ${COUNT} requests over ${routes.length} routes, statuses ${summary}\n`,
+    );
   });
 });

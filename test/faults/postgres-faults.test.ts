@@ -2,7 +2,7 @@ import { migrateToLatest } from '@flink-orchestrator/postgres';
 import { expect } from 'chai';
 import { assertHarnessIntegrity } from '../support/integrity';
 import { PipelineHarness } from '../support/pipeline-harness';
-import { sleep } from '../support/wait';
+import { GiveUp, sleep, waitFor } from '../support/wait';
 import { checkInvariants } from './support/invariants';
 import { OwnPostgres } from './support/own-services';
 
@@ -21,7 +21,7 @@ describe("fault: PostgreSQL restarted under load (a cluster of the suite's own)"
   });
   after(async () => {
     await h?.stop();
-    await pg.destroy();
+    pg.destroy();
   });
   afterEach(() => assertHarnessIntegrity(h));
 
@@ -31,29 +31,60 @@ describe("fault: PostgreSQL restarted under load (a cluster of the suite's own)"
     for (const e of before) await h.waitForStatus(e.id, 'RUNNING');
 
     const statuses = new Map<number, number>();
+    const count = (status: number) => statuses.get(status) ?? 0;
     let slowest = 0;
     let stop = false;
+    let loadError: Error | undefined;
     const load = (async () => {
       while (!stop) {
         const started = Date.now();
         const res = await h.http.get('/api/v1/jobs?limit=5');
         slowest = Math.max(slowest, Date.now() - started);
-        statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
+        statuses.set(res.status, count(res.status) + 1);
         expect([200, 503], JSON.stringify(res.body)).to.include(res.status);
         if (res.status === 503) expect(res.body.error.code).to.equal('dependency_unavailable');
-        await sleep(100);
+        await sleep(100); // the load's pace, not a wait for something
       }
-    })();
-    await sleep(1000);
+    })().catch((error: unknown) => (loadError = error instanceof Error ? error : new Error(String(error))));
+    /** A condition on the load, given up at once when the load failed. */
+    const onLoad = (probe: () => boolean) => () => {
+      if (loadError) throw new GiveUp(loadError.message);
+      return probe();
+    };
+    await waitFor(
+      'the load to be answered before the outage',
+      onLoad(() => count(200) >= 5),
+    );
+    const marks = h.workers.map((w) => w.logged);
     pg.down();
-    await sleep(8000);
+    // The outage lasts until both sides have met it: the API refused requests (503) and said so
+    // on /health, and the worker observing the cluster failed a tick on PostgreSQL.
+    await waitFor(
+      'the API to refuse requests',
+      onLoad(() => count(503) > 3),
+      60_000,
+      50,
+    );
     const health = await h.http.get('/health');
     expect(health.status).to.equal(503);
     expect(health.body.checks.postgres).to.equal('unavailable');
+    await waitFor(
+      'a worker to fail a cluster observation on PostgreSQL',
+      onLoad(() => h.workers.some((w, i) => w.loggedSince(marks[i] ?? 0).includes('cluster observation failed'))),
+      60_000,
+      50,
+    );
     pg.up();
-    await sleep(3000);
+    const okBefore = count(200);
+    await waitFor(
+      'the load to be answered again',
+      onLoad(() => count(200) >= okBefore + 5),
+      60_000,
+      50,
+    );
     stop = true;
     await load;
+    if (loadError) throw loadError;
     expect(statuses.get(503) ?? 0, 'requests during the outage').to.be.greaterThan(3);
     expect(slowest, 'a request waited too long during the outage').to.be.below(8000);
 

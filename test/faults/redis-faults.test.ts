@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { assertHarnessIntegrity } from '../support/integrity';
 import { PipelineHarness } from '../support/pipeline-harness';
-import { sleep, waitFor } from '../support/wait';
+import { GiveUp, sleep, waitFor } from '../support/wait';
 import { checkInvariants } from './support/invariants';
 import { OwnRedis } from './support/own-services';
 
@@ -24,12 +24,13 @@ describe("fault: Redis stopped and Redis flushed (a Redis of the suite's own)", 
   });
   afterEach(() => assertHarnessIntegrity(h));
 
-  it('stopped for 10 s under a start load: 503 (never 500), nothing half-created, the accepted ones run after', async () => {
+  it('stopped under a start load until the API and every worker saw it: 503 (never 500), nothing half-created, the accepted ones run after', async () => {
     const jobs = [];
     for (let i = 0; i < 40; i++) jobs.push(await h.createJob(STREAMING));
     const accepted: string[] = [];
     const refused: { jobId: string; sentAt: number; answeredAt: number }[] = [];
     const statuses = new Map<number, number>();
+    let loadDone = false;
     const load = (async () => {
       for (const job of jobs) {
         const sentAt = Date.now();
@@ -41,13 +42,27 @@ describe("fault: Redis stopped and Redis flushed (a Redis of the suite's own)", 
           expect(res.body.error.code).to.equal('dependency_unavailable');
           refused.push({ jobId: job.id, sentAt, answeredAt: Date.now() });
         }
-        await sleep(400);
+        await sleep(400); // the load's pace, not a wait for something
       }
-    })();
+    })().finally(() => (loadDone = true));
     await waitFor('a few starts accepted before the outage', () => accepted.length >= 3);
     const outageFrom = Date.now();
+    const marks = h.workers.map((w) => w.logged);
     await redis.stop();
-    await sleep(10_000); // the outage itself
+    // The outage lasts until both sides have met it: the API refused more than five starts, and
+    // every worker failed a chore on Redis (its reconcile runs every RECONCILE_INTERVAL_MS).
+    await waitFor(
+      'the API to refuse starts and every worker to fail a chore on Redis',
+      () => {
+        if (loadDone) throw new GiveUp(`the load ended with ${refused.length} starts refused`);
+        return (
+          refused.length > 5 &&
+          h.workers.every((w, i) => w.loggedSince(marks[i] ?? 0).includes('periodic chore failed'))
+        );
+      },
+      60_000,
+      50,
+    );
     await redis.start();
     // The outage lasts until the API reaches Redis again (its client reconnects with a backoff).
     await waitFor(

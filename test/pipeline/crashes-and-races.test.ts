@@ -1,13 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import { buildTestJar } from '@flink-orchestrator/flink-test-double';
+import { EXECUTIONS_QUEUE } from '@flink-orchestrator/queue-bullmq';
+import { Queue } from 'bullmq';
 import { expect } from 'chai';
+import IORedis from 'ioredis';
 import { startApi } from '../support/api-process';
 import { client } from '../support/http';
 import { PipelineHarness } from '../support/pipeline-harness';
 import { Gate } from '../support/gate';
 import { assertHarnessIntegrity, executionsOwning } from '../support/integrity';
 import { holdRunRequests } from '../support/run-gate';
-import { REDIS_PREFIX } from '../support/test-env';
+import { REDIS_PREFIX, REDIS_URL } from '../support/test-env';
 import { waitFor } from '../support/wait';
 import type { ServiceProcess } from '../support/worker-processes';
 
@@ -198,20 +201,33 @@ describe('worker crashes and races (SIGKILL, stop racing start, Redis down)', fu
     expect(h.flink.job(cancelled.flinkJobId)?.state).to.equal('CANCELED');
   });
 
-  it('a stop while still QUEUED ends it at once; the worker never submits it', async () => {
-    // An API on a queue no worker consumes keeps the execution QUEUED.
-    const idle = await startApi({ QUEUE_PREFIX: `${REDIS_PREFIX}-idle`, FLINK_JOBMANAGER_URL: h.flink.url });
+  it('a stop while still QUEUED ends it at once; the worker that then takes its message never submits it', async () => {
+    // The executions queue paused: the start's message waits in Redis, and the worker takes
+    // it only once the stop is recorded. A worker ignoring the stop would submit it then.
+    const redis = new IORedis(REDIS_URL, { maxRetriesPerRequest: null });
+    const queue = new Queue(EXECUTIONS_QUEUE, { connection: redis, prefix: REDIS_PREFIX });
+    await queue.pause();
     try {
-      const http = client(idle.url);
       const job = await h.createJob(STREAMING);
-      const started = await http.post(`/api/v1/jobs/${job.id}/start`);
-      expect(started.body.status).to.equal('QUEUED');
-      const stop = await http.post(`/api/v1/jobs/${job.id}/stop`);
+      const started = await h.start202(job.id);
+      expect(started.status).to.equal('QUEUED');
+      const message = await queue.getJob(`submit-${started.id}`);
+      expect(await message?.getState()).to.equal('waiting');
+      const stop = await h.http.post(`/api/v1/jobs/${job.id}/stop`);
       expect(stop.status).to.equal(202);
       expect(stop.body.status).to.equal('CANCELLED');
-      expect(runRequests(h, started.body.id)).to.deep.equal([]);
+
+      await queue.resume();
+      await waitFor('the worker to have handled the submit message', async () =>
+        (await queue.getJob(`submit-${started.id}`))?.isCompleted(),
+      );
+      expect(runRequests(h, started.id)).to.deep.equal([]);
+      expect(h.flink.job(flinkIdOf(started.id))).to.equal(undefined);
+      expect(await h.execution(started.id)).to.include({ status: 'CANCELLED', flinkJobId: null, flinkJarId: null });
     } finally {
-      await idle.close();
+      await queue.resume();
+      await queue.close();
+      redis.disconnect();
     }
   });
 

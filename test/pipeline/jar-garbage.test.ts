@@ -8,6 +8,7 @@ import { expect } from 'chai';
 import { Gate } from '../support/gate';
 import { assertHarnessIntegrity } from '../support/integrity';
 import { PipelineHarness } from '../support/pipeline-harness';
+import { seededChoices } from '../support/seeded';
 import { waitFor } from '../support/wait';
 
 const FINISHING = 'org.apache.flink.streaming.examples.wordcount.WordCount';
@@ -35,6 +36,8 @@ describe('unused JARs removed from Flink, and the race with a submission', funct
   this.timeout(120_000);
   // The workers' own chores run at their start, then not again during the test.
   const h = new PipelineHarness({ workers: 1, workerEnv: { RECONCILE_INTERVAL_MS: '3600000' } });
+  // JAR sizes, each a content of its own; TEST_SEED replays them.
+  const random = seededChoices('jar-garbage');
   let db: Knex;
   before(async () => {
     await h.start();
@@ -59,7 +62,7 @@ describe('unused JARs removed from Flink, and the race with a submission', funct
   const registered = async (jarId: string) => (await db('flink_jars').where({ jar_id: jarId })).length > 0;
   /** A JAR no other test uploads, served under a path of its own. */
   const freshJar = () => {
-    const bytes = buildTestJar(FINISHING, 10_000 + Math.floor(Math.random() * 100_000));
+    const bytes = buildTestJar(FINISHING, random.distinctSize(10_000, 100_000));
     return { bytes, url: (name: string) => h.data.serveJar(`/jars/gc-${name}-${randomUUID().slice(0, 6)}.jar`, bytes) };
   };
   const finished = async (jobId: string) => h.waitForStatus((await h.start202(jobId)).id, 'FINISHED');

@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { choreRuns } from '../support/chore-runs';
 import { assertHarnessIntegrity } from '../support/integrity';
 import { PipelineHarness } from '../support/pipeline-harness';
 import { waitFor } from '../support/wait';
@@ -8,7 +9,8 @@ const CHECKPOINTS = 'file:///tmp/fo-test-checkpoints';
 
 describe('restart on failure: a failed execution replaced from its checkpoint, through the API, workers and the double', function () {
   this.timeout(120_000);
-  const h = new PipelineHarness({ workers: 2 });
+  // Chores every second: the sweep that decides failures left undecided runs within a test.
+  const h = new PipelineHarness({ workers: 2, workerEnv: { RECONCILE_INTERVAL_MS: '1000' } });
   before(() => h.start());
   after(() => h.stop());
   afterEach(() => assertHarnessIntegrity(h));
@@ -79,7 +81,14 @@ describe('restart on failure: a failed execution replaced from its checkpoint, t
     const stopped = await h.waitForStatus((await h.start202(policed.id)).id, 'RUNNING');
     await h.http.post(`/api/v1/jobs/${policed.id}/stop`);
     await h.waitForStatus(stopped.id, 'CANCELLED');
-    // Both ended: the chores and observers had their chance to act; nothing was restarted.
+    // Both ended. Not restarted means: not by the observer as it recorded the end, nor by the
+    // restart sweep that runs with the chores; so only once a run of them begun since has ended.
+    const ended = Date.now();
+    await waitFor('a run of the chores (the restart sweep) begun after both ended', () =>
+      choreRuns(h.workers).some((startedAt) => startedAt > ended),
+    );
+    expect((await h.execution(run.id)).restart).to.equal(null);
+    expect((await h.execution(stopped.id)).restart).to.equal(null);
     expect((await executionsOf(plain.id)).map((e) => e.trigger)).to.deep.equal(['manual']);
     expect((await executionsOf(policed.id)).map((e) => e.trigger)).to.deep.equal(['manual']);
   });

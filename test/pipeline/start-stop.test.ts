@@ -3,6 +3,7 @@ import { buildTestJar } from '@flink-orchestrator/flink-test-double';
 import { expect } from 'chai';
 import { assertHarnessIntegrity } from '../support/integrity';
 import { PipelineHarness } from '../support/pipeline-harness';
+import { seededChoices } from '../support/seeded';
 import { waitFor } from '../support/wait';
 
 const STREAMING = 'org.apache.flink.streaming.examples.windowing.TopSpeedWindowing';
@@ -11,6 +12,8 @@ const FINISHING = 'org.apache.flink.streaming.examples.wordcount.WordCount';
 describe('start and stop through the workers (two worker processes, Flink test double)', function () {
   this.timeout(120_000);
   const h = new PipelineHarness({ workers: 2, flink: { savepointDir: 'file:///tmp/fo-test-savepoints' } });
+  // JAR sizes: content no other test uploads (5000, jar-reuse's, is left out); TEST_SEED replays them.
+  const random = seededChoices('start-stop');
   before(() => h.start());
   after(() => h.stop());
   afterEach(() => assertHarnessIntegrity(h));
@@ -149,7 +152,7 @@ describe('start and stop through the workers (two worker processes, Flink test d
 
   it('a hundred starts of one JAR → one upload', async () => {
     // Content no other test uploads, so the count starts from nothing.
-    const bytes = buildTestJar(FINISHING, 4096 + Math.floor(Math.random() * 4096));
+    const bytes = buildTestJar(FINISHING, random.distinctSize(5001, 4096));
     const uploadsBefore = h.flink.uploads;
     const jobs = [];
     for (let i = 0; i < 100; i++) jobs.push(await h.createJob(FINISHING, {}, { path: '/jars/shared.jar', bytes }));
@@ -162,7 +165,7 @@ describe('start and stop through the workers (two worker processes, Flink test d
 
   it('an unchanged JAR (same strong ETag) is not downloaded again; a changed one, or one Flink lost, is', async () => {
     const path = `/jars/tagged-${randomUUID().slice(0, 8)}.jar`;
-    const bytes = buildTestJar(FINISHING, 4096 + Math.floor(Math.random() * 4096));
+    const bytes = buildTestJar(FINISHING, random.distinctSize(5001, 4096));
     const job = await h.createJob(FINISHING, {}, { path, bytes, etag: '"v1"' });
     const run = async () => (await h.waitForStatus((await h.start202(job.id)).id, 'FINISHED')).flinkJarId;
     const firstJarId = await run();
@@ -176,7 +179,7 @@ describe('start and stop through the workers (two worker processes, Flink test d
     expect(secondJarId).to.not.equal(firstJarId);
     expect([h.data.hits.get(path), h.data.downloads.get(path), h.flink.uploads]).to.deep.equal([5, 2, uploads + 1]);
 
-    h.data.serveJar(path, buildTestJar(FINISHING, 9000 + Math.floor(Math.random() * 4096)), { etag: '"v2"' });
+    h.data.serveJar(path, buildTestJar(FINISHING, random.distinctSize(9100, 4096)), { etag: '"v2"' });
     expect(await run()).to.not.equal(secondJarId);
     expect([h.data.hits.get(path), h.data.downloads.get(path), h.flink.uploads]).to.deep.equal([6, 3, uploads + 2]);
   });

@@ -106,7 +106,12 @@ export class ApiContract {
     if (!op) {
       if (x.url.pathname.startsWith('/docs/')) return [];
       const code = (x.json as { error?: { code?: string } } | undefined)?.error?.code;
-      const expected = x.url.pathname.startsWith('/api/') ? ['route_not_found', 'unauthorized'] : ['route_not_found'];
+      // A method the path lacks is no operation either: 405 method_not_allowed (never a bare status).
+      // Checked before the route: the token (on /api/), then the body's media type and JSON.
+      const beforeRouting = ['unsupported_media_type', 'malformed_json', 'payload_too_large'];
+      const expected = x.url.pathname.startsWith('/api/')
+        ? ['route_not_found', 'method_not_allowed', 'unauthorized', 'forbidden', ...beforeRouting]
+        : ['route_not_found', 'method_not_allowed', ...beforeRouting];
       return code && expected.includes(code) ? [] : [`no operation is described for ${x.method} ${x.url.pathname}`];
     }
     const problems: string[] = [];

@@ -20,3 +20,42 @@ export function seedFrom(variable: string): number {
   }
   return Date.now() % 1_000_000;
 }
+
+/** Sizes drawn in this process so far: a test that wants content no other test uploads gets it. */
+const drawnSizes = new Set<number>();
+
+/**
+ * The random choices of one test file, from a generator seeded from `variable` (TEST_SEED
+ * unless told): set it to replay a run. The seed is printed when a test of the calling
+ * `describe` fails (call it inside one: it adds an afterEach hook there). `label` keeps
+ * files apart: the same seed gives each file a sequence of its own.
+ */
+export function seededChoices(label: string, variable = 'TEST_SEED') {
+  const seed = seedFrom(variable);
+  const replay = `replay: ${variable}=${seed}`;
+  let salt = 0;
+  for (const char of label) salt = (Math.imul(salt, 31) + char.charCodeAt(0)) >>> 0;
+  const next = seededRandom((seed ^ salt) >>> 0);
+  afterEach(function () {
+    if (this.currentTest?.state === 'failed')
+      process.stdout.write(`      ${label}: random choices seeded with ${seed} (${replay})\n`);
+  });
+  return {
+    seed,
+    replay,
+    next,
+    /** An integer in [min, min + span). */
+    int: (min: number, span: number) => min + Math.floor(next() * span),
+    /** A size in [min, min + span) that no other draw of this process returned: content of its own. */
+    distinctSize(min: number, span: number): number {
+      for (let tries = 0; tries < 1000; tries++) {
+        const size = min + Math.floor(next() * span);
+        if (!drawnSizes.has(size)) {
+          drawnSizes.add(size);
+          return size;
+        }
+      }
+      throw new Error(`no size left in [${min}, ${min + span}) (${replay})`);
+    },
+  };
+}

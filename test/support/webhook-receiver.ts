@@ -1,5 +1,6 @@
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { Gate } from './gate';
 
 export interface ReceivedDelivery {
   headers: IncomingHttpHeaders;
@@ -8,7 +9,9 @@ export interface ReceivedDelivery {
 
 /**
  * A webhook receiver on one port that can go down (connections refused) and come back on
- * the same port, recording every request it answered.
+ * the same port, recording every request it received. `holdAnswers` keeps its answers back
+ * (each request recorded as it arrives): a receiver that got a delivery whose sender has
+ * not heard yet.
  */
 export class WebhookReceiver {
   received: ReceivedDelivery[] = [];
@@ -16,6 +19,7 @@ export class WebhookReceiver {
   status = 204;
   private server: Server | null = null;
   private port = 0;
+  private held: Gate | null = null;
 
   async start(): Promise<this> {
     const server = createServer((req, res) => {
@@ -23,8 +27,12 @@ export class WebhookReceiver {
       req.on('data', (c: Buffer) => chunks.push(c));
       req.on('end', () => {
         this.received.push({ headers: req.headers, body: Buffer.concat(chunks).toString('utf8') });
-        res.statusCode = this.status;
-        res.end();
+        const answer = () => {
+          res.statusCode = this.status;
+          res.end();
+        };
+        if (this.held) void this.held.pass().then(answer);
+        else answer();
       });
     });
     await new Promise<void>((resolve, reject) => {
@@ -34,6 +42,22 @@ export class WebhookReceiver {
     this.port = (server.address() as AddressInfo).port;
     this.server = server;
     return this;
+  }
+
+  /**
+   * From now on, answers wait until `release()` (then every held one is sent, to whoever is
+   * still connected); `waiting` counts the requests held.
+   */
+  holdAnswers(): { waiting: () => number; release: () => void } {
+    const gate = new Gate();
+    this.held = gate;
+    return {
+      waiting: () => gate.held.length,
+      release: () => {
+        if (this.held === gate) this.held = null;
+        gate.open();
+      },
+    };
   }
 
   get url(): string {
@@ -50,13 +74,23 @@ export class WebhookReceiver {
   }
 
   /** The events received, parsed, each once (delivery is at least once). */
-  events(): { id: string; type: string; jobId: string | null; data: Record<string, unknown> }[] {
-    const byId = new Map<string, { id: string; type: string; jobId: string | null; data: Record<string, unknown> }>();
+  events(): {
+    id: string;
+    type: string;
+    jobId: string | null;
+    executionId?: string | null;
+    data: Record<string, unknown>;
+  }[] {
+    const byId = new Map<
+      string,
+      { id: string; type: string; jobId: string | null; executionId?: string | null; data: Record<string, unknown> }
+    >();
     for (const r of this.received) {
       const event = JSON.parse(r.body) as {
         id: string;
         type: string;
         jobId: string | null;
+        executionId?: string | null;
         data: Record<string, unknown>;
       };
       byId.set(event.id, event);

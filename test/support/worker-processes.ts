@@ -19,6 +19,8 @@ export class ServiceProcess {
   private child: ChildProcess | null = null;
   exitCode: number | null = null;
   output = '';
+  /** Characters logged since the start, including those trimmed off `output`: a mark for `loggedSince`. */
+  logged = 0;
 
   constructor(
     readonly name: string,
@@ -41,7 +43,9 @@ export class ServiceProcess {
     );
     for (const stream of [this.child.stdout, this.child.stderr]) {
       stream?.on('data', (data: Buffer) => {
-        this.output += data.toString();
+        const text = data.toString();
+        this.output += text;
+        this.logged += text.length;
         if (this.output.length > 2_000_000) this.output = this.output.slice(-1_000_000);
         log.write(data);
       });
@@ -61,6 +65,11 @@ export class ServiceProcess {
 
   get running(): boolean {
     return this.child !== null && this.exitCode === null;
+  }
+
+  /** What the process logged after `mark` (a value of `logged`), as far as `output` still holds it. */
+  loggedSince(mark: number): string {
+    return this.output.slice(Math.max(0, this.output.length - (this.logged - mark)));
   }
 
   /** Waits until a log line contains `text`. */

@@ -88,6 +88,7 @@ export async function buildApi(config: Config, log: Logger): Promise<RunningApi>
   if (config.authDisabled)
     log.warn({}, 'AUTHENTICATION IS DISABLED (AUTH_DISABLED=true): anyone who reaches this port can change jobs');
   const tokens = config.apiTokens.length ? new TokenAuthority(config.apiTokens) : null;
+  const metrics = new Metrics('api');
   const {
     db,
     jobs,
@@ -103,7 +104,11 @@ export async function buildApi(config: Config, log: Logger): Promise<RunningApi>
     audit,
   } = await openStore(
     config.databaseUrl,
-    { migrate: config.migrateOnStart, createDatabase: config.createDatabase },
+    {
+      migrate: config.migrateOnStart,
+      createDatabase: config.createDatabase,
+      onExecutionEnded: (status) => metrics.executionsEnded.inc({ status }),
+    },
     log,
   );
   const manageClusters = new ManageClusters(clusters);
@@ -140,7 +145,6 @@ export async function buildApi(config: Config, log: Logger): Promise<RunningApi>
     log,
     preflights: new PlanPreflights({ queue, calendar, clock }),
   });
-  const metrics = new Metrics('api');
   // Per-cluster Flink clients, built as the worker builds them: the cancel of an unmanaged job
   // and the check of a job on its cluster (upload, plan) use them.
   const flinkClusters = new ClusterGateways(clusters, {

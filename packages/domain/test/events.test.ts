@@ -147,18 +147,48 @@ describe('events', () => {
     expect(calls).to.deep.equal(['publish 1', 'relayed 1', 'published 2']);
   });
 
-  it('a relay whose publish fails marks nothing: the next pass sends the event again', async () => {
-    const marked: string[] = [];
-    const mark = (ids: readonly string[]) => Promise.resolve(void marked.push(...ids));
+  it('a relay whose publish fails marks nothing: the event stays pending and reaches the bus once it works', async () => {
+    // The outbox as the table keeps it: an event is pending until it is marked.
+    const state = new Map<string, 'pending' | 'relayed' | 'published'>([
+      ['1', 'pending'],
+      ['2', 'pending'],
+    ]);
+    const mark = (to: 'relayed' | 'published') => (ids: readonly string[]) =>
+      Promise.resolve(ids.forEach((id) => state.set(id, to)));
     const outbox = {
-      pending: () => Promise.resolve([{ event: event('1'), wanted: true }]),
-      markRelayed: mark,
-      markPublished: mark,
+      pending: (limit: number) =>
+        Promise.resolve(
+          [...state]
+            .filter(([, s]) => s === 'pending')
+            .slice(0, limit)
+            .map(([id]) => ({ event: event(id), wanted: true })),
+        ),
+      markRelayed: mark('relayed'),
+      markPublished: mark('published'),
     } as unknown as EventOutbox;
-    const bus: EventBus = { publish: () => Promise.reject(new TransientFailure('redis down')) };
+    const received: string[] = [];
+    let down = true;
+    const bus: EventBus = {
+      publish: (events) => {
+        if (down) return Promise.reject(new TransientFailure('redis down'));
+        received.push(...events.map((e) => e.id));
+        return Promise.resolve();
+      },
+    };
     const relay = new RelayEvents(outbox, bus, { batchSize: 10, resendAfterMs: 60_000 });
-    await relay.run().catch(() => undefined);
-    expect(marked).to.deep.equal([]);
+
+    // The failure reaches the caller (the relay's job retries), and nothing was marked.
+    expect(await relay.run().catch((e: unknown) => e)).to.be.instanceOf(TransientFailure);
+    expect([...state.values()]).to.deep.equal(['pending', 'pending']);
+    expect(received).to.deep.equal([]);
+
+    down = false;
+    expect(await relay.run()).to.equal(2);
+    expect(received).to.deep.equal(['1', '2']);
+    expect([...state.values()]).to.deep.equal(['relayed', 'relayed']);
+    // Drained: a further pass sends nothing twice.
+    expect(await relay.run()).to.equal(0);
+    expect(received).to.deep.equal(['1', '2']);
   });
 });
 

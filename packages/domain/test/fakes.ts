@@ -203,6 +203,8 @@ export class MemoryExecutions implements ExecutionRepository {
   readonly confirmed = new Set<string>();
   /** The slot figures claimAdmitted admits by, as the PostgreSQL statement reads them. */
   observations?: MemoryObservations;
+  /** The savepoints an insert checks for a disposal, as the PostgreSQL statement does. */
+  savepoints?: MemorySavepoints;
 
   constructor(
     private readonly jobs: MemoryJobs,
@@ -293,10 +295,23 @@ export class MemoryExecutions implements ExecutionRepository {
 
   insert(execution: NewExecution, options: InsertOptions): Promise<InsertOutcome> {
     const job = this.jobs.rows.get(execution.jobId);
-    if (job && options.requireEnabled && !job.enabled) return Promise.resolve({ kind: 'job_disabled' });
+    if (!job) return Promise.resolve({ kind: 'job_missing' });
+    if (options.requireEnabled && !job.enabled) return Promise.resolve({ kind: 'job_disabled' });
     const active = options.exclusive ? this.active(execution.jobId)[0] : undefined;
-    if (active && this.jobs.rows.has(execution.jobId)) return Promise.resolve({ kind: 'active', active });
+    if (active) return Promise.resolve({ kind: 'active', active });
+    if (this.restoresDisposed(execution)) return Promise.resolve({ kind: 'savepoint_disposed' });
     return Promise.resolve(this.create(execution));
+  }
+
+  /** The SQL's check: a savepoint it restores from, by id or by location, is being disposed of or was. */
+  private restoresDisposed(execution: NewExecution): boolean {
+    const { savepointId, savepointPath } = execution;
+    if (!savepointId && savepointPath === null) return false;
+    return [...(this.savepoints?.rows.values() ?? [])].some(
+      (s) =>
+        (s.id === savepointId || (savepointPath !== null && s.location === savepointPath)) &&
+        (s.disposal !== null || s.disposedAt !== null),
+    );
   }
 
   async insertTick(
@@ -1038,6 +1053,7 @@ export function world() {
   const observations = new MemoryObservations(executions);
   executions.observations = observations;
   const savepoints = new MemorySavepoints(executions, clock);
+  executions.savepoints = savepoints;
   return {
     upgrades: new MemoryUpgrades(clock),
     clock,

@@ -80,13 +80,24 @@ export class MemoryActionSchedules implements ActionScheduleRepository {
     return Promise.resolve();
   }
   abandonPending(claimedBefore: Date, detail: string, limit: number): Promise<ScheduleTick[]> {
+    // Oldest claim first, as the SQL orders them: a sweep cut short by its limit takes those.
     const stale = [...this.ticks.values()]
       .filter((t) => t.outcome === 'pending' && t.recordedAt < claimedBefore)
+      .sort((a, b) => a.recordedAt.getTime() - b.recordedAt.getTime())
       .slice(0, limit);
     for (const t of stale) Object.assign(t, { outcome: 'abandoned', detail });
     return Promise.resolve(stale.map((t) => ({ ...t })));
   }
-  recentTicks(): Promise<Map<string, ScheduleTick[]>> {
-    return Promise.resolve(new Map());
+  recentTicks(scheduleIds: readonly string[], limit: number): Promise<Map<string, ScheduleTick[]>> {
+    const recent = new Map<string, ScheduleTick[]>();
+    for (const id of scheduleIds) {
+      const newestFirst = this.ticksOf(id).reverse().slice(0, limit);
+      if (newestFirst.length > 0)
+        recent.set(
+          id,
+          newestFirst.map((t) => ({ ...t })),
+        );
+    }
+    return Promise.resolve(recent);
   }
 }

@@ -147,7 +147,7 @@ describe('savepoints as records (on fakes)', () => {
       const t = setup();
       const old = t.savepoints.put({ jobId: t.job.id, location: 'file:///sp/old' });
       t.clock.advance(1000);
-      t.savepoints.put({ jobId: t.job.id, location: 'file:///sp/new' });
+      const newer = t.savepoints.put({ jobId: t.job.id, location: 'file:///sp/new' });
       const asked = await t.manage.dispose(t.job.id, old.id);
       expect(asked.disposal?.requestedAt).to.be.instanceOf(Date);
       expect(asked.disposedAt).to.equal(null);
@@ -158,15 +158,18 @@ describe('savepoints as records (on fakes)', () => {
       expect(await t.work.dispose(old.id, first).catch((e: unknown) => e)).to.be.instanceOf(TransientFailure);
       const pending = t.savepoints.rows.get(old.id)!;
       expect(pending.disposedAt).to.equal(null);
-      expect(pending.disposal?.triggerId).to.be.a('string');
-      // The retry polls the same Flink operation, which is done now.
-      t.flink.disposals.set(pending.disposal!.triggerId!, {
-        location: 'file:///sp/old',
-        status: { status: 'COMPLETED' },
-      });
+      // Flink was asked to remove this savepoint's files, and the record keeps the operation Flink named.
+      const operations = [...t.flink.disposals];
+      expect(operations.map(([, d]) => d.location)).to.deep.equal(['file:///sp/old']);
+      const [triggerId, operation] = operations[0]!;
+      expect(pending.disposal?.triggerId).to.equal(triggerId);
+      // Flink finishes that operation; the retry polls it rather than asking again.
+      operation.status = { status: 'COMPLETED' };
       await t.work.dispose(old.id, first);
       expect(t.savepoints.rows.get(old.id)?.disposedAt).to.be.instanceOf(Date);
-      expect([...t.flink.disposals.values()].map((d) => d.location)).to.deep.equal(['file:///sp/old']);
+      expect(t.flink.calls.get('savepoint_disposal')).to.equal(1);
+      expect(t.flink.disposals.size).to.equal(1);
+      expect(t.savepoints.rows.get(newer.id)).to.include({ disposal: null, disposedAt: null });
       // Asked again: answered as it is, nothing sent.
       expect((await t.manage.dispose(t.job.id, old.id)).disposedAt).to.be.instanceOf(Date);
       expect(t.queue.sent).to.have.length(1);

@@ -1,3 +1,8 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import {
   DependencyUnavailable,
   PermanentFailure,
@@ -5,7 +10,6 @@ import {
   type Cluster,
   type ClusterRepository,
 } from '@flink-orchestrator/domain';
-import { FlinkTestDouble } from '@flink-orchestrator/flink-test-double';
 import { expect } from 'chai';
 import { authorizationFor, ClusterGateways } from '../src';
 
@@ -72,20 +76,60 @@ describe('ClusterGateways (per-cluster Flink clients)', () => {
   it("sends the cluster's credentials as its Authorization header", async () => {
     expect(authorizationFor(null)).to.deep.equal({});
     expect(authorizationFor({ type: 'bearer', token: 't0k' })).to.deep.equal({ Authorization: 'Bearer t0k' });
-    expect(authorizationFor({ type: 'basic', username: 'u', password: 'p:w' })).to.deep.equal({
-      Authorization: `Basic ${Buffer.from('u:p:w').toString('base64')}`,
-    });
-    const flink = new FlinkTestDouble();
-    await flink.start();
+    const basic = `Basic ${Buffer.from('u:p:w').toString('base64')}`;
+    expect(authorizationFor({ type: 'basic', username: 'u', password: 'p:w' })).to.deep.equal({ Authorization: basic });
+
+    // A JobManager behind an authenticating proxy: what reaches it is the header as received.
+    const jobManager = await recordingJobManager();
+    const dir = mkdtempSync(path.join(tmpdir(), 'fo-auth-'));
+    const jar = { path: path.join(dir, 'app.jar'), fileName: 'app.jar', size: 4, sha256: 'x' };
+    writeFileSync(jar.path, 'PK..');
     try {
-      const seen: string[] = [];
-      flink.setRequestHook((method, path) => void seen.push(`${method} ${path}`));
-      const { repository } = registry(cluster({ url: flink.url, auth: { type: 'bearer', token: 't0k' } }));
-      const gateways = new ClusterGateways(repository, { client: () => ({}), savepointDir: null });
-      expect((await (await gateways.gatewayFor('a')).flink.listJarIds()).size).to.equal(0);
-      expect(seen).to.have.length(1);
+      const { state, repository } = registry(cluster({ url: jobManager.url, auth: { type: 'bearer', token: 't0k' } }));
+      const gateways = new ClusterGateways(repository, { client: () => ({}), savepointDir: null, refreshMs: 0 });
+      const flink = (await gateways.gatewayFor('a')).flink;
+      expect((await flink.listJarIds()).size).to.equal(0);
+      // The upload sets headers of its own (multipart): the credentials go with them.
+      expect(await flink.uploadJar(jar)).to.equal('abc_app.jar');
+      expect(jobManager.seen.splice(0)).to.deep.equal([
+        ['GET /v1/jars', 'Bearer t0k'],
+        ['POST /v1/jars/upload', 'Bearer t0k'],
+      ]);
+
+      // New credentials (the row's version moves): the next request carries them.
+      state.row = cluster({ url: jobManager.url, auth: { type: 'basic', username: 'u', password: 'p:w' }, version: 2 });
+      await (await gateways.gatewayFor('a')).flink.listJarIds();
+      // None: no Authorization header at all.
+      state.row = cluster({ url: jobManager.url, auth: null, version: 3 });
+      await (await gateways.gatewayFor('a')).flink.listJarIds();
+      expect(jobManager.seen).to.deep.equal([
+        ['GET /v1/jars', basic],
+        ['GET /v1/jars', null],
+      ]);
     } finally {
-      await flink.stop();
+      rmSync(dir, { recursive: true, force: true });
+      await jobManager.close();
     }
   });
 });
+
+/** An HTTP server answering the JAR endpoints, recording each request with the Authorization header it carried. */
+async function recordingJobManager() {
+  const seen: [string, string | null][] = [];
+  const server = createServer((req, res) => {
+    seen.push([`${req.method} ${req.url}`, req.headers.authorization ?? null]);
+    req.resume();
+    req.on('end', () => {
+      const upload = req.method === 'POST';
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(upload ? { filename: '/tmp/flink-web/abc_app.jar', status: 'success' } : { files: [] }));
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}/v1`,
+    seen,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}

@@ -169,8 +169,11 @@ describe('FlinkTestDouble', () => {
       const ghost = jobId('9');
       const trigger = await h.call('POST', `/jobs/${ghost}/stop`, {});
       expect(trigger.status).to.equal(202);
-      await sleep(FAST.savepointMs + 40);
-      const poll = await h.call('GET', `/jobs/${ghost}/savepoints/${String(trigger.body['request-id'])}`);
+      let poll: Answer;
+      do {
+        await sleep(10);
+        poll = await h.call('GET', `/jobs/${ghost}/savepoints/${String(trigger.body['request-id'])}`);
+      } while ((poll.body.status as { id: string }).id !== 'COMPLETED');
       const cause = (poll.body.operation as { 'failure-cause': Record<string, string> })['failure-cause'];
       expect(cause?.class).to.equal('org.apache.flink.runtime.messages.FlinkJobNotFoundException');
       expect(cause?.['stack-trace']).to.contain('Could not find Flink job');
@@ -338,13 +341,13 @@ describe('FlinkTestDouble', () => {
 
     it('setRunDelayHook pauses a submission before the job is registered', async () => {
       const jarId = await h.uploadJarId('TopSpeedWindowing.jar', STREAMING);
-      let release = () => {};
-      h.flink.setRunDelayHook(() => new Promise<void>((resolve) => (release = resolve)));
+      const held: { release?: () => void } = {};
+      h.flink.setRunDelayHook(() => new Promise<void>((resolve) => (held.release = resolve)));
       try {
         const pending = h.call('POST', `/jars/${jarId}/run`, { jobId: jobId('8') });
-        await sleep(30);
+        while (!held.release) await sleep(5); // until the submission is held in the hook
         expect(h.flink.job(jobId('8'))).to.equal(undefined);
-        release();
+        held.release();
         expect((await pending).status).to.equal(200);
       } finally {
         h.flink.setRunDelayHook(null);

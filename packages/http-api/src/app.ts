@@ -7,21 +7,21 @@ import type { ApiDependencies } from './deps';
 import { requestContext } from './error-handler';
 import { requireSecretFor, requireToken } from './auth';
 import { requestMetrics } from './metrics';
-import { auditChanges } from './audit';
-import { auditRoutes } from './routes/audit';
-import { metricsRoutes } from './routes/metrics';
-import { docsRoutes } from './routes/docs';
+import { auditChanges } from './audit/record-changes';
+import { auditRoutes } from './audit/routes';
+import { metricsRoutes } from './operations/metrics-routes';
+import { docsRoutes } from './operations/docs-routes';
 import { isUuid } from './ids';
 import { HttpProblem, notFound } from './problem';
-import { executionRoutes } from './routes/executions';
-import { savepointRoutes } from './routes/savepoints';
-import { upgradeRoutes } from './routes/upgrades';
-import { healthRoutes } from './routes/health';
-import { jobRoutes } from './routes/jobs';
-import { clusterRoutes } from './routes/clusters';
-import { scheduleRoutes } from './routes/schedules';
-import { webhookRoutes } from './routes/webhooks';
-import { eventRoutes } from './routes/events';
+import { executionRoutes } from './executions/routes';
+import { savepointRoutes } from './savepoints/routes';
+import { upgradeRoutes } from './upgrades/routes';
+import { healthRoutes } from './operations/health-routes';
+import { jobRoutes } from './jobs/routes';
+import { clusterRoutes } from './clusters/routes';
+import { scheduleRoutes } from './schedules/routes';
+import { webhookRoutes } from './events/webhook-routes';
+import { eventRoutes } from './events/routes';
 
 /** Bodies must be JSON; an empty body (a bare POST /start) is fine. */
 async function requireJson(ctx: Koa.Context, next: Koa.Next): Promise<void> {
@@ -57,8 +57,26 @@ export function createApp(deps: ApiDependencies, extraMiddleware: Koa.Middleware
   app.use(auditChanges(deps.audit));
   const router = apiRouter(deps);
   app.use(router.routes());
-  app.use(router.allowedMethods({ throw: false }));
+  app.use(methodNotAllowed(router));
   return app;
+}
+
+/**
+ * A method the path has no route for: 405 with Allow, as a JSON error like every other. The
+ * router answers it with a bare status (or 501 for a method no route has at all).
+ */
+function methodNotAllowed(router: Router): ReturnType<Router['allowedMethods']> {
+  const allowed = router.allowedMethods({ throw: false });
+  return async (ctx, next) => {
+    await allowed(ctx, next);
+    if ((ctx.status !== 405 && ctx.status !== 501) || ctx.body !== undefined) return;
+    const allow = ctx.response.get('Allow');
+    if (!allow) {
+      ctx.remove('Allow');
+      throw new HttpProblem(404, 'route_not_found', `No route for ${ctx.method} ${ctx.path}.`);
+    }
+    throw new HttpProblem(405, 'method_not_allowed', `${ctx.path} does not take ${ctx.method}; it takes ${allow}.`);
+  };
 }
 
 /** The API's one router: a single match per request, whatever the number of routes. */

@@ -19,6 +19,8 @@ export const ERROR_STATUS = {
   upgrade_not_found: 404,
   schedule_not_found: 404,
   webhook_not_found: 404,
+  /** The path exists, not with this method: `Allow` lists the ones it takes. */
+  method_not_allowed: 405,
   job_name_taken: 409,
   cluster_name_taken: 409,
   cluster_in_use: 409,

@@ -1,7 +1,7 @@
 import { JobModified } from '@flink-orchestrator/domain';
 import type { Context } from 'koa';
 import { HttpProblem } from './problem';
-import { LIMITS } from './validation';
+import { LIMITS } from './shared/validation';
 
 const IF_MATCH = /^(?:W\/)?(?:"([1-9][0-9]{0,9})"|([1-9][0-9]{0,9}))$/;
 

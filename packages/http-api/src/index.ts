@@ -1,28 +1,19 @@
 export { apiRouter, createApp } from './app';
 export { errorCodesOf, openApiDocument, OPERATIONS } from './openapi';
 export { ERROR_STATUS, type ErrorCode } from './error-codes';
+export { jobView, validationView, type JobView, type ValidationView } from './jobs/views';
+export { executionView, type ExecutionView } from './executions/views';
+export { actionScheduleView, scheduleEntryView, type ScheduleEntryView, type ScheduleView } from './schedules/views';
+export { savepointView } from './savepoints/views';
+export { upgradeView } from './upgrades/views';
 export {
-  actionScheduleView,
   clusterDetailView,
   clusterView,
-  executionView,
-  jobView,
-  savepointView,
-  scheduleEntryView,
-  upgradeView,
-  validationView,
-} from './views';
-export type {
-  ClusterDetailView,
-  ClusterObservationView,
-  ClusterView,
-  ExecutionView,
-  JobView,
-  ScheduleEntryView,
-  ScheduleView,
-  ValidationView,
-} from './views';
+  type ClusterDetailView,
+  type ClusterObservationView,
+  type ClusterView,
+} from './clusters/views';
 export type { ApiDependencies, HealthCheck } from './deps';
 export { HttpProblem } from './problem';
 export { sameSecret, TokenAuthority, type ApiToken, type Access } from './auth';
-export { AUDITED_ROUTES, UNAUDITED_ROUTES, auditChanges } from './audit';
+export { AUDITED_ROUTES, UNAUDITED_ROUTES, auditChanges } from './audit/record-changes';

@@ -1,31 +1,19 @@
 import { ERROR_STATUS, type ErrorCode } from './error-codes';
 import { SAFE_REQUEST_ID } from './error-handler';
 import { arrayOf, COMPONENT_SCHEMAS, fromJoi, schemaRef as ref, type JsonSchema } from './schemas';
-import {
-  CLUSTER_NAME,
-  createClusterSchema,
-  createJobSchema,
-  executionHistorySchema,
-  FLINK_JOB_ID,
-  INSTANT,
-  jobWriteQuerySchema,
-  pageSchema,
-  scheduleSchema,
-  startSchema,
-  stopSchema,
-  upgradeSchema,
-  actionScheduleSchema,
-  updateClusterSchema,
-  updateJobSchema,
-  createWebhookSchema,
-  updateWebhookSchema,
-  eventFeedSchema,
-  auditQuerySchema,
-} from './validation';
+import { auditQuerySchema } from './audit/validation';
+import { CLUSTER_NAME, createClusterSchema, FLINK_JOB_ID, updateClusterSchema } from './clusters/validation';
+import { createWebhookSchema, eventFeedSchema, updateWebhookSchema } from './events/validation';
+import { executionHistorySchema, startSchema, stopSchema } from './executions/validation';
+import { createJobSchema, jobWriteQuerySchema, updateJobSchema } from './jobs/validation';
+import { actionScheduleSchema, scheduleSchema } from './schedules/validation';
+import { INSTANT, pageSchema } from './shared/validation';
+import { upgradeSchema } from './upgrades/validation';
 
 /**
  * The OpenAPI 3.1 description of the API, from one source each: request bodies and
- * parameters from the joi schemas the routes validate with, answers from schemas.ts (which
+ * parameters from the joi schemas the routes validate with (each capability's validation.ts),
+ * answers from each capability's schemas.ts, merged by schemas.ts (which
  * the API tests check every answer against), error codes and statuses from error-codes.ts.
  * What every operation of a kind can answer (401 and 403 from the token guard, 400, 413 and
  * 415 for a body, 503 when PostgreSQL or Redis is down, 500) is added by the rules below,
@@ -801,7 +789,7 @@ const credentials = (type: string, fields: Record<string, JsonSchema>) => ({
 
 /**
  * A cluster body. `auth` is written out here (joi-to-json makes only its `null` of the joi
- * alternatives), with the same limits as validation.ts; it is write-only.
+ * alternatives), with the same limits as clusters/validation.ts; it is write-only.
  */
 function clusterBody(schema: Parameters<typeof fromJoi>[0]): JsonSchema {
   const converted = fromJoi(schema);

@@ -1,7 +1,7 @@
 import type { Context } from 'koa';
 import type { PageCursor, PageRequest } from '@flink-orchestrator/domain';
 import { HttpProblem } from './problem';
-import { pageSchema, validate } from './validation';
+import { pageSchema, validate } from './shared/validation';
 import { isUuid } from './ids';
 
 /** Opaque to clients: base64url of the last row's (createdAt, id). */

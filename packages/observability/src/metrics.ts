@@ -17,7 +17,10 @@ const HELP = {
     'One observation of a Flink cluster by its observer (one job list, plus the changes).',
   cluster_reachable: 'Whether the last observation of a Flink cluster reached its JobManager (1) or not (0).',
   cluster_observed_executions: 'Executions the observer followed on a cluster at its last observation.',
-  events_total: 'Events the relay took from the outbox, by type (execution.failed, tick.missed, ...).',
+  executions_ended_total:
+    'Executions this process recorded ended, by status (FINISHED, STOPPED, CANCELLED, FAILED, LOST); ticks that did not run are in schedule_ticks_total.',
+  events_relayed_total:
+    'Events the relay handed to the fan-out, by type: only those some webhook wants (an event none wants is stored published).',
   event_outbox_pending: "Events committed but not yet handed to the fan-out, at the relay's last pass.",
   webhook_deliveries_total: 'Webhook delivery attempts by outcome (delivered, retrying, failed, skipped).',
   webhook_delivery_duration_seconds: 'Time a webhook receiver took to answer a delivery.',
@@ -54,7 +57,8 @@ export class Metrics {
   readonly observationDuration = this.histogram('cluster_observation_duration_seconds', BUCKETS.flink, ['cluster']);
   readonly clusterReachable = this.gauge('cluster_reachable', ['cluster']);
   readonly observedExecutions = this.gauge('cluster_observed_executions', ['cluster']);
-  readonly events = this.counter('events_total', ['type']);
+  readonly executionsEnded = this.counter('executions_ended_total', ['status']);
+  readonly eventsRelayed = this.counter('events_relayed_total', ['type']);
   readonly outboxPending = this.gauge('event_outbox_pending', []);
   readonly webhookDeliveries = this.counter('webhook_deliveries_total', ['outcome']);
   readonly webhookDuration = this.histogram('webhook_delivery_duration_seconds', BUCKETS.webhook);

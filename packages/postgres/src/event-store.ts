@@ -30,11 +30,10 @@ export const toEvent = (row: EventRow): OrchestratorEvent => ({
 
 /**
  * Whether webhook `w` wants event `e`: its job filter, and any of its patterns (`*`, a type,
- * or `group.*`). Written once here so the relay and the fan-out agree.
+ * or `group.*`). One SQL function (migration 20261207000400), so the relay, the fan-out and
+ * the trigger that writes an unwanted event already published agree.
  */
-export const WEBHOOK_WANTS_EVENT = `w.enabled AND (w.job_id IS NULL OR w.job_id = e.job_id) AND EXISTS (
-  SELECT 1 FROM unnest(w.events) p
-   WHERE p = '*' OR p = e.type OR (right(p, 2) = '.*' AND starts_with(e.type, left(p, -1))))`;
+export const WEBHOOK_WANTS_EVENT = 'webhook_wants(w, e.type, e.job_id)';
 
 /** The outbox: the feed readers follow and the relay's worklist. */
 export class KnexEventStore implements EventFeed, EventOutbox {

@@ -37,8 +37,19 @@ const LATEST_SAVEPOINT_ORDER = 'finished_at DESC NULLS FIRST, id DESC';
 const OBSERVED_LIST = "'SUBMITTING', 'RUNNING', 'STOPPING'";
 const UUID = /^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$/i;
 
+export interface ExecutionRepositoryOptions {
+  /**
+   * Told of each execution this repository recorded ended (`transition` to a terminal status):
+   * the metric the failure alert reads, now that unwanted events never reach the relay.
+   */
+  onEnded?: (status: ExecutionStatus) => void;
+}
+
 export class KnexExecutionRepository implements ExecutionRepository {
-  constructor(private readonly db: Knex) {}
+  constructor(
+    private readonly db: Knex,
+    private readonly options: ExecutionRepositoryOptions = {},
+  ) {}
 
   insert(execution: NewExecution, options: InsertOptions): Promise<InsertOutcome> {
     return guarded(async () => {
@@ -146,10 +157,10 @@ export class KnexExecutionRepository implements ExecutionRepository {
       return { kind: 'created', execution: toExecution(row as ExecutionRow) };
     }
     if (options.requireEnabled && !job.enabled) return { kind: 'job_disabled' };
-    if (outcome !== 'active' && restores) return { kind: 'savepoint_disposed' };
-    if (outcome !== 'active') throw new Error(`execution of job ${execution.jobId} neither inserted nor refused`);
-    const other = row as ExecutionRow;
-    return { kind: 'active', active: toExecution(other) };
+    // The active row comes back whenever nothing went in; it is the refusal only of an exclusive insert.
+    if (outcome === 'active' && options.exclusive) return { kind: 'active', active: toExecution(row as ExecutionRow) };
+    if (restores) return { kind: 'savepoint_disposed' };
+    throw new Error(`execution of job ${execution.jobId} neither inserted nor refused`);
   }
 
   insertTick(tick: NewExecution & { scheduledFor: Date }, options: { skipIfActive: boolean }): Promise<InsertOutcome> {
@@ -341,7 +352,7 @@ export class KnexExecutionRepository implements ExecutionRepository {
     });
   }
 
-  transition(
+  async transition(
     id: string,
     to: ExecutionStatus,
     patch: ExecutionPatch = {},
@@ -349,7 +360,14 @@ export class KnexExecutionRepository implements ExecutionRepository {
     guard?: { stopRequestedAt: Date },
   ): Promise<Execution | null> {
     for (const from of onlyFrom ?? []) assertTransition(from, to);
-    return this.update(id, onlyFrom ?? statusesLeadingTo(to), { ...patchColumns(patch), status: to }, guard);
+    const moved = await this.update(
+      id,
+      onlyFrom ?? statusesLeadingTo(to),
+      { ...patchColumns(patch), status: to },
+      guard,
+    );
+    if (moved && isTerminal(to)) this.options.onEnded?.(to);
+    return moved;
   }
 
   claimAdmitted(id: string, patch: ExecutionPatch, settleMs: number): Promise<Execution | null> {

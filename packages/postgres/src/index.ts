@@ -1,4 +1,5 @@
 import knexFactory, { type Knex } from 'knex';
+import type { ExecutionStatus } from '@flink-orchestrator/domain';
 import { knexConfig } from './knex-config';
 import { migrateToLatest } from './migrate';
 import { KnexJobRepository } from './job-repository';
@@ -17,7 +18,7 @@ export { knexConfig, MIGRATIONS_DIRECTORY } from './knex-config';
 export { migrateToLatest } from './migrate';
 export { isConnectionError } from './connection-errors';
 export { KnexJobRepository } from './job-repository';
-export { KnexExecutionRepository } from './execution-repository';
+export { KnexExecutionRepository, type ExecutionRepositoryOptions } from './execution-repository';
 export { KnexJarRegistry } from './jar-registry';
 export { KnexClusterRepository } from './cluster-repository';
 export { KnexClusterObservations } from './cluster-observations';
@@ -50,7 +51,13 @@ export function connect(databaseUrl: string, pool?: { min?: number; max?: number
  */
 export async function openStore(
   databaseUrl: string,
-  options: { migrate: boolean; createDatabase: boolean; poolMax?: number },
+  options: {
+    migrate: boolean;
+    createDatabase: boolean;
+    poolMax?: number;
+    /** Told of each execution recorded ended (FINISHED, FAILED, LOST, ...): a metric. */
+    onExecutionEnded?: (status: ExecutionStatus) => void;
+  },
   log: DatabaseLogger & { info(obj: object, msg?: string): void },
 ): Promise<{
   db: Knex;
@@ -71,7 +78,7 @@ export async function openStore(
   return {
     db,
     jobs: new KnexJobRepository(db),
-    executions: new KnexExecutionRepository(db),
+    executions: new KnexExecutionRepository(db, { onEnded: options.onExecutionEnded }),
     jarRegistry: new KnexJarRegistry(db),
     clusters: new KnexClusterRepository(db),
     observations: new KnexClusterObservations(db),

@@ -36,11 +36,20 @@ describe('the held execution.queued event (real PostgreSQL and Redis)', () => {
     executions = new KnexExecutionRepository(db);
     events = new KnexEventStore(db);
   });
+  // An event no webhook wants is stored published, out of the relay's worklist: this file's are wanted.
+  let webhookId: string;
+  before(async () => {
+    const [row] = await db('webhooks')
+      .insert({ url: 'https://hooks.example/held', events: ['execution.*'] })
+      .returning<{ id: string }[]>('id');
+    webhookId = row!.id;
+  });
   // Earlier files' events published, so the relay's worklist starts with this file's.
   beforeEach(() =>
     db('events').whereNull('published_at').andWhere({ held: false }).update({ published_at: db.fn.now() }),
   );
   after(async () => {
+    await db('webhooks').where({ id: webhookId }).delete();
     if (jobIds.length > 0) await db('jobs').whereIn('id', jobIds).delete();
     await queue.queue.obliterate({ force: true });
     await queue.queue.close();

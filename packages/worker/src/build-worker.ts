@@ -62,6 +62,7 @@ export interface RunningWorker {
 
 /** Wires one worker process: BullMQ consumers in front of the pipeline use cases. */
 export async function buildWorker(config: Config, log: Logger): Promise<RunningWorker> {
+  const metrics = new Metrics('worker');
   const {
     db,
     jobs,
@@ -81,6 +82,7 @@ export async function buildWorker(config: Config, log: Logger): Promise<RunningW
       migrate: config.migrateOnStart,
       createDatabase: config.createDatabase,
       poolMax: config.workerConcurrency * 2 + 4,
+      onExecutionEnded: (status) => metrics.executionsEnded.inc({ status }),
     },
     log,
   );
@@ -91,7 +93,6 @@ export async function buildWorker(config: Config, log: Logger): Promise<RunningW
     backoffMs: config.retryBackoffMs,
   });
   const timer = new BullScheduleTimer(producer, config.queuePrefix);
-  const metrics = new Metrics('worker');
   // FLINK_JOBMANAGER_URL is the `default` cluster (one statement: replicas starting together agree).
   await clusterRows.upsertUrl(DEFAULT_CLUSTER, config.flinkJobManagerUrl);
   // One client per cluster, each logging its own outages once.
@@ -320,6 +321,7 @@ export async function buildWorker(config: Config, log: Logger): Promise<RunningW
   const chores = every(period, log, async () => {
     // One worker per period does the chores; the lease expires before the next period.
     if (!(await lease.tryAcquire('reconcile', Math.max(period - 1000, 250)))) return;
+    const startedAt = clock.now();
     const timers = await schedules.reconcile();
     if (timers.created + timers.updated + timers.removed > 0) log.info(timers, 'schedule timers reconciled');
     const actionTimers = await actionScheduleKeeper.reconcile();
@@ -333,7 +335,7 @@ export async function buildWorker(config: Config, log: Logger): Promise<RunningW
     // Rows idle for a while may have lost their message (Redis flushed or failed over).
     await reconcile.sweep(new Date(clock.now().getTime() - 30_000));
     // Failures whose restart policy was not applied as they ended (a crash between the two).
-    await restarts.sweep(new Date(clock.now().getTime() - RESTART_SWEEP_WINDOW_MS));
+    const undecidedFailures = await restarts.sweep(new Date(clock.now().getTime() - RESTART_SWEEP_WINDOW_MS));
     await retention.run();
     // Upgrades whose message was lost with Redis: sent again (a pending one is left as it is).
     for (const pending of await upgrades.listInProgress(500))
@@ -347,6 +349,9 @@ export async function buildWorker(config: Config, log: Logger): Promise<RunningW
       if (!(error instanceof TransientFailure)) throw error;
       log.debug({ reason: failureText(error) }, 'jar garbage collection postponed');
     }
+    // One line per period, from the lease holder: which worker ran the chores, and that they ran to the end.
+    const tookMs = clock.now().getTime() - startedAt.getTime();
+    log.info({ startedAt: startedAt.toISOString(), tookMs, undecidedFailures }, 'chores done');
   });
   // At start too: a schedule must come back within a minute of a Redis flush.
   chores.runNow();

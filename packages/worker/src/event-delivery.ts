@@ -50,7 +50,7 @@ export function startEventDelivery(deps: {
   const relay = new RelayEvents(outbox, bus, {
     batchSize: RELAY_BATCH,
     resendAfterMs: RESEND_AFTER_MS,
-    observe: (event) => metrics.events.inc({ type: event.type }),
+    observe: (event) => metrics.eventsRelayed.inc({ type: event.type }),
   });
   const fanOut = new FanOutEvent(outbox, webhooks, deliveryQueue);
   const deliver = new DeliverWebhook({

@@ -39,7 +39,7 @@ export class OwnRedis {
       if (!keepPort) this.port = await freePort();
       if (await this.startOnce()) return this;
       if (attempt >= 5) throw new Error(`redis-server could not bind 127.0.0.1:${this.port} (${attempt} tries)`);
-      await sleep(keepPort ? 500 : 0);
+      await sleep(keepPort ? 500 : 0); // a retry's backoff: the other holder of the port may let go
     }
   }
 
@@ -146,13 +146,13 @@ export class OwnPostgres {
     this.run([`${PG_BIN}/pg_ctl`, '-D', path.join(this.dir, 'data'), '-m', 'fast', '-w', 'stop']);
   }
 
-  async destroy(): Promise<void> {
+  destroy(): void {
     try {
       this.down();
     } catch {
       // already down
     }
-    await sleep(100);
+    // `pg_ctl -w stop` returned once the server was gone: nothing writes to the directory.
     rmSync(this.dir, { recursive: true, force: true });
   }
 }

@@ -7,14 +7,15 @@ export interface RelaySettings {
   batchSize: number;
   /** A relayed event not fanned out after this long is sent again (its message lost with Redis). */
   resendAfterMs: number;
-  /** Told of each event handled (metrics by type). */
+  /** Told of each event handed to the fan-out (metrics by type). */
   observe?: (event: OrchestratorEvent) => void;
 }
 
 /**
  * Moves committed events from the outbox to the queue. Marked after the publish, so a
  * crash in between sends the event again, under the same message id: the queue keeps one.
- * Events no webhook wants are marked done without a message; the feed still has them.
+ * An event no webhook wants is stored already published (the outbox decides as it writes it)
+ * and never reaches the relay; one whose webhook went away since is marked done here.
  */
 export class RelayEvents {
   constructor(
@@ -36,7 +37,7 @@ export class RelayEvents {
       }
       const unwanted = pending.filter((p) => !p.wanted).map((p) => p.event.id);
       if (unwanted.length > 0) await this.outbox.markPublished(unwanted);
-      for (const p of pending) this.settings.observe?.(p.event);
+      for (const event of wanted) this.settings.observe?.(event);
       handled += pending.length;
       if (pending.length < this.settings.batchSize) return handled;
     }

@@ -4,8 +4,9 @@ import type { ApiDependencies } from '../deps';
 import { pageOf, readPage } from '../pagination';
 import { clusterNotFound, HttpProblem } from '../problem';
 import { requestState } from '../request-state';
-import { CLUSTER_NAME, createClusterSchema, FLINK_JOB_ID, updateClusterSchema, validate } from '../validation';
-import { clusterDetailView, clusterView } from '../views';
+import { validate } from '../shared/validation';
+import { CLUSTER_NAME, createClusterSchema, FLINK_JOB_ID, updateClusterSchema } from './validation';
+import { clusterDetailView, clusterView } from './views';
 
 interface ClusterBody {
   name?: string;

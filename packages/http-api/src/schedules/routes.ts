@@ -2,8 +2,10 @@ import type Router from '@koa/router';
 import type { ActionOptions, ScheduleAction, ScheduleInput } from '@flink-orchestrator/domain';
 import type { ApiDependencies } from '../deps';
 import { ifMatched, ifMatchVersion } from '../if-match';
-import { actionScheduleSchema, scheduleSchema, validate } from '../validation';
-import { actionScheduleView, jobETag, jobView, scheduleEntryView } from '../views';
+import { jobETag, jobView } from '../jobs/views';
+import { validate } from '../shared/validation';
+import { actionScheduleSchema, scheduleSchema } from './validation';
+import { actionScheduleView, scheduleEntryView } from './views';
 
 interface ActionScheduleBody extends Omit<ScheduleInput, 'overlap' | 'replace'> {
   action: ScheduleAction;

@@ -1,7 +1,7 @@
 import { redactSecrets, redactWebhookUrl, type AuditEntry, type AuditLog } from '@flink-orchestrator/domain';
 import { auditScope, type AuditScope } from '@flink-orchestrator/observability';
 import type { Context, Next } from 'koa';
-import { requestState } from './request-state';
+import { requestState } from '../request-state';
 
 type Params = Record<string, string | undefined>;
 

@@ -2,8 +2,9 @@ import type Router from '@koa/router';
 import type { EventCursor } from '@flink-orchestrator/domain';
 import type { ApiDependencies } from '../deps';
 import { HttpProblem } from '../problem';
-import { eventFeedSchema, validate } from '../validation';
-import { encodeEventCursor, eventView } from '../views';
+import { validate } from '../shared/validation';
+import { eventFeedSchema } from './validation';
+import { encodeEventCursor, eventView } from './views';
 
 function decodeEventCursor(raw: string): EventCursor {
   try {

@@ -17,8 +17,9 @@ import type { ApiDependencies } from '../deps';
 import { pageOf, readPage } from '../pagination';
 import { HttpProblem } from '../problem';
 import { ifMatched, ifMatchVersion } from '../if-match';
-import { createJobSchema, jobWriteQuerySchema, updateJobSchema, validate } from '../validation';
-import { jobETag, jobView, validationView } from '../views';
+import { validate } from '../shared/validation';
+import { createJobSchema, jobWriteQuerySchema, updateJobSchema } from './validation';
+import { jobETag, jobView, validationView } from './views';
 
 interface JobBody {
   name?: string;

@@ -5,8 +5,9 @@ import type { ApiDependencies } from '../deps';
 import { isUuid } from '../ids';
 import { pageOf, readPage } from '../pagination';
 import { requestState } from '../request-state';
-import { createWebhookSchema, updateWebhookSchema, validate } from '../validation';
-import { deliveryView, webhookView } from '../views';
+import { validate } from '../shared/validation';
+import { createWebhookSchema, updateWebhookSchema } from './validation';
+import { deliveryView, webhookView } from './views';
 
 /** Webhooks: where events are POSTed, and what became of each delivery. */
 export function webhookRoutes(router: Router, deps: ApiDependencies): void {

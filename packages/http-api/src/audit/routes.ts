@@ -4,8 +4,9 @@ import type { ApiDependencies } from '../deps';
 import { pageOf, readPage } from '../pagination';
 import { HttpProblem } from '../problem';
 import { requestState } from '../request-state';
-import { auditQuerySchema, validate } from '../validation';
-import { auditView } from '../views';
+import { validate } from '../shared/validation';
+import { auditQuerySchema } from './validation';
+import { auditView } from './views';
 
 /** The audit trail, newest first. It says who changed what: a read-only token does not see it. */
 export function auditRoutes(router: Router, deps: ApiDependencies): void {

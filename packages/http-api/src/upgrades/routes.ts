@@ -3,8 +3,9 @@ import type { UpgradeChanges, UpgradeMode } from '@flink-orchestrator/domain';
 import type { ApiDependencies } from '../deps';
 import { ifMatched, ifMatchVersion } from '../if-match';
 import { pageOf, readPage } from '../pagination';
-import { upgradeSchema, validate } from '../validation';
-import { upgradeView } from '../views';
+import { validate } from '../shared/validation';
+import { upgradeSchema } from './validation';
+import { upgradeView } from './views';
 
 interface UpgradeBody {
   jarURL?: string;

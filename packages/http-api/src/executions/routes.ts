@@ -12,8 +12,9 @@ import type { Context } from 'koa';
 import type { ApiDependencies } from '../deps';
 import { pageOf, readPage } from '../pagination';
 import { HttpProblem } from '../problem';
-import { executionHistorySchema, startSchema, stopSchema, validate } from '../validation';
-import { executionView } from '../views';
+import { validate } from '../shared/validation';
+import { executionHistorySchema, startSchema, stopSchema } from './validation';
+import { executionView } from './views';
 
 const statusFilter = Joi.object({ status: Joi.string().valid(...EXECUTION_STATUSES) }).unknown(true);
 

@@ -2,7 +2,7 @@ import type Router from '@koa/router';
 import type { Context } from 'koa';
 import type { ApiDependencies } from '../deps';
 import { pageOf, readPage } from '../pagination';
-import { savepointView } from '../views';
+import { savepointView } from './views';
 
 const location = (ctx: Context, jobId: string, savepointId: string) =>
   ctx.set('Location', `/api/v1/jobs/${jobId}/savepoints/${savepointId}`);
