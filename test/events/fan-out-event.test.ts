@@ -80,17 +80,19 @@ describe('FanOutEvent: one delivery per matching webhook, once (real PostgreSQL 
     const wanted = [
       await hook(['*']),
       await hook(['job.*']),
-      await hook(['job.created'], { jobId: job.id }),
-      await hook(['schedule.*', 'job.created']),
+      await hook(['job.updated'], { jobId: job.id }),
+      await hook(['schedule.*', 'job.updated']),
     ];
     const unwanted = [
-      await hook(['job.updated']),
+      await hook(['job.created']),
       await hook(['execution.*']),
       await hook(['jobs.*']),
       await hook(['*'], { jobId: other.id }),
       await hook(['*'], { enabled: false }),
     ];
-    const eventId = await eventOf(job.id, 'job.created');
+    // The event after its webhooks (one written when none wants it is stored already published).
+    await jobs.update(job.id, { parallelism: 2 });
+    const eventId = await eventOf(job.id, 'job.updated');
     expect(await publishedAt(eventId)).to.equal(null);
 
     expect(await pipeline.fanOut().run(eventId)).to.equal(wanted.length);
@@ -105,7 +107,8 @@ describe('FanOutEvent: one delivery per matching webhook, once (real PostgreSQL 
     await pipeline.deliveries.queue.obliterate({ force: true });
     const job = await newJob();
     const webhooks = [await hook(['job.*']), await hook(['*'], { jobId: job.id })];
-    const eventId = await eventOf(job.id, 'job.created');
+    await jobs.update(job.id, { parallelism: 2 });
+    const eventId = await eventOf(job.id, 'job.updated');
     const fanOut = pipeline.fanOut();
 
     const [a, b] = await Promise.all([fanOut.run(eventId), fanOut.run(eventId)]);
@@ -126,11 +129,15 @@ describe('FanOutEvent: one delivery per matching webhook, once (real PostgreSQL 
     expect(await deliveriesOf(eventId)).to.deep.equal(made);
   });
 
-  it('an event no webhook wants: no delivery, and published all the same', async () => {
+  it('an event whose only webhook was disabled before its fan-out: no delivery, and published all the same', async () => {
     const job = await newJob();
     await hook(['execution.*']);
-    await hook(['*'], { enabled: false });
-    const eventId = await eventOf(job.id, 'job.created');
+    const wanting = await hook(['job.*']);
+    await jobs.update(job.id, { parallelism: 2 });
+    const eventId = await eventOf(job.id, 'job.updated');
+    expect(await publishedAt(eventId)).to.equal(null);
+    await pipeline.webhooks.update(wanting.id, { enabled: false });
+
     expect(await pipeline.fanOut().run(eventId)).to.equal(0);
     expect(await deliveriesOf(eventId)).to.deep.equal([]);
     expect(await publishedAt(eventId)).to.be.an.instanceOf(Date);
