@@ -1,16 +1,28 @@
 import { randomUUID } from 'node:crypto';
 import { buildTestJar } from '@flink-orchestrator/flink-test-double';
 import { expect } from 'chai';
+import { ownDatabase } from '../support/own-database';
 import { PipelineHarness } from '../support/pipeline-harness';
+import { databaseUrl, REDIS_PREFIX, TEST_DATABASE } from '../support/test-env';
 
 const FINISHING = 'org.apache.flink.streaming.examples.wordcount.WordCount';
 
 describe('JAR reuse (JAR_REUSE_MS): a burst of starts asks once', function () {
   this.timeout(120_000);
-  // One worker: the reuse is what one worker remembers.
-  const h = new PipelineHarness({ workers: 1, workerEnv: { JAR_REUSE_MS: '60000' } });
-  before(() => h.start());
-  after(() => h.stop());
+  // One worker: the reuse is what one worker remembers. A database and queues of its own:
+  // executions earlier tests left active would be resent to this worker by its reconciler, and
+  // one failing transiently (its data-processor long gone) makes it forget the cluster's JARs.
+  const own = { DATABASE_URL: databaseUrl(`${TEST_DATABASE}_jar_reuse`), QUEUE_PREFIX: `${REDIS_PREFIX}-jar-reuse` };
+  const h = new PipelineHarness({ workers: 1, apiEnv: own, workerEnv: { ...own, JAR_REUSE_MS: '60000' } });
+  let database: Awaited<ReturnType<typeof ownDatabase>>;
+  before(async () => {
+    database = await ownDatabase('jar_reuse');
+    await h.start();
+  });
+  after(async () => {
+    await h.stop();
+    await database?.drop();
+  });
 
   it('starts within the window neither ask the data-processor nor list Flink’s jars; a JAR Flink lost meanwhile is uploaded again by the retry', async () => {
     const path = `/jars/reused-${randomUUID().slice(0, 8)}.jar`;

@@ -184,9 +184,11 @@ export class SubmitToFlink {
     try {
       await this.submit(execution, log);
     } catch (error) {
-      // What was remembered of the cluster's JARs may be why it failed: the retry asks again.
-      this.jars.forget(execution.cluster);
       const permanent = error instanceof PermanentFailure;
+      // What was remembered of the cluster's JARs may be why a run failed transiently (Flink
+      // lost them): the retry asks again. A permanent failure (its own JAR gone from the
+      // data-processor, a wrong class) says nothing of the cluster's JARs: other starts keep them.
+      if (!permanent) this.jars.forget(execution.cluster);
       if (!permanent && !attempt.final) {
         log.warn({ ...errorFields(error), attempt: attempt.number }, 'submission failed; will retry');
         await this.executions.patch(executionId, ['SUBMITTING', 'STOPPING'], {

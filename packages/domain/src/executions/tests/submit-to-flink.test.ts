@@ -180,6 +180,19 @@ describe('SubmitToFlink (on fakes)', () => {
     await submit.run(e.id, { number: 2, final: false });
     expect(source.fetched).to.have.length(3);
     expect(w.executions.status(e.id)).to.equal('RUNNING');
+
+    // Another execution failing for good (its own JAR gone from the data-processor, a wrong
+    // class) says nothing of the JARs the cluster has: what is remembered stays.
+    w.flink.runJar = () => Promise.reject(new PermanentFailure('Could not find class com.example.Gone'));
+    const refused = w.executions.put({
+      jobId: job.id,
+      status: 'QUEUED',
+      definition: { jarUrl: 'app.jar', entryClass: 'com.example.Gone', config: {}, jobVersion: 1 },
+    });
+    await submit.run(refused.id, first).catch(() => undefined);
+    w.flink.runJar = lost;
+    expect(w.executions.status(await startOne())).to.equal('RUNNING');
+    expect(source.fetched).to.have.length(3);
   });
 
   it('JAR reuse: ensures of one JAR on one cluster at once make one fetch, even with nothing kept after', async () => {
