@@ -1,6 +1,8 @@
 import { expect } from 'chai';
 import { assertHarnessIntegrity } from '../support/integrity';
+import { ownDatabase } from '../support/own-database';
 import { PipelineHarness } from '../support/pipeline-harness';
+import { databaseUrl, REDIS_PREFIX, TEST_DATABASE } from '../support/test-env';
 import { waitFor } from '../support/wait';
 import { checkInvariants } from './support/invariants';
 
@@ -9,16 +11,28 @@ const STREAMING = 'org.apache.flink.streaming.examples.windowing.TopSpeedWindowi
 describe('fault: Flink down, slow, or lying', function () {
   this.timeout(180_000);
   // Scaled down for the suite's time: a 1 s client timeout stands for the 15 s default, 3 s latency for 30 s.
+  // A database and queues of its own: executions the kill trials before it left active would
+  // be resent to these workers by their reconciler and, at 3 s a Flink answer, crowd out the
+  // one a case waits on.
+  const own = {
+    DATABASE_URL: databaseUrl(`${TEST_DATABASE}_flink_faults`),
+    QUEUE_PREFIX: `${REDIS_PREFIX}-flink-faults`,
+  };
   const h = new PipelineHarness({
     workers: 2,
-    workerEnv: { FLINK_TIMEOUT_MS: '1000', RETRY_ATTEMPTS: '4' },
-    apiEnv: { RETRY_ATTEMPTS: '4' },
+    workerEnv: { ...own, FLINK_TIMEOUT_MS: '1000', RETRY_ATTEMPTS: '4' },
+    apiEnv: { ...own, RETRY_ATTEMPTS: '4' },
   });
-  before(() => h.start());
+  let database: Awaited<ReturnType<typeof ownDatabase>>;
+  before(async () => {
+    database = await ownDatabase('flink_faults');
+    await h.start();
+  });
   after(async () => {
     h.flink.setOutage('none');
     h.flink.setLatency(0);
     await h.stop();
+    await database?.drop();
   });
   afterEach(async () => {
     h.flink.setOutage('none');
