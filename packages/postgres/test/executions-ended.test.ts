@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { DEFAULT_CLUSTER, type ExecutionStatus } from '@flink-orchestrator/domain';
+import { type ExecutionStatus } from '@flink-orchestrator/domain';
 import { connect, KnexExecutionRepository, KnexJobRepository, type Knex } from '@flink-orchestrator/postgres';
 import { expect } from 'chai';
+import { createTestJob, insertQueued } from './fixtures';
 import { databaseUrl } from '../../../test/support/test-env';
 
 /**
@@ -27,31 +28,9 @@ describe('executions recorded ended are told once, to the ended-executions metri
   });
 
   const queued = async () => {
-    const job = await jobs.create({
-      name: `ended-${run}-${jobIds.length + 1}`,
-      jarUrl: 'a.jar',
-      entryClass: null,
-      config: {},
-      parallelism: null,
-      enabled: true,
-      cluster: DEFAULT_CLUSTER,
-      admission: 'ignore',
-    });
+    const job = await createTestJob(jobs, `ended-${run}-${jobIds.length + 1}`);
     jobIds.push(job.id);
-    const outcome = await executions.insert(
-      {
-        jobId: job.id,
-        trigger: 'manual',
-        status: 'QUEUED',
-        parallelism: null,
-        savepointPath: null,
-        allowNonRestoredState: false,
-        scheduledFor: null,
-      },
-      { exclusive: true },
-    );
-    if (outcome.kind !== 'created') throw new Error(outcome.kind);
-    return outcome.execution;
+    return insertQueued(executions, job.id);
   };
 
   it('FAILED and LOST are told once each; a status on the way, or an end another writer won, is not', async () => {

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { DEFAULT_CLUSTER, ReconcileExecutions, type Execution } from '@flink-orchestrator/domain';
+import { ReconcileExecutions, type Execution } from '@flink-orchestrator/domain';
 import { createLogger } from '@flink-orchestrator/observability';
 import {
   connect,
@@ -10,6 +10,7 @@ import {
 } from '@flink-orchestrator/postgres';
 import { BullWorkQueue, jobIdFor, redisConnection, type RedisClient } from '@flink-orchestrator/queue-bullmq';
 import { expect } from 'chai';
+import { createTestJob, insertQueued } from './fixtures';
 import { databaseUrl, REDIS_PREFIX, REDIS_URL } from '../../../test/support/test-env';
 
 /**
@@ -58,35 +59,13 @@ describe('the held execution.queued event (real PostgreSQL and Redis)', () => {
   });
 
   const newJob = async () => {
-    const job = await jobs.create({
-      name: `held-${run}-${jobIds.length + 1}`,
-      jarUrl: 'a.jar',
-      entryClass: null,
-      config: {},
-      parallelism: null,
-      enabled: true,
-      cluster: DEFAULT_CLUSTER,
-      admission: 'ignore',
-    });
+    const job = await createTestJob(jobs, `held-${run}-${jobIds.length + 1}`);
     jobIds.push(job.id);
     return job;
   };
   /** What the API's start writes before it enqueues. */
   const inserted = async (jobId: string): Promise<Execution> => {
-    const outcome = await executions.insert(
-      {
-        jobId,
-        trigger: 'manual',
-        status: 'QUEUED',
-        parallelism: null,
-        savepointPath: null,
-        allowNonRestoredState: false,
-        scheduledFor: null,
-      },
-      { exclusive: true },
-    );
-    if (outcome.kind !== 'created') throw new Error(outcome.kind);
-    return outcome.execution;
+    return insertQueued(executions, jobId);
   };
   const feedOf = async (jobId: string) =>
     (await events.read({ jobId, limit: 100 })).filter((e) => e.executionId !== null).map((e) => e.type);

@@ -8,6 +8,7 @@ import {
   type Knex,
 } from '@flink-orchestrator/postgres';
 import { expect } from 'chai';
+import { createTestJob, insertQueued } from './fixtures';
 import { databaseUrl } from '../../../test/support/test-env';
 import { waitFor } from '../../../test/support/wait';
 
@@ -40,35 +41,14 @@ describe('restore from a savepoint against its disposal (real PostgreSQL, forced
 
   /** A job with an ended execution that took two savepoints: the older one may be disposed of. */
   const jobWithTwoSavepoints = async () => {
-    const job = await jobs.create({
-      name: `race-${run}-${jobIds.length + 1}`,
-      jarUrl: 'a.jar',
-      entryClass: null,
-      config: {},
-      parallelism: null,
-      enabled: true,
-      cluster: DEFAULT_CLUSTER,
-      admission: 'ignore',
-    });
+    const job = await createTestJob(jobs, `race-${run}-${jobIds.length + 1}`);
     jobIds.push(job.id);
-    const first = await executions.insert(
-      {
-        jobId: job.id,
-        trigger: 'manual',
-        status: 'QUEUED',
-        parallelism: null,
-        savepointPath: null,
-        allowNonRestoredState: false,
-        scheduledFor: null,
-      },
-      { exclusive: true },
-    );
-    if (first.kind !== 'created') throw new Error(first.kind);
-    await db('job_executions').where({ id: first.execution.id }).update({ status: 'STOPPED', finished_at: new Date() });
+    const first = await insertQueued(executions, job.id);
+    await db('job_executions').where({ id: first.id }).update({ status: 'STOPPED', finished_at: new Date() });
     const take = async (n: number) => {
       const s = await savepoints.begin({
         jobId: job.id,
-        executionId: first.execution.id,
+        executionId: first.id,
         cluster: DEFAULT_CLUSTER,
         kind: 'manual',
         triggerId: null,
@@ -77,7 +57,7 @@ describe('restore from a savepoint against its disposal (real PostgreSQL, forced
     };
     const older = await take(1);
     await take(2);
-    return { jobId: job.id, ended: first.execution.id, older };
+    return { jobId: job.id, ended: first.id, older };
   };
 
   const startFrom = (jobId: string, savepoint: { id: string | null; location: string | null }, restartOf?: string) =>

@@ -14,6 +14,7 @@ import {
   type Knex,
 } from '@flink-orchestrator/postgres';
 import { expect } from 'chai';
+import { createTestJob, insertQueued } from './fixtures';
 import { databaseUrl } from '../../../test/support/test-env';
 
 const silent: Logger = { debug() {}, info() {}, warn() {}, error() {}, child: () => silent };
@@ -41,35 +42,14 @@ describe('savepoint retention paging (real PostgreSQL)', () => {
 
   /** A job with an ended execution and `count` completed savepoints, a day apart. */
   const jobWithSavepoints = async (count: number) => {
-    const job = await jobs.create({
-      name: `retention-${run}-${jobIds.length + 1}`,
-      jarUrl: 'a.jar',
-      entryClass: null,
-      config: {},
-      parallelism: null,
-      enabled: true,
-      cluster: DEFAULT_CLUSTER,
-      admission: 'ignore',
-    });
+    const job = await createTestJob(jobs, `retention-${run}-${jobIds.length + 1}`);
     jobIds.push(job.id);
-    const outcome = await executions.insert(
-      {
-        jobId: job.id,
-        trigger: 'manual',
-        status: 'QUEUED',
-        parallelism: null,
-        savepointPath: null,
-        allowNonRestoredState: false,
-        scheduledFor: null,
-      },
-      { exclusive: false },
-    );
-    if (outcome.kind !== 'created') throw new Error(outcome.kind);
-    await db('job_executions').where({ id: outcome.execution.id }).update({ status: 'CANCELLED' });
+    const execution = await insertQueued(executions, job.id, { exclusive: false });
+    await db('job_executions').where({ id: execution.id }).update({ status: 'CANCELLED' });
     for (let i = 0; i < count; i++) {
       const s = await savepoints.begin({
         jobId: job.id,
-        executionId: outcome.execution.id,
+        executionId: execution.id,
         cluster: DEFAULT_CLUSTER,
         kind: 'manual',
         triggerId: null,

@@ -8,6 +8,7 @@ import {
   type Knex,
 } from '@flink-orchestrator/postgres';
 import { expect } from 'chai';
+import { createTestJob, insertQueued } from './fixtures';
 import { databaseUrl } from '../../../test/support/test-env';
 
 /**
@@ -36,32 +37,11 @@ describe('savepoint records (real PostgreSQL)', () => {
 
   /** A job with one execution, in `status`. */
   const jobWithExecution = async (status: 'QUEUED' | 'CANCELLED' = 'CANCELLED') => {
-    const job = await jobs.create({
-      name: `sp-${run}-${jobIds.length + 1}`,
-      jarUrl: 'a.jar',
-      entryClass: null,
-      config: {},
-      parallelism: null,
-      enabled: true,
-      cluster: DEFAULT_CLUSTER,
-      admission: 'ignore',
-    });
+    const job = await createTestJob(jobs, `sp-${run}-${jobIds.length + 1}`);
     jobIds.push(job.id);
-    const outcome = await executions.insert(
-      {
-        jobId: job.id,
-        trigger: 'manual',
-        status: 'QUEUED',
-        parallelism: null,
-        savepointPath: null,
-        allowNonRestoredState: false,
-        scheduledFor: null,
-      },
-      { exclusive: false },
-    );
-    if (outcome.kind !== 'created') throw new Error(outcome.kind);
-    if (status !== 'QUEUED') await db('job_executions').where({ id: outcome.execution.id }).update({ status });
-    return { jobId: job.id, executionId: outcome.execution.id };
+    const execution = await insertQueued(executions, job.id, { exclusive: false });
+    if (status !== 'QUEUED') await db('job_executions').where({ id: execution.id }).update({ status });
+    return { jobId: job.id, executionId: execution.id };
   };
   const completed = async (jobId: string, executionId: string, location: string, at: Date) => {
     const s = await savepoints.begin({ jobId, executionId, cluster: DEFAULT_CLUSTER, kind: 'manual', triggerId: null });
